@@ -1,1 +1,28 @@
-export {};
+/**
+ * @dumpstream/transcript: streams debugger transcripts (kd, cdb, WinDbg, livekd) into segments
+ * and parses each segment into facts. Pure: no I/O beyond what callers feed in.
+ */
+export type {
+  Owner,
+  ProcessFact,
+  ThreadFact,
+  ThreadState,
+  WaitObject,
+  Frame,
+  StackFact,
+  CommandLineFact,
+  SystemFacts,
+  SystemFact,
+  Warning,
+  WarningKind,
+  Facts,
+} from './facts';
+export type { DebuggerContext } from './context';
+export { initialContext } from './context';
+export { LineReader, sniffTranscript, MAX_LINE_LENGTH } from './lines';
+export type { LineBatch, Sniff } from './lines';
+export { Segmenter, parseSegment } from './segmenter';
+export type { Segment, SegmenterOptions, SegmentationSummary } from './segmenter';
+export { parseLines, TranscriptParser } from './parser';
+export { cleanLine, canonicalHex } from './text';
+export { imageFromCommandLine } from './grammar';

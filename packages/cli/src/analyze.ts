@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { detectErrorReportingFault } from '@dumpstream/detect';
+import { DumpGraph } from '@dumpstream/graph';
+import { buildReport, type Report } from '@dumpstream/report';
+import { Segmenter, sniffTranscript, type SegmenterOptions } from '@dumpstream/transcript';
+
+/** An input that cannot be analysed at all, with the reason a user should read. */
+export class InputError extends Error {
+  readonly code = 'INPUT_REJECTED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** Brand check that survives duplicated modules and jest realms. */
+export function isInputError(e: unknown): e is InputError {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'INPUT_REJECTED';
+}
+
+export interface AnalyzeOptions {
+  segmenter?: SegmenterOptions;
+  /** Called as bytes are consumed, for progress bars. */
+  onProgress?: (bytes: number) => void;
+}
+
+/**
+ * The embedded pipeline: segment → parse → merge → detect → report, in one process, streaming.
+ * Throws InputError when the input is empty, binary, or holds nothing a debugger prints.
+ */
+export async function analyzeTranscript(source: string, input: AsyncIterable<Buffer | string>, options: AnalyzeOptions = {}): Promise<Report> {
+  const hash = createHash('sha256');
+  const graph = new DumpGraph();
+  const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), options.segmenter);
+  let sniffed = false;
+  for await (const raw of input) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    if (!sniffed && chunk.length > 0) {
+      const s = sniffTranscript(chunk);
+      if (!s.ok) throw new InputError(s.reason);
+      sniffed = true;
+    }
+    hash.update(chunk);
+    segmenter.push(chunk);
+    options.onProgress?.(segmenter.bytesRead);
+  }
+  if (!sniffed) throw new InputError('empty input');
+  segmenter.end();
+  const dump = graph.resolve();
+  const st = dump.stats;
+  if (st.processes === 0 && st.threads === 0 && st.frames === 0 && Object.keys(dump.system).length === 0) {
+    throw new InputError(`not a debugger transcript: no prompt, process, thread or stack in ${st.lines} line${st.lines === 1 ? '' : 's'}`);
+  }
+  const finding = detectErrorReportingFault(dump);
+  return buildReport({ source, dumpId: hash.digest('hex'), bytes: segmenter.bytesRead, dump, findings: finding ? [finding] : [] });
+}

@@ -1,0 +1,314 @@
+import type { CommandLineFact, Facts, Frame, Owner, StackFact, SystemFacts, ThreadState, WaitObject, Warning } from '@dumpstream/transcript';
+import { imageFromCommandLine } from '@dumpstream/transcript';
+
+/** Warnings a dump keeps in full; the rest are counted. */
+export const MAX_DUMP_WARNINGS = 200;
+
+/**
+ * The facts of one dump, as merged so far. Merging is keyed by segment: merging a segment's facts
+ * twice, or segments in any order, gives the same graph. `resolve()` reads the merged facts in
+ * transcript order and builds the process graph.
+ */
+export class DumpGraph {
+  private readonly segments = new Map<number, Facts>();
+
+  /** Folds one segment's facts in. Idempotent; commutative with every other merge. */
+  merge(facts: Facts): void {
+    if (!this.segments.has(facts.segment)) this.segments.set(facts.segment, facts);
+  }
+
+  /** Segments merged so far. */
+  get segmentCount(): number {
+    return this.segments.size;
+  }
+
+  /** True when segments 0 … n-1 are all merged. */
+  hasAll(n: number): boolean {
+    if (this.segments.size < n) return false;
+    for (let i = 0; i < n; i++) if (!this.segments.has(i)) return false;
+    return true;
+  }
+
+  /** Builds the process graph from everything merged so far. */
+  resolve(): ResolvedDump {
+    const ordered = [...this.segments.keys()].sort((a, b) => a - b).map((k) => this.segments.get(k)!);
+    return resolveFacts(ordered);
+  }
+}
+
+export interface ThreadNode {
+  address: string | null;
+  tid: number | null;
+  pid: number | null;
+  state: ThreadState | null;
+  waitReason: string | null;
+  waitMode: string | null;
+  waitsOn: WaitObject[];
+  index: number | null;
+  name: string | null;
+  stackNotResident: boolean;
+  /** The thread's stack: printed in its block, or else the first stack attributed to it. */
+  frames: Frame[];
+  line: number;
+}
+
+export interface ProcessNode {
+  address: string | null;
+  pid: number | null;
+  parentPid: number | null;
+  image: string | null;
+  sessionId: number | null;
+  handleCount: number | null;
+  peb: string | null;
+  commandLine: string | null;
+  details: Record<string, string>;
+  threads: ThreadNode[];
+  /** First line that mentions the process. */
+  line: number;
+  /** True when the transcript printed the process's own PROCESS block or `|` line. */
+  listed: boolean;
+}
+
+/** A stack printed outside any process block, with the context it belongs to. */
+export interface AttributedStack {
+  line: number;
+  pid: number | null;
+  tid: number | null;
+  processAddress: string | null;
+  threadAddress: string | null;
+  machine: string | null;
+  elided: boolean;
+  frames: Frame[];
+}
+
+export interface DumpStats {
+  lines: number;
+  processes: number;
+  threads: number;
+  frames: number;
+  unparsedLines: number;
+  warnings: number;
+}
+
+/** The process graph of one dump. */
+export interface ResolvedDump {
+  system: SystemFacts;
+  processes: ProcessNode[];
+  /** Stacks printed outside a process block (`k`, `~*k`, …). */
+  stacks: AttributedStack[];
+  /** Command lines that could not be given to any process. */
+  orphanCommandLines: CommandLineFact[];
+  warnings: Warning[];
+  stats: DumpStats;
+}
+
+function firstDefined<T>(cur: T | null, next: T | undefined): T | null {
+  return cur !== null || next === undefined ? cur : next;
+}
+
+/** Builds the graph from segments' facts given in transcript order. Pure. */
+export function resolveFacts(segments: readonly Facts[]): ResolvedDump {
+  const system: Record<string, string | number> = {};
+  const warnings: Warning[] = [];
+  let warningCount = 0;
+  let lines = 0;
+  let unparsed = 0;
+
+  // Pass 1: identities. Which pid each EPROCESS address, PEB and ETHREAD address belongs to.
+  const pidOfAddress = new Map<string, number>();
+  const addressOfPid = new Map<number, string>();
+  for (const f of segments) {
+    for (const p of f.processes) {
+      if (p.address !== undefined && p.pid !== undefined) {
+        if (!pidOfAddress.has(p.address)) pidOfAddress.set(p.address, p.pid);
+        if (!addressOfPid.has(p.pid) && p.source !== 'owning-process') addressOfPid.set(p.pid, p.address);
+      }
+    }
+    for (const t of f.threads) {
+      if (t.processAddress !== undefined && t.pid !== undefined && !pidOfAddress.has(t.processAddress)) pidOfAddress.set(t.processAddress, t.pid);
+    }
+  }
+  for (const [addr, pid] of pidOfAddress) if (!addressOfPid.has(pid)) addressOfPid.set(pid, addr);
+
+  const processes = new Map<string, ProcessNode>();
+  const keyFor = (address: string | undefined, pid: number | undefined): string | null => {
+    if (address !== undefined) {
+      const known = pidOfAddress.get(address);
+      // An address seen with a pid is that process; a pid reused by another EPROCESS stays apart.
+      return known !== undefined && addressOfPid.get(known) === address ? `p:${known}` : `a:${address}`;
+    }
+    if (pid !== undefined) return `p:${pid}`;
+    return null;
+  };
+  const nodeFor = (key: string, line: number): ProcessNode => {
+    let n = processes.get(key);
+    if (!n) {
+      n = {
+        address: null,
+        pid: null,
+        parentPid: null,
+        image: null,
+        sessionId: null,
+        handleCount: null,
+        peb: null,
+        commandLine: null,
+        details: {},
+        threads: [],
+        line,
+        listed: false,
+      };
+      processes.set(key, n);
+    }
+    return n;
+  };
+
+  // Pass 2: processes, threads, stacks, command lines, in transcript order.
+  const threads = new Map<string, ThreadNode>();
+  const threadOwner = new Map<ThreadNode, string>();
+  const stacks = new Map<number, StackFact & { frames: Frame[] }>();
+  const commandLines: CommandLineFact[] = [];
+  for (const f of segments) {
+    lines += f.lineCount;
+    unparsed += f.unparsedLines;
+    for (const w of f.warnings) {
+      if (warnings.length < MAX_DUMP_WARNINGS) warnings.push(w);
+    }
+    warningCount += f.warningCount;
+    for (const s of f.system) if (!(s.field in system)) system[s.field] = s.value;
+    for (const p of f.processes) {
+      const key = keyFor(p.address, p.pid);
+      if (key === null) continue;
+      const n = nodeFor(key, p.line);
+      n.address = firstDefined(n.address, p.address);
+      n.pid = firstDefined(n.pid, p.pid ?? (p.address !== undefined ? pidOfAddress.get(p.address) : undefined));
+      n.parentPid = firstDefined(n.parentPid, p.parentPid);
+      n.image = firstDefined(n.image, p.image);
+      n.sessionId = firstDefined(n.sessionId, p.sessionId ?? undefined);
+      n.handleCount = firstDefined(n.handleCount, p.handleCount ?? undefined);
+      n.peb = firstDefined(n.peb, p.peb);
+      if (p.source === 'process-block' || p.source === 'user-process') n.listed = true;
+      if (p.details) for (const [k, v] of Object.entries(p.details)) if (!(k in n.details)) n.details[k] = v;
+    }
+    for (const t of f.threads) {
+      const key = t.address !== undefined ? `t:${t.address}` : t.pid !== undefined && t.tid !== undefined ? `u:${t.pid}.${t.tid}` : null;
+      if (key === null) continue;
+      let n = threads.get(key);
+      if (!n) {
+        n = {
+          address: t.address ?? null,
+          tid: null,
+          pid: null,
+          state: null,
+          waitReason: null,
+          waitMode: null,
+          waitsOn: [],
+          index: null,
+          name: null,
+          stackNotResident: false,
+          frames: [],
+          line: t.line,
+        };
+        threads.set(key, n);
+      }
+      n.tid = firstDefined(n.tid, t.tid);
+      n.pid = firstDefined(n.pid, t.pid ?? (t.processAddress !== undefined ? pidOfAddress.get(t.processAddress) : undefined));
+      n.state = firstDefined(n.state, t.state);
+      n.waitReason = firstDefined(n.waitReason, t.waitReason);
+      n.waitMode = firstDefined(n.waitMode, t.waitMode);
+      n.index = firstDefined(n.index, t.index);
+      n.name = firstDefined(n.name, t.name);
+      if (t.stackNotResident) n.stackNotResident = true;
+      for (const w of t.waitsOn) if (!n.waitsOn.some((x) => x.address === w.address)) n.waitsOn.push(w);
+      if (!threadOwner.has(n)) {
+        const pkey = keyFor(t.processAddress, t.pid);
+        if (pkey !== null) threadOwner.set(n, pkey);
+      }
+    }
+    for (const s of f.stacks) {
+      const prev = stacks.get(s.line);
+      if (prev) {
+        for (const fr of s.frames) prev.frames.push(fr);
+        prev.elided ||= s.elided;
+      } else stacks.set(s.line, { ...s, frames: [...s.frames] });
+    }
+    for (const c of f.commandLines) commandLines.push(c);
+  }
+
+  // Threads join their processes (creating nodes for processes known only from their threads).
+  const threadByIndex = new Map<string, ThreadNode>();
+  for (const [t, pkey] of threadOwner) {
+    const n = nodeFor(pkey, t.line);
+    if (n.pid === null && t.pid !== null) n.pid = t.pid;
+    n.threads.push(t);
+    if (t.index !== null && t.pid !== null) threadByIndex.set(`${t.pid}#${t.index}`, t);
+  }
+  for (const n of processes.values()) n.threads.sort((a, b) => a.line - b.line);
+
+  const byPid = new Map<number, ProcessNode>();
+  const byPeb = new Map<string, ProcessNode | null>();
+  for (const n of processes.values()) {
+    if (n.pid !== null && !byPid.has(n.pid)) byPid.set(n.pid, n);
+    if (n.peb !== null) byPeb.set(n.peb, byPeb.has(n.peb) ? null : n); // a PEB shared by several (WOW64) identifies none
+  }
+  const processOf = (o: Owner): ProcessNode | null => {
+    if (o.processAddress !== undefined) {
+      const k = keyFor(o.processAddress, undefined);
+      if (k !== null && processes.has(k)) return processes.get(k)!;
+    }
+    if (o.pid !== undefined && byPid.has(o.pid)) return byPid.get(o.pid)!;
+    return null;
+  };
+  const threadOf = (o: Owner): ThreadNode | null => {
+    if (o.threadAddress !== undefined) return threads.get(`t:${o.threadAddress}`) ?? null;
+    if (o.pid !== undefined && o.tid !== undefined) return threads.get(`u:${o.pid}.${o.tid}`) ?? null;
+    if (o.pid !== undefined && o.threadIndex !== undefined) return threadByIndex.get(`${o.pid}#${o.threadIndex}`) ?? null;
+    return null;
+  };
+
+  // Command lines go to their process; a process with no Image line takes its image from it.
+  const orphanCommandLines: CommandLineFact[] = [];
+  for (const c of commandLines) {
+    let n: ProcessNode | null = null;
+    if (c.owner.peb !== undefined) n = byPeb.get(c.owner.peb) ?? null;
+    n ??= processOf(c.owner);
+    if (n === null) {
+      orphanCommandLines.push(c);
+      continue;
+    }
+    n.commandLine ??= c.commandLine;
+    if (n.image === null) n.image = c.imageFile ?? imageFromCommandLine(c.commandLine);
+  }
+
+  // Stacks: those in a thread's block are its frames; the others are listed with their context.
+  const attributed: AttributedStack[] = [];
+  let frameCount = 0;
+  for (const s of [...stacks.values()].sort((a, b) => a.line - b.line)) {
+    frameCount += s.frames.length;
+    const t = threadOf(s.owner);
+    if (t !== null && t.frames.length === 0) t.frames = s.frames;
+    if (s.inBlock && t !== null) continue;
+    const p = t !== null && t.pid !== null ? byPid.get(t.pid) ?? null : processOf(s.owner);
+    attributed.push({
+      line: s.line,
+      pid: t?.pid ?? p?.pid ?? s.owner.pid ?? null,
+      tid: t?.tid ?? s.owner.tid ?? null,
+      processAddress: p?.address ?? s.owner.processAddress ?? null,
+      threadAddress: t?.address ?? s.owner.threadAddress ?? null,
+      machine: s.machine,
+      elided: s.elided,
+      frames: s.frames,
+    });
+  }
+
+  const list = [...processes.values()].sort((a, b) => a.line - b.line);
+  let threadCount = 0;
+  for (const n of list) threadCount += n.threads.length;
+  return {
+    system: system as SystemFacts,
+    processes: list,
+    stacks: attributed,
+    orphanCommandLines,
+    warnings,
+    stats: { lines, processes: list.length, threads: threadCount, frames: frameCount, unparsedLines: unparsed, warnings: warningCount },
+  };
+}

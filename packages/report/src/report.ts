@@ -1,0 +1,152 @@
+import type { ErrorReportingFault } from '@dumpstream/detect';
+import type { AttributedStack, DumpStats, ProcessNode, ResolvedDump } from '@dumpstream/graph';
+import type { Frame, SystemFacts, Warning } from '@dumpstream/transcript';
+
+/** The report's schema name; a change to the JSON shape that breaks readers needs a new one. */
+export const REPORT_SCHEMA = 'dumpstream.report/v1';
+
+/** A frame as the report prints it. */
+export interface ReportFrame {
+  module: string | null;
+  function: string | null;
+  offset: string | null;
+  returnAddress: string | null;
+  frameAddress: string | null;
+  callSite: string;
+  raw: string;
+  line: number;
+}
+
+export interface ReportThread {
+  address: string | null;
+  tid: number | null;
+  state: string | null;
+  waitReason: string | null;
+  waitMode: string | null;
+  waitsOn: { address: string; type: string }[];
+  name: string | null;
+  stackNotResident: boolean;
+  frames: ReportFrame[];
+}
+
+export interface ReportProcess {
+  address: string | null;
+  pid: number | null;
+  parentPid: number | null;
+  image: string | null;
+  sessionId: number | null;
+  handleCount: number | null;
+  commandLine: string | null;
+  threads: ReportThread[];
+}
+
+export interface ReportStack {
+  pid: number | null;
+  tid: number | null;
+  processAddress: string | null;
+  threadAddress: string | null;
+  machine: string | null;
+  elided: boolean;
+  line: number;
+  frames: ReportFrame[];
+}
+
+export type ReportFinding = Omit<ErrorReportingFault, 'chains'> & {
+  chains: (Omit<ErrorReportingFault['chains'][number], 'root'> & {
+    root: Omit<ErrorReportingFault['chains'][number]['root'], 'exceptionStack'> & { exceptionStack: ReportFrame[] | null };
+  })[];
+};
+
+/** One analysed transcript: the JSON contract of `dumpstream analyze --format json` and of the reports topic. */
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  source: string;
+  /** sha256 of the transcript's bytes, hex. */
+  dumpId: string;
+  system: SystemFacts;
+  stats: DumpStats & { bytes: number };
+  processes: ReportProcess[];
+  stacks: ReportStack[];
+  warnings: Warning[];
+  findings: ReportFinding[];
+}
+
+/** What the pipeline knows about an input besides its graph. */
+export interface ReportInput {
+  source: string;
+  dumpId: string;
+  bytes: number;
+  dump: ResolvedDump;
+  findings: ErrorReportingFault[];
+}
+
+/** Builds the report of one dump. Pure; the same graph always gives the same report. */
+export function buildReport(input: ReportInput): Report {
+  const { dump } = input;
+  return {
+    schema: REPORT_SCHEMA,
+    source: input.source,
+    dumpId: input.dumpId,
+    system: dump.system,
+    stats: { ...dump.stats, bytes: input.bytes },
+    processes: dump.processes.map(reportProcess),
+    stacks: dump.stacks.map(reportStack),
+    warnings: dump.warnings,
+    findings: input.findings.map((f) => ({
+      ...f,
+      chains: f.chains.map((c) => ({
+        ...c,
+        root: { ...c.root, exceptionStack: c.root.exceptionStack ? c.root.exceptionStack.map(reportFrame) : null },
+      })),
+    })),
+  };
+}
+
+function reportProcess(p: ProcessNode): ReportProcess {
+  return {
+    address: p.address,
+    pid: p.pid,
+    parentPid: p.parentPid,
+    image: p.image,
+    sessionId: p.sessionId,
+    handleCount: p.handleCount,
+    commandLine: p.commandLine,
+    threads: p.threads.map((t) => ({
+      address: t.address,
+      tid: t.tid,
+      state: t.state,
+      waitReason: t.waitReason,
+      waitMode: t.waitMode,
+      waitsOn: t.waitsOn.map((w) => ({ address: w.address, type: w.type })),
+      name: t.name,
+      stackNotResident: t.stackNotResident,
+      frames: t.frames.map(reportFrame),
+    })),
+  };
+}
+
+function reportStack(s: AttributedStack): ReportStack {
+  return {
+    pid: s.pid,
+    tid: s.tid,
+    processAddress: s.processAddress,
+    threadAddress: s.threadAddress,
+    machine: s.machine,
+    elided: s.elided,
+    line: s.line,
+    frames: s.frames.map(reportFrame),
+  };
+}
+
+function reportFrame(f: Frame): ReportFrame {
+  return {
+    module: f.module,
+    function: f.function,
+    offset: f.offset,
+    returnAddress: f.returnAddress,
+    frameAddress: f.frameAddress,
+    callSite: f.callSite,
+    raw: f.raw,
+    line: f.line,
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * Facts: what one segment of a transcript says, as plain data.
+ *
+ * Every fact carries `line`, its 1-based line number in the whole transcript. Line numbers are
+ * unique within a dump, so they double as fact identities: merging the same fact twice, or facts
+ * in any order, gives the same graph (see @dumpstream/graph).
+ *
+ * Addresses are lowercase hex without `0x` or the debugger's backtick; pids and tids are numbers
+ * (the transcript prints them in hex).
+ */
+
+/** Which process (and maybe thread) an attributed fact belongs to, as far as the transcript says. */
+export interface Owner {
+  /** EPROCESS address (kernel) of the owning process. */
+  processAddress?: string;
+  pid?: number;
+  /** ETHREAD address (kernel) of the owning thread. */
+  threadAddress?: string;
+  tid?: number;
+  /** User-mode debugger thread number (`0:004>` is thread 4), resolved through `~` listings. */
+  threadIndex?: number;
+  /** PEB address, when only `!peb <addr>` names the process. */
+  peb?: string;
+}
+
+/** One field set seen for a process: a PROCESS block, or a line naming a process elsewhere. */
+export interface ProcessFact {
+  line: number;
+  address?: string;
+  pid?: number;
+  parentPid?: number;
+  /** `none` in the transcript becomes null; absent stays undefined. */
+  sessionId?: number | null;
+  peb?: string;
+  /** `HandleCount:` or, on old systems, `TableSize:`; null when `<Data Not Accessible>`. */
+  handleCount?: number | null;
+  image?: string;
+  objectTable?: string;
+  /** Detail lines of `!process … 7/1f/ff` (`ElapsedTime`, `VirtualSize`, `CommitCharge`, …), as printed. */
+  details?: Record<string, string>;
+  /** Where the fact came from: a PROCESS block, a THREAD's `Owning Process`, a `|` listing, … */
+  source: 'process-block' | 'owning-process' | 'user-process' | 'context';
+}
+
+export type ThreadState =
+  | 'WAIT'
+  | 'RUNNING'
+  | 'READY'
+  | 'STANDBY'
+  | 'TERMINATED'
+  | 'TRANSITION'
+  | 'DEFERREDREADY'
+  | 'GATEWAIT'
+  | 'INITIALIZED'
+  | 'UNKNOWN';
+
+export interface WaitObject {
+  address: string;
+  type: string;
+}
+
+export interface ThreadFact {
+  line: number;
+  address?: string;
+  pid?: number;
+  tid?: number;
+  state?: ThreadState;
+  waitReason?: string;
+  waitMode?: string;
+  processor?: number;
+  waitsOn: WaitObject[];
+  /** EPROCESS address from `Owning Process` (or the enclosing PROCESS block). */
+  processAddress?: string;
+  /** User-mode thread number from a `~` listing. */
+  index?: number;
+  /** Thread name from modern `~` listings (`Unfrozen "main"`). */
+  name?: string;
+  /** `Kernel stack not resident.` was printed for this thread. */
+  stackNotResident?: boolean;
+}
+
+export interface Frame {
+  /** Frame number when printed (`kn`, `# Child-SP`), else undefined. */
+  number?: number;
+  module: string | null;
+  function: string | null;
+  /** Offset as printed, e.g. `0x186`; null when the call site has none. */
+  offset: string | null;
+  returnAddress: string | null;
+  frameAddress: string | null;
+  /** The call site as printed, without source, FPO, TrapFrame or CONV suffixes. */
+  callSite: string;
+  /** The frame's whole line as printed (after cleaning). */
+  raw: string;
+  line: number;
+  /** `[file @ line]` when printed. */
+  source?: string;
+  inline?: boolean;
+}
+
+/** A stack as printed: its frames and what process and thread it belongs to. */
+export interface StackFact {
+  /** Line of the stack's header or first frame; the stack's identity. */
+  line: number;
+  owner: Owner;
+  /** Effective machine when printed (x86 inside WOW64, x64, …). */
+  machine: string | null;
+  /** Printed inside a PROCESS or THREAD block (`!process … ff`, `!thread`), not by `k`. */
+  inBlock: boolean;
+  frames: Frame[];
+  /** The author cut frames out (`...`). */
+  elided: boolean;
+  /** True when this fact continues a stack that an earlier segment started (same `line`). */
+  continuation?: boolean;
+}
+
+export interface CommandLineFact {
+  line: number;
+  owner: Owner;
+  commandLine: string;
+  imageFile?: string;
+}
+
+/** System facts from the debugger's banner and `vertarget`. */
+export interface SystemFacts {
+  debuggerVersion?: string;
+  osName?: string;
+  osVersion?: string;
+  build?: string;
+  buildLab?: string;
+  servicePack?: string;
+  processors?: number;
+  arch?: string;
+  product?: string;
+  dumpFile?: string;
+  dumpType?: string;
+  sessionTime?: string;
+  systemUptime?: string;
+  processUptime?: string;
+  machineName?: string;
+  debuggerKind?: 'kd' | 'cdb' | 'windbg' | 'livekd';
+  mode?: 'kernel' | 'user';
+}
+
+export interface SystemFact {
+  line: number;
+  field: keyof SystemFacts;
+  value: string | number;
+}
+
+export type WarningKind =
+  | 'truncated-line'
+  | 'unparsed-field'
+  | 'binary-data'
+  | 'bad-number'
+  | 'truncated-block'
+  | 'unattributed'
+  | 'segment-cut';
+
+export interface Warning {
+  line: number;
+  kind: WarningKind;
+  text: string;
+}
+
+/** Everything one segment says. */
+export interface Facts {
+  /** Sequence number of the segment these facts came from. */
+  segment: number;
+  firstLine: number;
+  lineCount: number;
+  unparsedLines: number;
+  /** Warnings raised, including those beyond the kept `warnings`. */
+  warningCount: number;
+  processes: ProcessFact[];
+  threads: ThreadFact[];
+  stacks: StackFact[];
+  commandLines: CommandLineFact[];
+  system: SystemFact[];
+  warnings: Warning[];
+}

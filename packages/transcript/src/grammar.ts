@@ -1,0 +1,705 @@
+/**
+ * The grammar: every line shape the parser knows, each with a real example, as small recognisers.
+ *
+ * Recognisers take an already cleaned line (see cleanLine) and the index of its first non-blank
+ * character, and return what the line says or null. None of them throws; none runs a regular
+ * expression unless the line's first characters already point to its shape, so that the parser's
+ * per-line cost stays a few character comparisons for the lines that dominate big transcripts
+ * (stack frames and process fields).
+ */
+import type { Frame, ThreadState, WaitObject } from './facts';
+import { canonicalHex, isHexToken, parseDecimal, parseHexId, tokens } from './text';
+
+// ---------------------------------------------------------------------------------------------
+// Prompts
+//   `kd> !process 0 0`            `0: kd> k`          `1: kd:x86> k`         `lkd> !thread`
+//   `0:000> ~*k`                  `0:001:x86> kv`     `0:000>0: kd> !process 0 0` (glued pastes)
+// ---------------------------------------------------------------------------------------------
+
+export interface Prompt {
+  command: string;
+  /** Effective machine named in the prompt (`:x86`), else null. */
+  machine: string | null;
+  mode: 'kernel' | 'user';
+  /** `0:004>`: the current thread number in user mode. */
+  threadIndex?: number;
+}
+
+const KERNEL_PROMPT = /^(?:(\d{1,4}):\s?)?(l?kd)(?::([A-Za-z0-9_]+))?>/;
+const USER_PROMPT = /^(\d{1,4}):(\d{1,4})(?::(\d{1,4}))?(?::([A-Za-z][A-Za-z0-9_]*))?>/;
+
+/** Recognises a debugger prompt (possibly several glued together) and the command after it. */
+export function matchPrompt(line: string, start: number): Prompt | null {
+  const c = line.charCodeAt(start);
+  const digit = c >= 48 && c <= 57;
+  if (!digit && c !== 107 /* k */ && c !== 108 /* l */) return null;
+  if (digit) {
+    // A prompt's first run of digits ends in ':'; a frame's or an address's does not.
+    let i = start;
+    while (i < line.length && i - start < 5 && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
+    if (line.charCodeAt(i) !== 58) return null;
+  } else if (!line.startsWith('kd>', start) && !line.startsWith('lkd>', start) && !line.startsWith('kd:', start)) {
+    return null;
+  }
+  let rest = start === 0 ? line : line.slice(start);
+  let found: Prompt | null = null;
+  for (let guard = 0; guard < 64; guard++) {
+    let m = KERNEL_PROMPT.exec(rest);
+    if (m) {
+      found = { command: '', machine: m[3] ? m[3].toLowerCase() : null, mode: 'kernel' };
+    } else {
+      m = USER_PROMPT.exec(rest);
+      if (!m) break;
+      found = {
+        command: '',
+        machine: m[4] ? m[4].toLowerCase() : null,
+        mode: 'user',
+        threadIndex: Number(m[3] ?? m[2]),
+      };
+    }
+    rest = rest.slice(m[0].length).trimStart();
+  }
+  if (found) found.command = rest.trim();
+  return found;
+}
+
+/** A typed command split into its name (`!process`, `.thread`, `k`, `~*k`) and arguments. */
+export interface Command {
+  name: string;
+  args: string[];
+}
+
+/** Splits a command line; `~*kv` becomes name `~*kv`, `.process /r /p X` name `.process`. */
+export function splitCommand(command: string): Command {
+  const t = tokens(command);
+  if (t.length === 0) return { name: '', args: [] };
+  return { name: t[0].toLowerCase(), args: t.slice(1) };
+}
+
+/** True for the stack-walking commands: k, kb, kv, kp, kP, kn, kc, kd, ~*k, ~0kb, !uniqstack … */
+export function isStackCommand(name: string): boolean {
+  let n = name;
+  if (n.startsWith('~')) {
+    let i = 1;
+    while (i < n.length && (n[i] === '*' || n[i] === '#' || n[i] === '.' || (n[i] >= '0' && n[i] <= '9'))) i++;
+    n = n.slice(i).trim();
+    if (n.startsWith('e')) n = n.slice(1).trim();
+  }
+  return /^k[bvpPnfcdL]*$/.test(n) || n === 'kpn' || n === 'kvn' || n === 'kbn';
+}
+
+/**
+ * A debugger value argument: `fffffa80`75c21b30`, `0x1dc`, `0n189240` (decimal). Returns the hex
+ * canonical form and, when the debugger's `0n` prefix says decimal, the number.
+ */
+export function parseValueArg(arg: string): { hex: string | null; decimal: number | null } {
+  if (arg.startsWith('0n') || arg.startsWith('0N')) {
+    const d = parseDecimal(arg.slice(2));
+    return { hex: d === null ? null : d.toString(16), decimal: d };
+  }
+  return { hex: canonicalHex(arg), decimal: null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process blocks (`!process`)
+//   `PROCESS fffffa8058010380`
+//   `    SessionId: 2  Cid: 488f0    Peb: 7efdf000  ParentCid: 27cb8`
+//   `    DirBase: 25640c000  ObjectTable: fffff8a06cd2ac50  HandleCount:  54.`
+//   `    DirBase: 00006e05  ObjectTable: 80a03788  TableSize: 150.`          (NT 4)
+//   `    HandleCount: <Data Not Accessible>`
+//   `    Image: WerFault.exe`
+//   `PROCESS 80a02a60  Cid: 0002    Peb: 00000000  ParentCid: 0000`           (NT 4, one line)
+// ---------------------------------------------------------------------------------------------
+
+/** Fields a PROCESS block prints; undefined when not on this line. */
+export interface ProcessFields {
+  sessionId?: number | null;
+  pid?: number;
+  parentPid?: number;
+  peb?: string;
+  objectTable?: string;
+  handleCount?: number | null;
+  image?: string;
+}
+
+/** `PROCESS fffffa8058010380 …`: the EPROCESS address, or null. */
+export function matchProcessHeader(line: string, start: number): string | null {
+  if (!line.startsWith('PROCESS ', start)) return null;
+  const t = tokens(line, start + 8);
+  return t.length > 0 ? canonicalHex(t[0]) : null;
+}
+
+/**
+ * Reads `Key: value` fields of a process block from one line. Returns null when the line holds
+ * none of them. Malformed values are reported through `bad`.
+ */
+export function scanProcessFields(line: string, start: number, bad?: (field: string) => void): ProcessFields | null {
+  const c = line.charCodeAt(start);
+  // SessionId, Cid, DirBase, Image, HandleCount (Win2000 puts it first), Peb, ParentCid, PROCESS
+  if (c !== 83 && c !== 67 && c !== 68 && c !== 73 && c !== 72 && c !== 80 && c !== 79 && c !== 84) return null;
+  const t = tokens(line, start);
+  let out: ProcessFields | null = null;
+  for (let i = 0; i < t.length; i++) {
+    const key = t[i];
+    if (key.charCodeAt(key.length - 1) !== 58) continue;
+    const value = t[i + 1];
+    switch (key) {
+      case 'SessionId:':
+        out ??= {};
+        if (value === undefined) break;
+        out.sessionId = value === 'none' ? null : parseDecimal(value);
+        if (out.sessionId === null && value !== 'none') (bad?.('SessionId'), delete out.sessionId);
+        i++;
+        break;
+      case 'Cid:': {
+        out ??= {};
+        const v = value === undefined ? null : parseHexId(value);
+        if (v === null) bad?.('Cid');
+        else out.pid = v;
+        i++;
+        break;
+      }
+      case 'ParentCid:': {
+        out ??= {};
+        const v = value === undefined ? null : parseHexId(value);
+        if (v === null) bad?.('ParentCid');
+        else out.parentPid = v;
+        i++;
+        break;
+      }
+      case 'Peb:': {
+        out ??= {};
+        const v = value === undefined ? null : canonicalHex(value);
+        if (v !== null) out.peb = v;
+        i++;
+        break;
+      }
+      case 'ObjectTable:': {
+        out ??= {};
+        const v = value === undefined ? null : canonicalHex(value);
+        if (v !== null) out.objectTable = v;
+        i++;
+        break;
+      }
+      case 'HandleCount:':
+      case 'TableSize:': {
+        out ??= {};
+        if (value === undefined) break;
+        if (value.startsWith('<')) out.handleCount = null;
+        else {
+          const v = parseDecimal(value);
+          if (v === null) bad?.(key.slice(0, -1));
+          else out.handleCount = v;
+        }
+        i++;
+        break;
+      }
+      case 'Image:': {
+        out ??= {};
+        const at = line.indexOf('Image:', start);
+        const image = line.slice(at + 6).trim();
+        if (image.length > 0) out.image = image;
+        return out;
+      }
+      case 'DirBase:':
+        out ??= {};
+        i++;
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads (`!process … 7/ff`, `!thread`)
+//   `THREAD fffffa807c183b60  Cid 2d3c8.4334c  Teb: 000000007efdb000 Win32Thread: fffff900c3f71010 WAIT: (UserRequest) UserMode Non-Alertable`
+//   `THREAD fb667780 Cid 2.1 Teb: 00000000 Win32Thread: 80144900 WAIT: (WrFreePage) KernelMode Non-Alertable`
+//   `THREAD ffffe001cdeae840  Cid 10f0.0298  Teb: 000000ee6cf97000 Win32Thread: 0000000000000000 RUNNING on processor 2`
+//   `THREAD 88b9fcb0  Cid 1548.16e4  Teb: 7ffac000 Win32Thread: fe288838 WAIT:` + next line `(Executive) KernelMode Non-Alertable`
+// Wait objects, on the lines under a waiting THREAD:
+//   `    fffffa80809c44e0  ProcessObject`     `    ffffe00000cf6870  Semaphore Limit 0xffff`
+// ---------------------------------------------------------------------------------------------
+
+export interface ThreadHeader {
+  address: string | null;
+  pid?: number;
+  tid?: number;
+  state?: ThreadState;
+  waitReason?: string;
+  waitMode?: string;
+  processor?: number;
+  /** `WAIT:` ended the line: the reason is on the next line. */
+  waitWrapped: boolean;
+}
+
+const THREAD_STATES: ReadonlySet<string> = new Set([
+  'WAIT',
+  'RUNNING',
+  'READY',
+  'STANDBY',
+  'TERMINATED',
+  'TRANSITION',
+  'DEFERREDREADY',
+  'GATEWAIT',
+  'INITIALIZED',
+]);
+
+/** `THREAD <addr> Cid <pid>.<tid> … <state>`, or null. */
+export function matchThreadHeader(line: string, start: number): ThreadHeader | null {
+  if (!line.startsWith('THREAD ', start)) return null;
+  const t = tokens(line, start + 7);
+  if (t.length === 0) return null;
+  const out: ThreadHeader = { address: canonicalHex(t[0]), waitWrapped: false };
+  for (let i = 1; i < t.length; i++) {
+    const tok = t[i];
+    if (tok === 'Cid' && i + 1 < t.length) {
+      const cid = parseCid(t[i + 1]);
+      if (cid) {
+        out.pid = cid.pid;
+        out.tid = cid.tid;
+      }
+      i++;
+      continue;
+    }
+    const word = tok.endsWith(':') ? tok.slice(0, -1) : tok;
+    if (THREAD_STATES.has(word) && (tok.endsWith(':') || word !== 'WAIT')) {
+      out.state = word as ThreadState;
+      if (word === 'WAIT') {
+        if (i + 1 >= t.length || t[i + 1] === '...') out.waitWrapped = i + 1 >= t.length;
+        else readWaitReason(t, i + 1, out);
+      } else if (t[i + 1] === 'on' && t[i + 2] === 'processor') {
+        const p = parseDecimal(t[i + 3] ?? '');
+        if (p !== null) out.processor = p;
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+/** Completes a wait state from `(Reason) Mode Alertability` tokens. */
+export function readWaitReason(t: string[], from: number, into: { waitReason?: string; waitMode?: string }): boolean {
+  const r = t[from];
+  if (r === undefined || r[0] !== '(') return false;
+  const reason = r.slice(1, r.endsWith(')') ? -1 : undefined);
+  if (reason.length > 0) into.waitReason = reason;
+  const mode = t[from + 1];
+  if (mode === 'UserMode' || mode === 'KernelMode') into.waitMode = mode;
+  return true;
+}
+
+/** `2d3c8.4334c` → pid and tid, or null. */
+export function parseCid(token: string): { pid: number; tid: number } | null {
+  const dot = token.indexOf('.');
+  if (dot <= 0) return null;
+  const pid = parseHexId(token.slice(0, dot));
+  const tid = parseHexId(token.slice(dot + 1));
+  return pid === null || tid === null ? null : { pid, tid };
+}
+
+/** `fffffa80809c44e0  ProcessObject` under a waiting THREAD, or null. */
+export function matchWaitObject(line: string, start: number): WaitObject | null {
+  const t = tokens(line, start);
+  if (t.length < 2 || t[0].length < 8 || !isHexToken(t[0])) return null;
+  const type = t[1];
+  const c = type.charCodeAt(0);
+  if (c < 65 || c > 90 || !/^[A-Za-z]+$/.test(type)) return null;
+  const address = canonicalHex(t[0]);
+  return address === null ? null : { address, type };
+}
+
+/** `Owning Process            ffffe001d147c840       Image:         audiodg.exe` */
+export function matchOwningProcess(line: string, start: number): { address: string; image?: string } | null {
+  if (!line.startsWith('Owning Process', start)) return null;
+  const t = tokens(line, start + 14);
+  if (t.length === 0) return null;
+  const address = canonicalHex(t[0]);
+  if (address === null) return null;
+  const at = line.indexOf('Image:', start);
+  const image = at >= 0 ? line.slice(at + 6).trim() : '';
+  return image.length > 0 ? { address, image } : { address };
+}
+
+// ---------------------------------------------------------------------------------------------
+// User-mode listings (cdb, WinDbg on a user dump or a live process)
+//   `.  0  Id: 1dc.978 Suspend: 1 Teb: 00000000`7efdb000 Unfrozen`      (`~`, `~*k` headers)
+//   `#  1  Id: 1dc.1b0 Suspend: 1 Teb: 7efd8000 Unfrozen`
+//   `   0  Id: 722c.206c Suspend: 1 Teb: 0000004e`3b1bc000 Unfrozen "main"`
+//   `.  0          id: a4c   examine               name: C:\Windows\System32\net.exe`   (`|`)
+// ---------------------------------------------------------------------------------------------
+
+export interface UserThreadHeader {
+  index: number;
+  pid: number;
+  tid: number;
+  name?: string;
+  current: boolean;
+}
+
+/** A `~` thread line, or null. */
+export function matchUserThreadHeader(line: string, start: number): UserThreadHeader | null {
+  const t = tokens(line, start);
+  let i = 0;
+  let current = false;
+  if (t[0] === '.' || t[0] === '#') {
+    current = t[0] === '.';
+    i = 1;
+  }
+  if (t.length < i + 3 || t[i + 1] !== 'Id:') return null;
+  const index = parseDecimal(t[i]);
+  const cid = parseCid(t[i + 2]);
+  if (index === null || cid === null) return null;
+  const out: UserThreadHeader = { index, pid: cid.pid, tid: cid.tid, current };
+  const q = line.indexOf('"', start);
+  if (q >= 0) {
+    const end = line.lastIndexOf('"');
+    if (end > q) out.name = line.slice(q + 1, end);
+  }
+  return out;
+}
+
+/** A `|` process line, or null. */
+export function matchUserProcessLine(line: string, start: number): { pid: number; image?: string } | null {
+  const t = tokens(line, start);
+  let i = 0;
+  if (t[0] === '.' || t[0] === '#') i = 1;
+  if (t.length < i + 3 || t[i + 1] !== 'id:' || parseDecimal(t[i]) === null) return null;
+  const pid = parseHexId(t[i + 2]);
+  if (pid === null) return null;
+  const at = line.indexOf('name:', start);
+  const name = at >= 0 ? line.slice(at + 5).trim() : '';
+  return name ? { pid, image: name } : { pid };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stacks
+// Headers:
+//   `ChildEBP RetAddr`                       `ChildEBP RetAddr  Args to Child`
+//   `Child-SP          RetAddr           Call Site`
+//   `# Child-SP          RetAddr           Call Site`                   (kn)
+//   `Child-SP          RetAddr           : Args to Child      : Call Site`
+//   `# RetAddr           : Args to Child                       : Call Site`   (kb, no Child-SP)
+// Frames:
+//   `000bf5e0 76bd7f63 kernel32!WerpReportFaultInternal+0x186`
+//   `fb26ed18 80118efc c0502000 804044b0 00000000 KiSwapThread+0xb5`
+//   `001df3b8 77299bca 001df498 00000001 00000001 KERNEL32!WerpReportFaultInternal+0x186 (FPO: [Non-Fpo])`
+//   `8b487d44 779b5e74 041cf1f8 00100000 041cf1bc nt!KiFastCallEntry+0x12a (FPO: [0,3] TrapFrame @ 8b487d64)`
+//   `00 00000000`0010f8b8 000007fe`fd6e10ac ntdll!ZwWaitForSingleObject+0xa`
+//   `ffffc10f`7221f0a0 fffff807`1e2349c0     : ffffb000`adde7180 … : nt!KiSwapContext+0x76`
+//   `00 fffff800`7a0fa607 : ffffe001`d1182000 … : tabletaudiosample!CMiniportWaveRT::NewStream+0x1dc [c:\…\minwavert.cpp @ 597]`
+//   `0d (Inline Function) --------`--------     stack_overflow!invoke_main+0x22 [D:\…\exe_common.inl @ 78]`
+//   `000bfb00 77629ef2 0xbf7c0`                 `0008f5b0 775b2ace : … : ntdll! ?? ::FNODOBFM::`string'+0x2af20`
+// Inside a stack, and not ending it:
+//   `WARNING: Frame IP not in any known module. Following frames may be wrong.`   `...`
+//   `    [c:\users\…\crashonserver.cpp @ 13]` (source line wrapped onto its own line)
+// ---------------------------------------------------------------------------------------------
+
+export interface StackLayout {
+  numbered: boolean;
+  /** The first value column is the frame pointer (ChildEBP / Child-SP). */
+  frameAddress: boolean;
+}
+
+/** A stack header line, or null. */
+export function matchStackHeader(line: string, start: number): StackLayout | null {
+  let i = start;
+  let numbered = false;
+  if (line.charCodeAt(i) === 35 /* # */) {
+    numbered = true;
+    i++;
+    while (line.charCodeAt(i) === 32) i++;
+  }
+  if (line.startsWith('ChildEBP', i) || line.startsWith('Child-SP', i)) return { numbered, frameAddress: true };
+  if (line.startsWith('RetAddr', i)) return { numbered, frameAddress: false };
+  return null;
+}
+
+const SUFFIXES = [' (FPO:', ' (TrapFrame', ' (CONV:', ' [', '  '];
+
+/**
+ * Parses a frame line. With a layout (after a stack header) any line of values and a call site
+ * is a frame; without one (a pasted stack with its header cut off) the line must look
+ * unmistakably like a frame: two full-width values and a symbol-like call site.
+ */
+export function parseFrame(line: string, start: number, layout: StackLayout | null, lineNo: number): Frame | null {
+  const n = line.length;
+  let i = start;
+  let number: number | undefined;
+  const values: string[] = [];
+  let inline = false;
+  let first = true;
+  while (i < n) {
+    const s = i;
+    while (i < n && line.charCodeAt(i) !== 32) i++;
+    const tok = line.slice(s, i);
+    while (i < n && line.charCodeAt(i) === 32) i++;
+    if (tok === ':') continue;
+    if (tok === '(Inline' && line.startsWith('Function)', i)) {
+      inline = true;
+      i += 9;
+      while (i < n && line.charCodeAt(i) === 32) i++;
+      continue;
+    }
+    if (inline && values.length === 0 && tok.charCodeAt(0) === 45 /* - */) continue;
+    if (isHexToken(tok)) {
+      if (first && tok.length <= 4 && (layout ? layout.numbered : looksNumbered(line, i))) {
+        number = parseInt(tok, 16);
+      } else values.push(tok);
+      first = false;
+      continue;
+    }
+    i = s;
+    break;
+  }
+  if (i >= n) return null;
+  if (values.length === 0 && !inline) return null;
+  if (layout === null) {
+    if (values.length < 2 || hexWidth(values[0]) < 8 || hexWidth(values[1]) < 8) return null;
+  }
+  let end = n;
+  for (const suffix of SUFFIXES) {
+    const at = line.indexOf(suffix, i);
+    if (at >= 0 && at < end) end = at;
+  }
+  const callSite = line.slice(i, end);
+  if (callSite.length === 0) return null;
+  if (layout === null && !looksLikeCallSite(callSite)) return null;
+
+  let frameAddress: string | null = null;
+  let returnAddress: string | null = null;
+  if (inline) {
+    // `(Inline Function) --------`--------`: no frame of its own.
+  } else if (layout ? layout.frameAddress : values.length >= 2) {
+    frameAddress = canonicalHex(values[0]);
+    returnAddress = values.length > 1 ? canonicalHex(values[1]) : null;
+  } else {
+    returnAddress = canonicalHex(values[0]);
+  }
+  const frame: Frame = {
+    module: null,
+    function: null,
+    offset: null,
+    returnAddress,
+    frameAddress,
+    callSite,
+    raw: line.slice(start),
+    line: lineNo,
+  };
+  if (number !== undefined) frame.number = number;
+  if (inline) frame.inline = true;
+  splitCallSite(callSite, frame);
+  const src = line.indexOf(' [', end);
+  if (src >= 0) {
+    const close = line.indexOf(']', src);
+    if (close > src) frame.source = line.slice(src + 2, close);
+  }
+  return frame;
+}
+
+function hexWidth(tok: string): number {
+  return tok.indexOf('`') >= 0 ? tok.length - 1 : tok.length;
+}
+
+/** Without a header, a short first hex token followed by a full-width value is a frame number. */
+function looksNumbered(line: string, next: number): boolean {
+  let j = next;
+  while (j < line.length && line.charCodeAt(j) !== 32) j++;
+  return j - next >= 8;
+}
+
+function looksLikeCallSite(cs: string): boolean {
+  return cs.indexOf('!') > 0 || cs.indexOf('+0x') > 0 || cs.startsWith('0x');
+}
+
+/** `kernel32!WerpReportFaultInternal+0x186` → module, function, offset; `0xbf7c0` → bare address. */
+function splitCallSite(cs: string, frame: Frame): void {
+  if (cs.startsWith('0x') && isHexToken(cs.slice(2))) return;
+  const bang = cs.indexOf('!');
+  let rest = cs;
+  if (bang > 0) {
+    frame.module = cs.slice(0, bang);
+    rest = cs.slice(bang + 1);
+  }
+  const plus = rest.lastIndexOf('+0x');
+  if (plus >= 0) {
+    frame.offset = rest.slice(plus + 1);
+    rest = rest.slice(0, plus);
+  }
+  if (rest.length === 0) return;
+  // Without a `!`, modern debuggers print `module+0xoffset` (no symbols); only ancient kd printed
+  // bare function names, which are indistinguishable, so the modern reading wins.
+  if (bang > 0) frame.function = rest;
+  else if (plus >= 0) frame.module = rest;
+  else frame.function = rest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PEB (`!peb`, `!process … ff`)
+//   `PEB at 000007fffffdb000`
+//   `    CommandLine:  'C:\Windows\SysWOW64\WerFault.exe -u -p 189240 -s 3888'`
+//   `    ImageFile:    'C:\Windows\system32\net.exe'`
+// ---------------------------------------------------------------------------------------------
+
+/** `PEB at <addr>` → the PEB address, or null. */
+export function matchPebHeader(line: string, start: number): string | null {
+  if (!line.startsWith('PEB at ', start)) return null;
+  const t = tokens(line, start + 7);
+  return t.length > 0 ? canonicalHex(t[0]) : null;
+}
+
+/** `CommandLine:  '…'` / `ImageFile:    '…'` → which and the quoted text (quote may be cut off). */
+export function matchPebString(line: string, start: number): { key: 'CommandLine' | 'ImageFile'; value: string } | null {
+  let key: 'CommandLine' | 'ImageFile';
+  if (line.startsWith('CommandLine:', start)) key = 'CommandLine';
+  else if (line.startsWith('ImageFile:', start)) key = 'ImageFile';
+  else return null;
+  let i = start + key.length + 1;
+  while (i < line.length && line.charCodeAt(i) === 32) i++;
+  let value = line.slice(i);
+  if (value.startsWith("'")) {
+    value = value.slice(1);
+    if (value.endsWith("'")) value = value.slice(0, -1);
+  }
+  return { key, value: value.trim() };
+}
+
+/** The image name a command line starts (`"C:\…\cmd.exe" /c` → `cmd.exe`). */
+export function imageFromCommandLine(commandLine: string): string | null {
+  let s = commandLine.trim();
+  let path: string;
+  if (s.startsWith('"')) {
+    const end = s.indexOf('"', 1);
+    path = end > 0 ? s.slice(1, end) : s.slice(1);
+  } else {
+    const lower = s.toLowerCase();
+    const exe = lower.indexOf('.exe');
+    path = exe >= 0 ? s.slice(0, exe + 4) : s.split(' ')[0];
+  }
+  s = path.slice(Math.max(path.lastIndexOf('\\'), path.lastIndexOf('/')) + 1);
+  return s.length > 0 ? s : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Context
+//   `Implicit process is now fffffa80`75c21b30`     `Implicit thread is now fffffa80`7c183b60`
+//   `Effective machine: x86 compatible (x86)`        `Searching for Process with Cid == 2e338`
+// ---------------------------------------------------------------------------------------------
+
+/** `Implicit process is now X` / `Implicit thread is now X`. */
+export function matchImplicit(line: string, start: number): { kind: 'process' | 'thread'; address: string } | null {
+  if (!line.startsWith('Implicit ', start)) return null;
+  const t = tokens(line, start);
+  if (t.length < 5 || t[2] !== 'is' || t[3] !== 'now') return null;
+  const address = canonicalHex(t[4]);
+  if (address === null) return null;
+  if (t[1] === 'process') return { kind: 'process', address };
+  if (t[1] === 'thread') return { kind: 'thread', address };
+  return null;
+}
+
+/** `Effective machine: x86 compatible (x86)` → `x86`. */
+export function matchEffectiveMachine(line: string, start: number): string | null {
+  if (!line.startsWith('Effective machine:', start)) return null;
+  const open = line.lastIndexOf('(');
+  const close = line.lastIndexOf(')');
+  if (open > 0 && close > open) return normalizeMachine(line.slice(open + 1, close));
+  const t = tokens(line, start + 18);
+  return t.length ? normalizeMachine(t[0]) : null;
+}
+
+/** Machine names as `.effmach` and prompts spell them → x86, x64, arm64, arm. */
+export function normalizeMachine(m: string): string {
+  const s = m.toLowerCase();
+  if (s === 'amd64' || s === 'x64' || s === 'x86_64') return 'x64';
+  if (s === 'i386' || s === 'x86') return 'x86';
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Banner (the debugger's opening text, `vertarget`)
+//   `Microsoft (R) Windows Debugger Version 10.0.19041.685 AMD64`
+//   `Loading Dump File [C:\Windows\MEMORY.DMP]`
+//   `Kernel Bitmap Dump File: Kernel address space is available, User address space may not be available.`
+//   `User Mini Dump File with Full Memory: Only application data is available`
+//   `Windows 7 Kernel Version 7601 (Service Pack 1) MP (4 procs) Free x64`
+//   `Windows 10 Version 19045 MP (8 procs) Free x64`
+//   `Product: WinNt, suite: TerminalServer SingleUserTS`
+//   `Built by: 7601.24545.amd64fre.win7sp1_ldr_escrow.200102-1707`     `Edition build lab: 19041.1.amd64fre.vb_release.191206-1406`
+//   `Debug session time: Thu Jan 30 10:11:12.345 2025 (UTC + 1:00)`
+//   `System Uptime: 0 days 2:34:56.789`        `Process Uptime: 0 days 0:00:05.000`
+//   `Machine Name:`                             `LiveKd v5.63 - Execute kd/windbg on a live system`
+// ---------------------------------------------------------------------------------------------
+
+export type BannerField = { field: string; value: string | number };
+
+const OS_LINE =
+  /^Windows (.+?) (?:Kernel )?Version (\d+)(?: \(([^)]*)\))?(?: (?:UP|MP)(?: \((\d+) procs?\))?)?(?: (?:Free|Checked))?(?: (\S+))?/;
+
+/** Reads one banner line into system fields; [] when the line is not a banner line. */
+export function matchBanner(line: string, start: number): BannerField[] {
+  const c = line.charCodeAt(start);
+  const s = start === 0 ? line : line.slice(start);
+  switch (c) {
+    case 77: // M
+      if (s.startsWith('Microsoft (R) Windows Debugger Version ')) {
+        return [{ field: 'debuggerVersion', value: s.slice(39).trim() }];
+      }
+      if (s.startsWith('Machine Name:')) {
+        const v = s.slice(13).trim();
+        return v ? [{ field: 'machineName', value: v }] : [];
+      }
+      return [];
+    case 76: // L
+      if (s.startsWith('Loading Dump File [')) {
+        return [{ field: 'dumpFile', value: s.slice(19, s.lastIndexOf(']') > 19 ? s.lastIndexOf(']') : undefined) }];
+      }
+      if (s.startsWith('LiveKd v')) return [{ field: 'debuggerKind', value: 'livekd' }];
+      return [];
+    case 75: // K
+    case 85: // U
+    case 70: // F
+      if (/^(Kernel|User|Full)[A-Za-z ]*(Dump|dump) File/.test(s) || /^User Mini Dump File/.test(s)) {
+        const colon = s.indexOf(':');
+        const type = (colon > 0 ? s.slice(0, colon) : s).trim();
+        return [
+          { field: 'dumpType', value: type },
+          { field: 'mode', value: type.startsWith('User') || type.startsWith('Full') ? 'user' : 'kernel' },
+        ];
+      }
+      return [];
+    case 87: {
+      // W
+      const m = OS_LINE.exec(s);
+      if (!m) return [];
+      const out: BannerField[] = [
+        { field: 'osName', value: `Windows ${m[1]}` },
+        { field: 'build', value: m[2] },
+      ];
+      if (m[3] && /Service Pack/i.test(m[3])) out.push({ field: 'servicePack', value: m[3] });
+      if (m[4]) out.push({ field: 'processors', value: Number(m[4]) });
+      if (m[5]) out.push({ field: 'arch', value: normalizeMachine(m[5]) });
+      out.push({ field: 'mode', value: /Kernel Version/.test(s) ? 'kernel' : 'user' });
+      return out;
+    }
+    case 80: // P
+      if (s.startsWith('Product: ')) return [{ field: 'product', value: s.slice(9).trim() }];
+      if (s.startsWith('Process Uptime:')) return [{ field: 'processUptime', value: s.slice(15).trim() }];
+      return [];
+    case 66: // B
+      if (s.startsWith('Built by:')) return [{ field: 'buildLab', value: s.slice(9).trim() }];
+      return [];
+    case 69: // E
+      if (s.startsWith('Edition build lab:')) return [{ field: 'buildLab', value: s.slice(18).trim() }];
+      return [];
+    case 68: // D
+      if (s.startsWith('Debug session time:')) return [{ field: 'sessionTime', value: s.slice(19).trim() }];
+      return [];
+    case 83: // S
+      if (s.startsWith('System Uptime:')) return [{ field: 'systemUptime', value: s.slice(14).trim() }];
+      return [];
+    default:
+      return [];
+  }
+}

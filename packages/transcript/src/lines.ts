@@ -1,0 +1,141 @@
+import { StringDecoder } from 'node:string_decoder';
+
+/** Lines longer than this are cut: a 200 MB line with no newline must not be held in memory. */
+export const MAX_LINE_LENGTH = 64 * 1024;
+
+/** A batch of decoded lines as they come off the stream; `firstLine` is 1-based. */
+export interface LineBatch {
+  firstLine: number;
+  lines: string[];
+  /** 1-based numbers of lines that were cut at MAX_LINE_LENGTH. */
+  truncated: number[];
+}
+
+/**
+ * Splits a byte stream into lines without ever holding more than one chunk and one line.
+ *
+ * Handles a UTF-8 or UTF-16 byte-order mark (WinDbg's `.logopen /u` writes UTF-16LE), CRLF and
+ * LF endings, invalid UTF-8 (decoded as U+FFFD, never fatal), and lines of any length (cut at
+ * MAX_LINE_LENGTH, the rest skipped up to the next newline). Pure: feed chunks, collect batches.
+ */
+export class LineReader {
+  private decoder: StringDecoder | null = null;
+  private partial = '';
+  private skipping = false;
+  private nextLine = 1;
+  private started = false;
+  private bytes = 0;
+
+  /** Total bytes fed so far. */
+  get bytesRead(): number {
+    return this.bytes;
+  }
+
+  /** Number of complete lines produced so far. */
+  get linesRead(): number {
+    return this.nextLine - 1;
+  }
+
+  /** Decodes one chunk; returns the lines it completes. */
+  push(chunk: Buffer | string): LineBatch {
+    let text: string;
+    if (typeof chunk === 'string') {
+      this.bytes += Buffer.byteLength(chunk);
+      text = chunk;
+      if (!this.started) {
+        this.started = true;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      }
+    } else {
+      this.bytes += chunk.length;
+      if (!this.started) {
+        this.started = true;
+        let encoding: BufferEncoding = 'utf8';
+        let skip = 0;
+        if (chunk.length >= 2 && chunk[0] === 0xff && chunk[1] === 0xfe) {
+          encoding = 'utf16le';
+          skip = 2;
+        } else if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+          skip = 3;
+        }
+        this.decoder = new StringDecoder(encoding);
+        chunk = skip ? chunk.subarray(skip) : chunk;
+      }
+      text = this.decoder!.write(chunk);
+    }
+    return this.split(text, false);
+  }
+
+  /** Flushes the last line (a transcript need not end with a newline). */
+  end(): LineBatch {
+    const rest = this.decoder ? this.decoder.end() : '';
+    return this.split(rest, true);
+  }
+
+  private split(text: string, final: boolean): LineBatch {
+    const batch: LineBatch = { firstLine: this.nextLine, lines: [], truncated: [] };
+    let pos = 0;
+    const n = text.length;
+    while (pos <= n) {
+      const nl = text.indexOf('\n', pos);
+      if (nl < 0) {
+        this.appendPartial(text, pos, n, batch);
+        break;
+      }
+      this.appendPartial(text, pos, nl, batch);
+      this.emit(batch);
+      pos = nl + 1;
+    }
+    if (final && (this.partial.length > 0 || this.skipping)) this.emit(batch);
+    return batch;
+  }
+
+  private appendPartial(text: string, from: number, to: number, batch: LineBatch): void {
+    if (this.skipping || from >= to) return;
+    const room = MAX_LINE_LENGTH - this.partial.length;
+    if (to - from <= room) {
+      this.partial = this.partial.length === 0 ? text.slice(from, to) : this.partial + text.slice(from, to);
+    } else {
+      this.partial += text.slice(from, from + room);
+      this.skipping = true;
+      batch.truncated.push(this.nextLine);
+    }
+  }
+
+  private emit(batch: LineBatch): void {
+    let line = this.partial;
+    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    batch.lines.push(line);
+    this.partial = '';
+    this.skipping = false;
+    this.nextLine++;
+  }
+}
+
+/** How a stream's first bytes look: a transcript, or something that cannot be one. */
+export type Sniff = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Decides from the first bytes whether an input can be a text transcript. Binary data (NUL bytes
+ * outside UTF-16 text, or mostly control characters) is refused with a reason; empty input too.
+ */
+export function sniffTranscript(head: Buffer): Sniff {
+  if (head.length === 0) return { ok: false, reason: 'empty input' };
+  if (head.length >= 2 && head[0] === 0xff && head[1] === 0xfe) return { ok: true };
+  if (head.length >= 4 && head.readUInt32LE(0) === 0x504d444d) {
+    return { ok: false, reason: 'binary data (a minidump file, MDMP): run the debugger on it and submit the transcript' };
+  }
+  const magic = head.toString('latin1', 0, Math.min(8, head.length));
+  if (magic === 'PAGEDU64' || magic === 'PAGEDUMP') {
+    return { ok: false, reason: 'binary data (a kernel dump file): run the debugger on it and submit the transcript' };
+  }
+  let control = 0;
+  const n = Math.min(head.length, 64 * 1024);
+  for (let i = 0; i < n; i++) {
+    const b = head[i];
+    if (b === 0) return { ok: false, reason: `binary data (NUL byte at offset ${i}), not a text transcript` };
+    if (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 12 && b !== 27) control++;
+  }
+  if (control > n / 10) return { ok: false, reason: 'binary data (mostly control characters), not a text transcript' };
+  return { ok: true };
+}

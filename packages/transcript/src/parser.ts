@@ -1,0 +1,615 @@
+/**
+ * The parser: a one-pass state machine over cleaned lines that turns them into facts.
+ *
+ * The state that crosses lines is exactly the DebuggerContext, so a parser can start anywhere a
+ * segment starts. Dispatch is on a line's first non-blank character; the grammar's recognisers
+ * (grammar.ts) then look at a few more characters before doing any real work.
+ */
+import { cloneContext, type DebuggerContext } from './context';
+import type { CommandLineFact, Facts, Owner, ProcessFact, StackFact, ThreadFact, Warning, WarningKind } from './facts';
+import {
+  imageFromCommandLine,
+  isStackCommand,
+  matchBanner,
+  matchEffectiveMachine,
+  matchImplicit,
+  matchOwningProcess,
+  matchPebHeader,
+  matchPebString,
+  matchProcessHeader,
+  matchPrompt,
+  matchStackHeader,
+  matchThreadHeader,
+  matchUserProcessLine,
+  matchUserThreadHeader,
+  matchWaitObject,
+  normalizeMachine,
+  parseFrame,
+  parseValueArg,
+  readWaitReason,
+  scanProcessFields,
+  splitCommand,
+  type Prompt,
+} from './grammar';
+import { canonicalHex, skipSpaces, tokens } from './text';
+
+/** Warnings kept per segment; beyond it they are only counted. */
+export const MAX_WARNINGS_PER_SEGMENT = 50;
+/** Detail lines kept per process block (`ElapsedTime`, `VirtualSize`, …). */
+const MAX_DETAILS = 40;
+
+/** Parses lines from a given context; `finish()` returns the facts. Not reusable after finish. */
+export class TranscriptParser {
+  readonly ctx: DebuggerContext;
+  private readonly facts: Facts;
+  private proc: ProcessFact | null = null;
+  private thread: ThreadFact | null = null;
+  private stack: StackFact | null = null;
+  private warningCount = 0;
+  private lineNo = 0;
+
+  constructor(context: DebuggerContext, segment: number, firstLine: number) {
+    this.ctx = cloneContext(context);
+    this.facts = {
+      segment,
+      firstLine,
+      lineCount: 0,
+      unparsedLines: 0,
+      warningCount: 0,
+      processes: [],
+      threads: [],
+      stacks: [],
+      commandLines: [],
+      system: [],
+      warnings: [],
+    };
+    this.resume(firstLine);
+  }
+
+  /** Reopens the blocks that the context says were open when the previous segment ended. */
+  private resume(line: number): void {
+    const { block, thread, stack } = this.ctx;
+    if (block) {
+      this.proc = { line, source: 'process-block', ...(block.address ? { address: block.address } : {}), ...(block.pid !== undefined ? { pid: block.pid } : {}) };
+      this.facts.processes.push(this.proc);
+    }
+    if (thread) {
+      this.thread = { line, waitsOn: [] };
+      if (thread.address) this.thread.address = thread.address;
+      if (thread.pid !== undefined) this.thread.pid = thread.pid;
+      if (thread.tid !== undefined) this.thread.tid = thread.tid;
+      if (thread.index !== undefined) this.thread.index = thread.index;
+      if (thread.processAddress) this.thread.processAddress = thread.processAddress;
+      this.facts.threads.push(this.thread);
+    }
+    if (stack) {
+      this.stack = { line: stack.line, owner: stack.owner, machine: stack.machine, inBlock: stack.inBlock, frames: [], elided: false, continuation: true };
+      this.facts.stacks.push(this.stack);
+    }
+  }
+
+  /** Number of warnings raised, including those not kept. */
+  get warningsRaised(): number {
+    return this.warningCount;
+  }
+
+  /** Feeds one cleaned line with its 1-based number in the transcript. */
+  line(text: string, lineNo: number): void {
+    this.lineNo = lineNo;
+    this.facts.lineCount++;
+    const start = skipSpaces(text);
+    if (start >= text.length) {
+      this.blank();
+      return;
+    }
+    if (this.stack !== null && this.stackLine(text, start)) return;
+    if (!this.dispatch(text, start)) this.facts.unparsedLines++;
+  }
+
+  /** Raises a warning about the current line (kept up to a cap, always counted). */
+  warn(kind: WarningKind, text: string, line = this.lineNo): void {
+    this.warningCount++;
+    if (this.facts.warnings.length < MAX_WARNINGS_PER_SEGMENT) this.facts.warnings.push({ line, kind, text } satisfies Warning);
+  }
+
+  /** Ends the segment: records what is still open in the context and returns the facts. */
+  finish(): { facts: Facts; context: DebuggerContext } {
+    if (this.stack) {
+      this.ctx.stack = {
+        line: this.stack.line,
+        layout: this.ctx.stack?.layout ?? null,
+        owner: this.stack.owner,
+        inBlock: this.stack.inBlock,
+        machine: this.stack.machine,
+      };
+    }
+    const facts = this.facts;
+    facts.warningCount = this.warningCount;
+    facts.stacks = facts.stacks.filter((s) => s.frames.length > 0 || s.elided || !s.continuation);
+    return { facts, context: this.ctx };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private blank(): void {
+    this.endStack();
+    if (this.ctx.thread && this.ctx.thread.expect !== 'details') this.ctx.thread.expect = 'details';
+  }
+
+  /** Handles a line while a stack is open; false when the line ends the stack. */
+  private stackLine(text: string, start: number): boolean {
+    const layout = this.ctx.stack?.layout ?? null;
+    const frame = parseFrame(text, start, layout ?? { numbered: false, frameAddress: true }, this.lineNo);
+    if (frame !== null && (layout !== null || frame.frameAddress !== null)) {
+      this.stack!.frames.push(frame);
+      return true;
+    }
+    const c = text.charCodeAt(start);
+    if (c === 46 /* . */ && text.startsWith('...', start) && text.trim() === '...') {
+      this.stack!.elided = true;
+      return true;
+    }
+    if (c === 91 /* [ */ && text.indexOf(' @ ', start) > 0) return true; // wrapped source line
+    if (text.startsWith('WARNING: ', start) || text.startsWith('*** ', start)) return true;
+    if (c === 60 /* < */ && text.startsWith('<snip>', start)) {
+      this.stack!.elided = true;
+      return true;
+    }
+    this.endStack();
+    return false;
+  }
+
+  private endStack(): void {
+    if (this.stack === null) return;
+    this.stack = null;
+    this.ctx.stack = null;
+  }
+
+  private dispatch(text: string, start: number): boolean {
+    const c = text.charCodeAt(start);
+    // Prompts start with a digit, `kd>` or `lkd>`.
+    if ((c >= 48 && c <= 57) || c === 107 || c === 108) {
+      const prompt = matchPrompt(text, start);
+      if (prompt) {
+        this.command(prompt);
+        return true;
+      }
+    }
+    switch (c) {
+      case 33: // !  a command pasted without its prompt
+        this.command({ command: text.slice(start), machine: this.ctx.machine, mode: this.ctx.mode ?? 'kernel' }, true);
+        return true;
+      case 80: {
+        // P
+        const address = matchProcessHeader(text, start);
+        if (address !== null) {
+          this.openProcess(address, text, start);
+          return true;
+        }
+        const peb = matchPebHeader(text, start);
+        if (peb !== null) {
+          this.ctx.peb = peb;
+          return true;
+        }
+        break;
+      }
+      case 84: {
+        // T
+        const th = matchThreadHeader(text, start);
+        if (th) {
+          this.openThread(th);
+          return true;
+        }
+        break;
+      }
+      case 67: // C
+        if (text.startsWith('Child', start)) {
+          const layout = matchStackHeader(text, start);
+          if (layout) return this.openStack(layout), true;
+        }
+        if (this.pebString(text, start)) return true;
+        break;
+      case 35: {
+        // #
+        const layout = matchStackHeader(text, start);
+        if (layout) return this.openStack(layout), true;
+        if (this.userHeader(text, start)) return true;
+        break;
+      }
+      case 82: {
+        // R
+        const layout = matchStackHeader(text, start);
+        if (layout) return this.openStack(layout), true;
+        break;
+      }
+      case 46: // .
+        if (this.userHeader(text, start)) return true;
+        if (text.startsWith('.process', start) || text.startsWith('.thread', start) || text.startsWith('.effmach', start) || text.startsWith('.cxr', start)) {
+          this.command({ command: text.slice(start), machine: this.ctx.machine, mode: this.ctx.mode ?? 'kernel' }, true);
+          return true;
+        }
+        break;
+      case 73: {
+        // I
+        const imp = matchImplicit(text, start);
+        if (imp) {
+          if (imp.kind === 'process') this.ctx.implicitProcess = imp.address;
+          else this.ctx.implicitThread = imp.address;
+          return true;
+        }
+        if (this.pebString(text, start)) return true;
+        break;
+      }
+      case 69: {
+        // E
+        const m = matchEffectiveMachine(text, start);
+        if (m) {
+          this.ctx.machine = m === 'x64' ? null : m;
+          return true;
+        }
+        break;
+      }
+      case 79: {
+        // O
+        const own = matchOwningProcess(text, start);
+        if (own) {
+          this.owningProcess(own.address, own.image);
+          return true;
+        }
+        break;
+      }
+      case 75: // K
+        if (text.startsWith('Kernel stack not resident', start)) {
+          if (this.thread) this.thread.stackNotResident = true;
+          return true;
+        }
+        break;
+      case 40: // (  the wait reason of a THREAD line that wrapped after `WAIT:`
+        if (this.thread && this.ctx.thread?.expect === 'wrapped-wait') {
+          readWaitReason(tokens(text, start), 0, this.thread);
+          this.ctx.thread.expect = 'waits';
+          return true;
+        }
+        break;
+      case 83: // S
+        if (text.startsWith('Searching for Process with Cid == ', start)) {
+          const v = parseValueArg(tokens(text, start + 34)[0] ?? '');
+          if (v.hex !== null) this.ctx.target = { pid: parseInt(v.hex, 16) };
+          return true;
+        }
+        break;
+      case 42: // *  `**** NT ACTIVE PROCESS DUMP ****`, `*** Stack trace for last set context …`
+        return true;
+      default:
+        break;
+    }
+    if (this.ctx.block !== null && this.processLine(text, start)) return true;
+    if (this.thread !== null && this.threadLine(text, start)) return true;
+    if (c >= 48 && c <= 57 && this.userHeader(text, start)) return true;
+    if (this.headerlessStack(text, start)) return true;
+    const banner = matchBanner(text, start);
+    if (banner.length > 0) {
+      for (const b of banner) this.facts.system.push({ line: this.lineNo, field: b.field as never, value: b.value });
+      return true;
+    }
+    return false;
+  }
+
+  // --- commands -------------------------------------------------------------------------------
+
+  private command(prompt: Prompt, unprompted = false): void {
+    this.endStack();
+    const ctx = this.ctx;
+    this.closeBlocks();
+    ctx.peb = null;
+    ctx.target = null;
+    if (!unprompted) {
+      ctx.mode = prompt.mode;
+      ctx.machine = prompt.machine ? normalizeMachine(prompt.machine) : null;
+      if (ctx.machine === 'x64') ctx.machine = null;
+      ctx.userThreadIndex = prompt.threadIndex ?? null;
+      if (prompt.mode === 'user' && this.facts.system.every((s) => s.field !== 'mode')) {
+        // the mode fact is recorded once per segment at most; merge keeps the first
+        this.facts.system.push({ line: this.lineNo, field: 'mode', value: 'user' });
+      } else if (prompt.mode === 'kernel' && this.facts.system.every((s) => s.field !== 'mode')) {
+        this.facts.system.push({ line: this.lineNo, field: 'mode', value: 'kernel' });
+      }
+    }
+    const { name, args } = splitCommand(prompt.command);
+    ctx.command = name || null;
+    switch (name) {
+      case '!process':
+        this.processCommand(args);
+        break;
+      case '.process': {
+        const a = lastHexArg(args);
+        if (a !== null) ctx.implicitProcess = a;
+        break;
+      }
+      case '.thread': {
+        const a = lastHexArg(args);
+        if (a !== null) ctx.implicitThread = a;
+        break;
+      }
+      case '.effmach':
+        if (args[0] && args[0] !== '.' && args[0] !== '#') {
+          const m = normalizeMachine(args[0]);
+          ctx.machine = m === 'x64' ? null : m;
+        }
+        break;
+      case '!peb': {
+        const a = args.length > 0 ? canonicalHex(args[0]) : null;
+        if (a !== null) ctx.peb = a;
+        break;
+      }
+      default:
+        if (name.startsWith('~') && name.endsWith('s') && !isStackCommand(name)) {
+          const idx = Number(name.slice(1, -1));
+          if (Number.isInteger(idx)) ctx.userThreadIndex = idx;
+        }
+        break;
+    }
+  }
+
+  /** `!process 0 0`, `!process fffffa80`75c21b30 ff`, `!process 0n189240`, `!process 2e338`. */
+  private processCommand(args: string[]): void {
+    if (args.length === 0) return;
+    const v = parseValueArg(args[0]);
+    if (v.decimal !== null) {
+      if (v.decimal !== 0) this.ctx.target = { pid: v.decimal };
+      return;
+    }
+    if (v.hex === null || v.hex === '0' || /^f+$/.test(v.hex)) return; // list, or -1 (current)
+    // Short values are Cids; EPROCESS addresses are full pointers.
+    this.ctx.target = v.hex.length >= 8 ? { processAddress: v.hex } : { pid: parseInt(v.hex, 16) };
+  }
+
+  private closeBlocks(): void {
+    this.ctx.block = null;
+    this.ctx.thread = null;
+    this.proc = null;
+    this.thread = null;
+  }
+
+  // --- processes ------------------------------------------------------------------------------
+
+  private openProcess(address: string, text: string, start: number): void {
+    this.endStack();
+    this.closeBlocks();
+    const fact: ProcessFact = { line: this.lineNo, address, source: 'process-block' };
+    this.proc = fact;
+    this.ctx.block = { address };
+    this.facts.processes.push(fact);
+    this.ctx.peb = null;
+    this.processFields(text, start + 8);
+  }
+
+  /** A line inside a PROCESS block (before its first THREAD). */
+  private processLine(text: string, start: number): boolean {
+    if (this.thread !== null) return false;
+    if (this.processFields(text, start)) return true;
+    if (this.pebString(text, start)) return true;
+    const details = (this.proc!.details ??= {}) as Record<string, string>;
+    if (Object.keys(details).length >= MAX_DETAILS) return true;
+    const gap = text.indexOf('  ', start);
+    const key = gap > 0 ? text.slice(start, gap) : text.slice(start).split(' ')[0];
+    const value = text.slice(start + key.length).trim();
+    if (key.length > 0 && key.length < 48) details[key] = value;
+    return true;
+  }
+
+  private processFields(text: string, start: number): boolean {
+    const fields = scanProcessFields(text, start, (f) => this.warn('bad-number', `unreadable ${f} value`));
+    if (fields === null || this.proc === null) return false;
+    Object.assign(this.proc, fields);
+    if (fields.pid !== undefined && this.ctx.block) this.ctx.block.pid = fields.pid;
+    return true;
+  }
+
+  private owningProcess(address: string, image?: string): void {
+    const fact: ProcessFact = { line: this.lineNo, address, source: 'owning-process' };
+    if (image) fact.image = image;
+    if (this.thread) {
+      this.thread.processAddress = address;
+      if (this.ctx.thread) this.ctx.thread.processAddress = address;
+      if (this.thread.pid !== undefined) fact.pid = this.thread.pid;
+    }
+    this.facts.processes.push(fact);
+  }
+
+  // --- threads --------------------------------------------------------------------------------
+
+  private openThread(th: ReturnType<typeof matchThreadHeader> & object): void {
+    this.endStack();
+    const fact: ThreadFact = { line: this.lineNo, waitsOn: [] };
+    if (th.address) fact.address = th.address;
+    if (th.pid !== undefined) fact.pid = th.pid;
+    if (th.tid !== undefined) fact.tid = th.tid;
+    if (th.state) fact.state = th.state;
+    if (th.waitReason) fact.waitReason = th.waitReason;
+    if (th.waitMode) fact.waitMode = th.waitMode;
+    if (th.processor !== undefined) fact.processor = th.processor;
+    const block = this.ctx.block;
+    if (block?.address) fact.processAddress = block.address;
+    else if (this.ctx.target?.processAddress && th.pid !== undefined) {
+      // `!process X ff` printed threads without the PROCESS block: X is the threads' process.
+      fact.processAddress = this.ctx.target.processAddress;
+      this.facts.processes.push({ line: this.lineNo, address: this.ctx.target.processAddress, pid: th.pid, source: 'context' });
+    }
+    this.thread = fact;
+    this.ctx.thread = {
+      expect: th.waitWrapped ? 'wrapped-wait' : 'waits',
+      ...(fact.address ? { address: fact.address } : {}),
+      ...(fact.pid !== undefined ? { pid: fact.pid } : {}),
+      ...(fact.tid !== undefined ? { tid: fact.tid } : {}),
+      ...(fact.processAddress ? { processAddress: fact.processAddress } : {}),
+    };
+    this.facts.threads.push(fact);
+  }
+
+  /** A line under a THREAD: wait objects first, then details. */
+  private threadLine(text: string, start: number): boolean {
+    const t = this.ctx.thread;
+    if (t === null) return false;
+    if (t.expect === 'waits' || t.expect === 'wrapped-wait') {
+      const w = matchWaitObject(text, start);
+      if (w) {
+        this.thread!.waitsOn.push(w);
+        return true;
+      }
+      t.expect = 'details';
+    }
+    if (this.pebString(text, start)) return true;
+    // Thread details (`Not impersonating`, `Wait Start TickCount`, `IRP List:`, …) are known
+    // output of !thread; they are not facts the graph needs.
+    return isThreadDetail(text, start);
+  }
+
+  /** `~` thread headers and `|` process lines of user-mode debuggers. */
+  private userHeader(text: string, start: number): boolean {
+    const th = matchUserThreadHeader(text, start);
+    if (th) {
+      this.endStack();
+      this.closeBlocks();
+      this.ctx.mode = 'user';
+      this.ctx.userPid = th.pid;
+      const fact: ThreadFact = { line: this.lineNo, pid: th.pid, tid: th.tid, index: th.index, waitsOn: [] };
+      if (th.name) fact.name = th.name;
+      this.thread = fact;
+      this.ctx.thread = { pid: th.pid, tid: th.tid, index: th.index, expect: 'details' };
+      this.facts.threads.push(fact);
+      return true;
+    }
+    const up = matchUserProcessLine(text, start);
+    if (up) {
+      this.ctx.userPid = up.pid;
+      const fact: ProcessFact = { line: this.lineNo, pid: up.pid, source: 'user-process' };
+      if (up.image) fact.image = up.image.slice(Math.max(up.image.lastIndexOf('\\'), up.image.lastIndexOf('/')) + 1);
+      this.facts.processes.push(fact);
+      return true;
+    }
+    return false;
+  }
+
+  // --- stacks ---------------------------------------------------------------------------------
+
+  private openStack(layout: ReturnType<typeof matchStackHeader> & object, line = this.lineNo): void {
+    this.endStack();
+    const inBlock = this.thread !== null;
+    const stack: StackFact = { line, owner: this.stackOwner(), machine: this.ctx.machine, inBlock, frames: [], elided: false };
+    this.stack = stack;
+    this.ctx.stack = { line, layout, owner: stack.owner, inBlock, machine: stack.machine };
+    this.facts.stacks.push(stack);
+  }
+
+  /** A frame with its header cut off (pasted stacks). */
+  private headerlessStack(text: string, start: number): boolean {
+    const frame = parseFrame(text, start, null, this.lineNo);
+    if (frame === null) return false;
+    this.openStack({ numbered: frame.number !== undefined, frameAddress: true });
+    this.stack!.frames.push(frame);
+    return true;
+  }
+
+  /** Who a stack printed here belongs to. */
+  private stackOwner(): Owner {
+    const ctx = this.ctx;
+    const t = ctx.thread;
+    if (t) {
+      const o: Owner = {};
+      if (t.address) o.threadAddress = t.address;
+      if (t.pid !== undefined) o.pid = t.pid;
+      if (t.tid !== undefined) o.tid = t.tid;
+      if (t.processAddress) o.processAddress = t.processAddress;
+      return o;
+    }
+    const o: Owner = {};
+    if (ctx.mode === 'user') {
+      if (ctx.userPid !== null) o.pid = ctx.userPid;
+      if (ctx.userThreadIndex !== null) o.threadIndex = ctx.userThreadIndex;
+      return o;
+    }
+    if (ctx.implicitThread) o.threadAddress = ctx.implicitThread;
+    if (ctx.implicitProcess) o.processAddress = ctx.implicitProcess;
+    return o;
+  }
+
+  // --- PEB ------------------------------------------------------------------------------------
+
+  private pebString(text: string, start: number): boolean {
+    const s = matchPebString(text, start);
+    if (s === null) return false;
+    if (s.key === 'ImageFile') return true;
+    const fact: CommandLineFact = { line: this.lineNo, owner: this.commandLineOwner(), commandLine: s.value };
+    const image = imageFromCommandLine(s.value);
+    if (image) fact.imageFile = image;
+    this.facts.commandLines.push(fact);
+    return true;
+  }
+
+  /** Who a command line printed here belongs to: the block, the command's target, the PEB, the implicit process. */
+  private commandLineOwner(): Owner {
+    const ctx = this.ctx;
+    if (ctx.block) return { ...(ctx.block.address ? { processAddress: ctx.block.address } : {}), ...(ctx.block.pid !== undefined ? { pid: ctx.block.pid } : {}) };
+    if (ctx.thread?.processAddress) return { processAddress: ctx.thread.processAddress, ...(ctx.thread.pid !== undefined ? { pid: ctx.thread.pid } : {}) };
+    if (ctx.target) return { ...ctx.target };
+    const o: Owner = {};
+    if (ctx.peb) o.peb = ctx.peb;
+    if (ctx.mode === 'user') {
+      if (ctx.userPid !== null) o.pid = ctx.userPid;
+    } else if (ctx.implicitProcess) o.processAddress = ctx.implicitProcess;
+    return o;
+  }
+}
+
+function lastHexArg(args: string[]): string | null {
+  for (let i = args.length - 1; i >= 0; i--) {
+    if (args[i].startsWith('/')) continue;
+    const v = canonicalHex(args[i]);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+const THREAD_DETAIL_PREFIXES = [
+  'Not impersonating',
+  'Impersonation token',
+  'DeviceMap',
+  'Owning Process',
+  'Attached Process',
+  'Wait Start TickCount',
+  'WaitTime',
+  'Context Switch Count',
+  'UserTime',
+  'KernelTime',
+  'Win32 Start Address',
+  'Start Address',
+  'Stack Init',
+  'Initial Sp',
+  'Base ',
+  'Priority',
+  'IRP List',
+  'Kernel stack',
+  'Owning Process',
+  'LargeStack',
+  'Ticks:',
+];
+
+function isThreadDetail(text: string, start: number): boolean {
+  for (const p of THREAD_DETAIL_PREFIXES) if (text.startsWith(p, start)) return true;
+  // IRP list entries: `85102de0: (0006,0220) Flags: 00000884  Mdl: 00000000`
+  const colon = text.indexOf(': (', start);
+  return colon > start && colon - start <= 17;
+}
+
+/** Parses one segment's lines from its starting context. Pure; never throws on any input. */
+export function parseLines(
+  lines: readonly string[],
+  context: DebuggerContext,
+  segment: number,
+  firstLine: number,
+): { facts: Facts; context: DebuggerContext } {
+  const p = new TranscriptParser(context, segment, firstLine);
+  for (let i = 0; i < lines.length; i++) p.line(lines[i], firstLine + i);
+  return p.finish();
+}

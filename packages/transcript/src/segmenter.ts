@@ -1,0 +1,132 @@
+import { initialContext, cloneContext, type DebuggerContext } from './context';
+import type { Facts } from './facts';
+import { LineReader, type LineBatch } from './lines';
+import { TranscriptParser } from './parser';
+import { cleanLine, skipSpaces } from './text';
+
+/** A bounded run of cleaned lines with the debugger context in force at its first line. */
+export interface Segment {
+  /** 0-based position of the segment in its transcript. */
+  seq: number;
+  /** 1-based number of the segment's first line in the transcript. */
+  firstLine: number;
+  context: DebuggerContext;
+  lines: string[];
+}
+
+export interface SegmenterOptions {
+  /** Soft limit: past it, the segment ends at the next command, PROCESS, THREAD or blank line. */
+  maxLines?: number;
+  /** Soft limit in characters, checked like maxLines. */
+  maxChars?: number;
+  /** Past this many lines a segment is cut wherever it is (one enormous stack, say). */
+  hardMaxLines?: number;
+  /** Keep the lines in each segment (the distributed pipeline ships them); embedded runs need only facts. */
+  keepLines?: boolean;
+}
+
+export interface SegmentationSummary {
+  segments: number;
+  lines: number;
+  bytes: number;
+  truncatedLines: number;
+}
+
+/**
+ * Streams a transcript into segments. It parses as it goes (the context at each cut comes from
+ * the parser itself, so it is exact), and hands each segment over with its facts. Memory holds
+ * one chunk and one segment.
+ */
+export class Segmenter {
+  private readonly reader = new LineReader();
+  private readonly maxLines: number;
+  private readonly maxChars: number;
+  private readonly hardMaxLines: number;
+  private readonly keepLines: boolean;
+  private parser: TranscriptParser;
+  private segStartContext: DebuggerContext = initialContext();
+  private segFirstLine = 1;
+  private segLines: string[] = [];
+  private segLineCount = 0;
+  private segChars = 0;
+  private seq = 0;
+  private truncated = 0;
+
+  constructor(
+    private readonly onSegment: (segment: Segment, facts: Facts) => void,
+    options: SegmenterOptions = {},
+  ) {
+    this.maxLines = options.maxLines ?? 4000;
+    this.maxChars = options.maxChars ?? 512 * 1024;
+    this.hardMaxLines = options.hardMaxLines ?? this.maxLines * 4;
+    this.keepLines = options.keepLines ?? false;
+    this.parser = new TranscriptParser(this.segStartContext, 0, 1);
+  }
+
+  /** Bytes seen so far. */
+  get bytesRead(): number {
+    return this.reader.bytesRead;
+  }
+
+  /** Feeds a chunk of the transcript. */
+  push(chunk: Buffer | string): void {
+    this.batch(this.reader.push(chunk));
+  }
+
+  /** Ends the transcript: flushes the last line and the last segment. */
+  end(): SegmentationSummary {
+    this.batch(this.reader.end());
+    if (this.segLineCount > 0 || this.seq === 0) this.cut();
+    return { segments: this.seq, lines: this.reader.linesRead, bytes: this.reader.bytesRead, truncatedLines: this.truncated };
+  }
+
+  private batch(b: LineBatch): void {
+    const truncated = b.truncated;
+    let t = 0;
+    for (let i = 0; i < b.lines.length; i++) {
+      const lineNo = b.firstLine + i;
+      const line = cleanLine(b.lines[i]);
+      if (this.segLineCount >= this.maxLines || this.segChars >= this.maxChars) {
+        if (this.segLineCount >= this.hardMaxLines || this.isBoundary(line)) this.cut(lineNo);
+      }
+      this.segLineCount++;
+      this.segChars += line.length;
+      if (this.keepLines) this.segLines.push(line);
+      if (t < truncated.length && truncated[t] === lineNo) {
+        t++;
+        this.truncated++;
+        this.parser.warn('truncated-line', `line longer than ${line.length} characters was cut`, lineNo);
+      }
+      this.parser.line(line, lineNo);
+    }
+  }
+
+  /** Lines where a new segment may start without splitting a block: commands, PROCESS, THREAD, blanks. */
+  private isBoundary(line: string): boolean {
+    if (this.parser.ctx.stack !== null) return false;
+    const s = skipSpaces(line);
+    if (s >= line.length) return true;
+    return line.startsWith('PROCESS ', s) || line.startsWith('THREAD ', s) || /^(\d+: ?l?kd|kd|\d+:\d+)[:>]/.test(line.slice(s, s + 12));
+  }
+
+  private cut(nextFirstLine?: number): void {
+    const { facts, context } = this.parser.finish();
+    const segment: Segment = { seq: this.seq, firstLine: this.segFirstLine, context: this.segStartContext, lines: this.segLines };
+    this.onSegment(segment, facts);
+    this.seq++;
+    this.segStartContext = cloneContext(context);
+    this.segFirstLine = nextFirstLine ?? this.segFirstLine + this.segLineCount;
+    this.segLines = [];
+    this.segLineCount = 0;
+    this.segChars = 0;
+    this.parser = new TranscriptParser(this.segStartContext, this.seq, this.segFirstLine);
+  }
+}
+
+/** Parses one segment on its own, as a parse worker does. Pure; never throws. */
+export function parseSegment(segment: Segment): Facts {
+  const p = new TranscriptParser(segment.context, segment.seq, segment.firstLine);
+  const lines = segment.lines;
+  for (let i = 0; i < lines.length; i++) p.line(lines[i], segment.firstLine + i);
+  return p.finish().facts;
+}

@@ -1,0 +1,173 @@
+/**
+ * Low-level text helpers shared by the line reader and the grammar: cleaning pasted lines and
+ * reading the debugger's hex and decimal numbers.
+ */
+
+// Tags that web pages and blog engines wrap around pasted debugger output. `<Data Not Accessible>`,
+// `< Name not readable >` and `<Invalid>` are debugger text, not tags, so only these names are removed.
+const HTML_TAG =
+  /<\/?(?:span|div|p|br|pre|code|font|b|i|u|s|strong|em|a|tt|li|ul|ol|td|tr|th|table|tbody|thead|hr|sup|sub|small|big|mark|kbd|samp|blockquote|h[1-6]|img|wbr|del|ins)(?:\s[^<>]*)?\/?>/gi;
+const ENTITY = /&(#\d{1,7}|#x[0-9a-f]{1,6}|[a-z]{2,8});/gi;
+const NAMED_ENTITIES: Record<string, string> = {
+  lt: '<',
+  gt: '>',
+  amp: '&',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  rsquo: "'",
+  lsquo: "'",
+  rdquo: '"',
+  ldquo: '"',
+  prime: "'",
+  ndash: '-',
+  mdash: '-',
+  hellip: '...',
+};
+// Only lines containing one of these need the slow path; most debugger output is plain ASCII.
+const NEEDS_CLEANING = /[<&\t\u0080-\uffff]/;
+
+/**
+ * Undoes what web pages and editors do to pasted debugger output: HTML tags and entities,
+ * typographic quotes and primes, no-break spaces, tabs. Trailing blanks are removed. Plain ASCII
+ * lines take a fast path.
+ */
+export function cleanLine(line: string): string {
+  if (!NEEDS_CLEANING.test(line)) return trimEnd(line);
+  let s = line;
+  if (s.includes('<')) s = s.replace(HTML_TAG, '');
+  if (s.includes('&')) s = s.replace(ENTITY, decodeEntity);
+  s = s.replace(/[\t\u00a0\u2000-\u200b\u2018\u2019\u201a\u201b\u2032\u201c\u201d\u201e\u2013\u2014\u2026\ufeff]/g, typographic);
+  return trimEnd(s);
+}
+
+function decodeEntity(whole: string, body: string): string {
+  if (body[0] === '#') {
+    const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+    if (!Number.isFinite(code) || code > 0x10ffff) return whole;
+    return typographic(String.fromCodePoint(code));
+  }
+  return NAMED_ENTITIES[body.toLowerCase()] ?? whole;
+}
+
+function typographic(ch: string): string {
+  switch (ch) {
+    case '\t':
+      return ' ';
+    case '\u2018':
+    case '\u2019':
+    case '\u201a':
+    case '\u201b':
+    case '\u2032':
+      return "'";
+    case '\u201c':
+    case '\u201d':
+    case '\u201e':
+      return '"';
+    case '\u2013':
+    case '\u2014':
+      return '-';
+    case '\u2026':
+      return '...';
+    case '\ufeff':
+    case '\u200b':
+      return '';
+    default:
+      return ch.charCodeAt(0) >= 0x2000 && ch.charCodeAt(0) <= 0x200a ? ' ' : ch === '\u00a0' ? ' ' : ch;
+  }
+}
+
+function trimEnd(s: string): string {
+  let end = s.length;
+  while (end > 0) {
+    const c = s.charCodeAt(end - 1);
+    if (c !== 32 && c !== 13 && c !== 9) break;
+    end--;
+  }
+  return end === s.length ? s : s.slice(0, end);
+}
+
+/** Index of the first non-blank character at or after `from`, or the line's length. */
+export function skipSpaces(s: string, from = 0): number {
+  let i = from;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9) break;
+    i++;
+  }
+  return i;
+}
+
+function isHexCode(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/**
+ * Reads a debugger hex value: `fffffa80`75c21b30`, `0x1df598`, `000bf474`. Returns the canonical
+ * form (lowercase, no `0x`, no backtick, no leading zeros) or null when the token is not hex.
+ */
+export function canonicalHex(token: string): string | null {
+  let s = token;
+  if (s.length > 2 && s.charCodeAt(0) === 48 && (s[1] === 'x' || s[1] === 'X')) s = s.slice(2);
+  if (s.indexOf('`') >= 0) s = s.split('`').join('');
+  const n = s.length;
+  if (n === 0) return null;
+  let lead = -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (!isHexCode(c)) return null;
+    if (lead < 0 && c !== 48) lead = i;
+  }
+  if (lead < 0) return '0';
+  return (lead === 0 ? s : s.slice(lead)).toLowerCase();
+}
+
+/** True when every character of the token is a hex digit or a backtick (no `0x`). */
+export function isHexToken(token: string): boolean {
+  if (token.length === 0) return false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c !== 96 && !isHexCode(c)) return false;
+  }
+  return true;
+}
+
+/** Largest pid or tid accepted; beyond it a value is garbage (hundreds of digits), not an id. */
+const MAX_ID = 0xffffffff;
+
+/** Parses a hex id (Cid halves); null when malformed or absurdly large. */
+export function parseHexId(token: string): number | null {
+  const h = canonicalHex(token);
+  if (h === null || h.length > 8) return null;
+  const n = parseInt(h, 16);
+  return n <= MAX_ID ? n : null;
+}
+
+/** Parses a decimal number with an optional trailing dot (`HandleCount:  54.`); null when malformed. */
+export function parseDecimal(token: string): number | null {
+  let end = token.length;
+  if (end > 0 && token[end - 1] === '.') end--;
+  if (end === 0 || end > 15) return null;
+  let n = 0;
+  for (let i = 0; i < end; i++) {
+    const c = token.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return null;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Splits on runs of blanks, like the debugger's column output. */
+export function tokens(s: string, from = 0): string[] {
+  const out: string[] = [];
+  let i = from;
+  const n = s.length;
+  while (i < n) {
+    while (i < n && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
+    if (i >= n) break;
+    const start = i;
+    while (i < n && s.charCodeAt(i) !== 32 && s.charCodeAt(i) !== 9) i++;
+    out.push(s.slice(start, i));
+  }
+  return out;
+}
