@@ -1,4 +1,4 @@
-/** Unit specs live next to the code (packages/*/src/**/*.test.ts); cross-package runs live in test/. */
+// Unit specs live next to the code (packages/NAME/src, *.test.ts); cross-package runs live in test/.
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

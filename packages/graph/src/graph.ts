@@ -286,7 +286,7 @@ export function resolveFacts(segments: readonly Facts[]): ResolvedDump {
     frameCount += s.frames.length;
     const t = threadOf(s.owner);
     if (t !== null && t.frames.length === 0) t.frames = s.frames;
-    if (s.inBlock && t !== null) continue;
+    if (s.inBlock && t !== null && t.frames === s.frames) continue;
     const p = t !== null && t.pid !== null ? byPid.get(t.pid) ?? null : processOf(s.owner);
     attributed.push({
       line: s.line,

@@ -381,7 +381,11 @@ export class TranscriptParser {
     this.ctx.block = { address };
     this.facts.processes.push(fact);
     this.ctx.peb = null;
-    this.processFields(text, start + 8);
+    // NT 4 and Windows 2000 print the fields on the PROCESS line itself.
+    let i = skipSpaces(text, start + 8);
+    while (i < text.length && text.charCodeAt(i) !== 32) i++;
+    i = skipSpaces(text, i);
+    if (i < text.length) this.processFields(text, i);
   }
 
   /** A line inside a PROCESS block (before its first THREAD). */
@@ -495,7 +499,8 @@ export class TranscriptParser {
 
   private openStack(layout: ReturnType<typeof matchStackHeader> & object, line = this.lineNo): void {
     this.endStack();
-    const inBlock = this.thread !== null;
+    // Stacks under a kernel THREAD belong to its block; `~*k` stacks are printed on their own.
+    const inBlock = this.thread !== null && this.ctx.thread?.index === undefined;
     const stack: StackFact = { line, owner: this.stackOwner(), machine: this.ctx.machine, inBlock, frames: [], elided: false };
     this.stack = stack;
     this.ctx.stack = { line, layout, owner: stack.owner, inBlock, machine: stack.machine };
