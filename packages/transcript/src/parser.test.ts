@@ -1,0 +1,249 @@
+import { initialContext } from './context';
+import type { Facts } from './facts';
+import { parseLines } from './parser';
+import { Segmenter } from './segmenter';
+
+/** Parses a snippet as a whole transcript (through the segmenter, as the pipeline does). */
+function parse(text: string | Buffer, maxLines?: number): Facts {
+  const all: Facts[] = [];
+  const s = new Segmenter((_seg, f) => all.push(f), maxLines ? { maxLines, hardMaxLines: maxLines } : {});
+  s.push(text);
+  s.end();
+  return {
+    segment: 0,
+    firstLine: 1,
+    lineCount: all.reduce((n, f) => n + f.lineCount, 0),
+    unparsedLines: all.reduce((n, f) => n + f.unparsedLines, 0),
+    warningCount: all.reduce((n, f) => n + f.warningCount, 0),
+    processes: all.flatMap((f) => f.processes),
+    threads: all.flatMap((f) => f.threads),
+    stacks: all.flatMap((f) => f.stacks),
+    commandLines: all.flatMap((f) => f.commandLines),
+    system: all.flatMap((f) => f.system),
+    warnings: all.flatMap((f) => f.warnings),
+  };
+}
+
+const lines = (...l: string[]) => l.join('\n') + '\n';
+
+describe('prompts and commands', () => {
+  it('reads kernel, user, WOW64 and glued prompts', () => {
+    const f = parse(lines('0:000>0: kd> .process /r /p fffffa80`75c21b30', '1: kd:x86> k', 'ChildEBP          RetAddr', '000bf474 77080bdd ntdll!ZwWaitForMultipleObjects+0x15'));
+    expect(f.stacks).toHaveLength(1);
+    expect(f.stacks[0].machine).toBe('x86');
+    expect(f.stacks[0].owner).toEqual({ processAddress: 'fffffa8075c21b30' });
+    expect(f.unparsedLines).toBe(0);
+  });
+
+  it('attributes stacks after .thread /w and Implicit … is now lines', () => {
+    const f = parse(
+      lines('0: kd> .thread /w fffffa807c183b60', 'Implicit thread is now fffffa80`7c183b60', 'x86 context set', '0: kd:x86> k', '000bf474 77080bdd ntdll!ZwWaitForMultipleObjects+0x15', '000bf510 76bb1a2c KERNELBASE!WaitForMultipleObjectsEx+0x100'),
+    );
+    expect(f.stacks[0].owner.threadAddress).toBe('fffffa807c183b60');
+    expect(f.stacks[0].frames).toHaveLength(2);
+  });
+
+  it('takes !process 0n<decimal> and Searching for Process as the target of a command line', () => {
+    const f = parse(lines('0: kd> !process 0n189240', 'Searching for Process with Cid == 2e338', 'CommandLine:  \'C:\\Windows\\System32\\WerFault.exe -u -p 1 -s 2\''));
+    expect(f.commandLines[0].owner).toEqual({ pid: 0x2e338 });
+  });
+
+  it('treats .effmach as a machine change', () => {
+    const f = parse(lines('0: kd> .effmach x86', 'Effective machine: x86 compatible (x86)', 'ChildEBP RetAddr', '0012f000 77000000 ntdll!Foo+0x1'));
+    expect(f.stacks[0].machine).toBe('x86');
+  });
+});
+
+describe('process blocks', () => {
+  it('reads modern blocks with SessionId none and HandleCount not accessible', () => {
+    const f = parse(
+      lines('PROCESS ffffe000002287c0', '    SessionId: none  Cid: 0004    Peb: 00000000  ParentCid: 0000', '    DirBase: 001aa000  ObjectTable: ffffc00000003000  HandleCount: <Data Not Accessible>', '    Image: System'),
+    );
+    expect(f.processes[0]).toMatchObject({ address: 'ffffe000002287c0', sessionId: null, pid: 4, parentPid: 0, handleCount: null, image: 'System' });
+  });
+
+  it('reads NT 4 blocks on one line with TableSize', () => {
+    const f = parse(lines('PROCESS 80986f40  Cid: 0012    Peb: 7ffde000  ParentCid: 0002', '    DirBase: 000bd605  ObjectTable: 8098fce8  TableSize:  38.', '    Image: smss.exe'));
+    expect(f.processes[0]).toMatchObject({ address: '80986f40', pid: 0x12, parentPid: 2, handleCount: 38, image: 'smss.exe' });
+  });
+
+  it('keeps the detail lines of !process … 7', () => {
+    const f = parse(lines('PROCESS fb667a00 Cid: 0002  Peb: 00000000 ParentCid: 0000', '  Image: System', '  ElapsedTime            15:06:36.0338', '  CommitCharge           8'));
+    expect(f.processes[0].details).toMatchObject({ ElapsedTime: '15:06:36.0338', CommitCharge: '8' });
+  });
+
+  it('warns about a Cid it cannot read instead of inventing one', () => {
+    const f = parse(lines('PROCESS fb667a00', '    SessionId: 0  Cid: 0x1234567890123456789012345678901234567890    Peb: 0  ParentCid: zz', '    Image: a.exe'));
+    expect(f.processes[0].pid).toBeUndefined();
+    expect(f.warnings.map((w) => w.kind)).toEqual(['bad-number', 'bad-number']);
+  });
+});
+
+describe('threads', () => {
+  it('reads wait state, reason, mode and wait objects', () => {
+    const f = parse(
+      lines(
+        '        THREAD ffffe001d173e840  Cid 10f0.1dac  Teb: 000000ee6cf8b000 Win32Thread: ffffe001d1118cf0 WAIT: (UserRequest) UserMode Non-Alertable',
+        '            ffffe001d16c4dd0  NotificationEvent',
+        '            ffffe001d08b0840  ProcessObject',
+        '            ffffe00000cf6870  Semaphore Limit 0xffff',
+        '        Not impersonating',
+      ),
+    );
+    expect(f.threads[0]).toMatchObject({ address: 'ffffe001d173e840', pid: 0x10f0, tid: 0x1dac, state: 'WAIT', waitReason: 'UserRequest', waitMode: 'UserMode' });
+    expect(f.threads[0].waitsOn.map((w) => w.type)).toEqual(['NotificationEvent', 'ProcessObject', 'Semaphore']);
+  });
+
+  it('reads RUNNING on processor and a wait reason wrapped onto the next line', () => {
+    const f = parse(lines('THREAD ffffe001cdeae840  Cid 10f0.0298  Teb: 000000ee6cf97000 Win32Thread: 0000000000000000 RUNNING on processor 2', 'THREAD 88b9fcb0  Cid 1548.16e4  Teb: 7ffac000 Win32Thread: fe288838 WAIT:', '(Executive) KernelMode Non-Alertable', '    850a5f88  NotificationEvent'));
+    expect(f.threads[0]).toMatchObject({ state: 'RUNNING', processor: 2 });
+    expect(f.threads[1]).toMatchObject({ state: 'WAIT', waitReason: 'Executive', waitMode: 'KernelMode' });
+    expect(f.threads[1].waitsOn).toEqual([{ address: '850a5f88', type: 'NotificationEvent' }]);
+  });
+
+  it('marks Kernel stack not resident', () => {
+    const f = parse(lines('THREAD ffffe001d115c080  Cid 10f0.15b4  Teb: 000000ee6cf9b000 Win32Thread: 0000000000000000 WAIT: (WrQueue) UserMode Alertable', '    ffffe001d0bf0640  QueueObject', '    Kernel stack not resident.'));
+    expect(f.threads[0].stackNotResident).toBe(true);
+  });
+
+  it('links !process X ff threads to X when the PROCESS block was not printed', () => {
+    const f = parse(lines('0: kd> !process fffffa8075c21b30 ff', 'THREAD fffffa807c183b60 Cid 2d3c8.4334c Teb: 000000007efdb000 Win32Thread: fffff900c3f71010 WAIT: (UserRequest) UserMode Non-Alertable', "CommandLine:  'C:\\Windows\\SysWOW64\\WerFault.exe -u -p 189240 -s 3888\u2032"));
+    expect(f.processes).toContainEqual(expect.objectContaining({ address: 'fffffa8075c21b30', pid: 0x2d3c8 }));
+    expect(f.commandLines[0]).toMatchObject({ commandLine: 'C:\\Windows\\SysWOW64\\WerFault.exe -u -p 189240 -s 3888', imageFile: 'WerFault.exe' });
+    expect(f.commandLines[0].owner.processAddress).toBe('fffffa8075c21b30');
+  });
+
+  it('reads user-mode ~ headers with names and the current-thread marks', () => {
+    const f = parse(lines('0:004> ~', '   0  Id: 722c.206c Suspend: 1 Teb: 0000004e`3b1bc000 Unfrozen "main"', '.  4  Id: 722c.31fc Suspend: 1 Teb: 0000004e`3b1c4000 Unfrozen "thread1"', '#  1  Id: 1dc.1b0 Suspend: 1 Teb: 7efd8000 Unfrozen'));
+    expect(f.threads.map((t) => [t.pid, t.tid, t.index, t.name])).toEqual([
+      [0x722c, 0x206c, 0, 'main'],
+      [0x722c, 0x31fc, 4, 'thread1'],
+      [0x1dc, 0x1b0, 1, undefined],
+    ]);
+  });
+});
+
+describe('stacks', () => {
+  const cases: [string, string[], { callSite: string; module: string | null; function: string | null; offset: string | null; frameAddress: string | null; returnAddress: string | null }][] = [
+    ['x86 ChildEBP', ['ChildEBP RetAddr', '000bf5e0 76bd7f63 kernel32!WerpReportFaultInternal+0x186'], { callSite: 'kernel32!WerpReportFaultInternal+0x186', module: 'kernel32', function: 'WerpReportFaultInternal', offset: '0x186', frameAddress: 'bf5e0', returnAddress: '76bd7f63' }],
+    ['x86 kv with FPO', ['ChildEBP RetAddr  Args to Child', '001df3b8 77299bca 001df498 00000001 00000001 KERNEL32!WerpReportFaultInternal+0x186 (FPO: [Non-Fpo])'], { callSite: 'KERNEL32!WerpReportFaultInternal+0x186', module: 'KERNEL32', function: 'WerpReportFaultInternal', offset: '0x186', frameAddress: '1df3b8', returnAddress: '77299bca' }],
+    ['x86 TrapFrame', ['ChildEBP RetAddr  Args to Child', '8b487d44 779b5e74 041cf1f8 00100000 041cf1bc nt!KiFastCallEntry+0x12a (FPO: [0,3] TrapFrame @ 8b487d64)'], { callSite: 'nt!KiFastCallEntry+0x12a', module: 'nt', function: 'KiFastCallEntry', offset: '0x12a', frameAddress: '8b487d44', returnAddress: '779b5e74' }],
+    ['x64 kn', ['# Child-SP          RetAddr           Call Site', '00 00000000`0010f8b8 000007fe`fd6e10ac ntdll!ZwWaitForSingleObject+0xa'], { callSite: 'ntdll!ZwWaitForSingleObject+0xa', module: 'ntdll', function: 'ZwWaitForSingleObject', offset: '0xa', frameAddress: '10f8b8', returnAddress: '7fefd6e10ac' }],
+    ['x64 with args', ['Child-SP          RetAddr               : Args to Child                                                           : Call Site', 'ffffc10f`7221f0a0 fffff807`1e2349c0     : ffffb000`adde7180 00000000`ffffffff ffffc10f`7221f220 ffffc509`bf28b700 : nt!KiSwapContext+0x76'], { callSite: 'nt!KiSwapContext+0x76', module: 'nt', function: 'KiSwapContext', offset: '0x76', frameAddress: 'ffffc10f7221f0a0', returnAddress: 'fffff8071e2349c0' }],
+    ['x64 kb without Child-SP', ['# RetAddr           : Args to Child                                                           : Call Site', '01 fffff800`7a0fb2c3 : 00000000`00000000 ffffe001`d122bb10 ffffe001`ceb81750 ffffe001`d173f058 : portcls!CPortPinWaveRT::Init+0x2e7'], { callSite: 'portcls!CPortPinWaveRT::Init+0x2e7', module: 'portcls', function: 'CPortPinWaveRT::Init', offset: '0x2e7', frameAddress: null, returnAddress: 'fffff8007a0fb2c3' }],
+    ['source suffix', ['Child-SP          RetAddr           Call Site', 'ffff808d`dffdf0e0 fffff807`4e631f39 SIoctl!SioctlDeviceControl+0x109 [C:\\sioctl.c @ 310] '], { callSite: 'SIoctl!SioctlDeviceControl+0x109', module: 'SIoctl', function: 'SioctlDeviceControl', offset: '0x109', frameAddress: 'ffff808ddffdf0e0', returnAddress: 'fffff8074e631f39' }],
+    ['bare address', ['ChildEBP          RetAddr', '000bfb00 77629ef2 0xbf7c0'], { callSite: '0xbf7c0', module: null, function: null, offset: null, frameAddress: 'bfb00', returnAddress: '77629ef2' }],
+    ['module+offset, no symbols', ['ChildEBP RetAddr  Args to Child', '8b4877a8 8f8a54ac 00000000 8afac4a0 00000002 SRTSP+0x3423'], { callSite: 'SRTSP+0x3423', module: 'SRTSP', function: null, offset: '0x3423', frameAddress: '8b4877a8', returnAddress: '8f8a54ac' }],
+    ['inline frame', [' # Child-SP          RetAddr               Call Site', '0d (Inline Function) --------`--------     stack_overflow!invoke_main+0x22 [D:\\exe_common.inl @ 78] '], { callSite: 'stack_overflow!invoke_main+0x22', module: 'stack_overflow', function: 'invoke_main', offset: '0x22', frameAddress: null, returnAddress: null }],
+    ['odd symbol with spaces', ['Child-SP RetAddr  : Args to Child               : Call Site', "0008f5b0 775b2ace : 00000000`0008f670 00000000`00000000 : ntdll! ?? ::FNODOBFM::`string'+0x2af20"], { callSite: "ntdll! ?? ::FNODOBFM::`string'+0x2af20", module: 'ntdll', function: " ?? ::FNODOBFM::`string'", offset: '0x2af20', frameAddress: '8f5b0', returnAddress: '775b2ace' }],
+  ];
+  it.each(cases)('%s', (_n, text, want) => {
+    const f = parse(lines(...text));
+    expect(f.stacks).toHaveLength(1);
+    expect(f.stacks[0].frames).toHaveLength(1);
+    expect(f.stacks[0].frames[0]).toMatchObject(want);
+    expect(f.unparsedLines).toBe(0);
+  });
+
+  it('keeps a stack going over warnings, elisions and wrapped source lines', () => {
+    const f = parse(
+      lines(
+        'ChildEBP RetAddr',
+        '000bf7b4 000bf7c0 ntdll!KiUserExceptionDispatcher+0xf',
+        'WARNING: Frame IP not in any known module. Following frames may be wrong.',
+        '000bfb00 77629ef2 0xbf7c0',
+        '...',
+        '001dfa90 010d19af CrashOnServer!main+0x2e (FPO: [Non-Fpo]) (CONV: cdecl)',
+        '    [c:\\crashonserver.cpp @ 13]',
+        '001dfae0 010d17df CrashOnServer!__tmainCRTStartup+0x1bf',
+        '',
+        'not a frame',
+      ),
+    );
+    expect(f.stacks).toHaveLength(1);
+    expect(f.stacks[0].frames.map((x) => x.callSite)).toEqual(['ntdll!KiUserExceptionDispatcher+0xf', '0xbf7c0', 'CrashOnServer!main+0x2e', 'CrashOnServer!__tmainCRTStartup+0x1bf']);
+    expect(f.stacks[0].elided).toBe(true);
+    expect(f.unparsedLines).toBe(1);
+  });
+
+  it('recognises a pasted stack whose header was cut off', () => {
+    const f = parse(lines('some prose', '000bf474 77080bdd ntdll!ZwWaitForMultipleObjects+0x15', '000bf510 76bb1a2c KERNELBASE!WaitForMultipleObjectsEx+0x100'));
+    expect(f.stacks).toHaveLength(1);
+    expect(f.stacks[0].frames).toHaveLength(2);
+  });
+
+  it('continues one stack across segments cut inside it', () => {
+    const frames = Array.from({ length: 50 }, (_, i) => `${(0x1000 + i * 16).toString(16).padStart(8, '0')} 77000000 mod!fn${i}+0x1`);
+    const f = parse(lines('0: kd> k', 'ChildEBP RetAddr', ...frames), 7);
+    const ids = new Set(f.stacks.map((s) => s.line));
+    expect(ids).toEqual(new Set([2]));
+    expect(f.stacks.flatMap((s) => s.frames)).toHaveLength(50);
+  });
+});
+
+describe('tolerance', () => {
+  it('survives a BOM, CRLF, tabs, HTML tags, entities and typographic quotes', () => {
+    const text =
+      '\ufeff<span style="color: #ff0000;">0: kd&gt; !process 0 0</span>\r\n' +
+      'PROCESS\tfffffa8058010380\r\n' +
+      '    SessionId: 2  Cid: 488f0    Peb: 7efdf000  ParentCid: 27cb8\r\n' +
+      '    Image: WerFault.exe\r\n' +
+      "CommandLine:  \u2018C:\\Windows\\SysWOW64\\WerFault.exe -u -p 189240 -s 3888\u2032\r\n";
+    const f = parse(text);
+    expect(f.processes[0]).toMatchObject({ address: 'fffffa8058010380', pid: 0x488f0, parentPid: 0x27cb8, image: 'WerFault.exe' });
+    expect(f.commandLines[0].commandLine).toBe('C:\\Windows\\SysWOW64\\WerFault.exe -u -p 189240 -s 3888');
+  });
+
+  it('reads UTF-16LE logs (.logopen /u)', () => {
+    const f = parse(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('PROCESS 80986f40  Cid: 0012    Peb: 7ffde000  ParentCid: 0002\r\n    Image: smss.exe\r\n', 'utf16le')]));
+    expect(f.processes[0]).toMatchObject({ pid: 0x12, image: 'smss.exe' });
+  });
+
+  it('cuts very long lines and says so', () => {
+    const f = parse('x'.repeat(200_000) + '\nPROCESS 80986f40  Cid: 0012    Peb: 7ffde000  ParentCid: 0002\n');
+    expect(f.warnings[0]).toMatchObject({ line: 1, kind: 'truncated-line' });
+    expect(f.processes[0].pid).toBe(0x12);
+  });
+
+  it('counts lines it does not know, and never throws on them', () => {
+    const f = parse(lines('rax=00000000001ff3f0 rbx=0000000000000002', 'lm', 'start             end                 module name'));
+    expect(f.unparsedLines).toBe(3);
+  });
+
+  it('parses a segment from the context it carries', () => {
+    const { facts } = parseLines(['    Image: WerFault.exe'], { ...initialContext(), block: { address: 'fffffa8058010380', pid: 0x488f0 } }, 3, 40);
+    expect(facts.processes[0]).toMatchObject({ line: 40, address: 'fffffa8058010380', image: 'WerFault.exe' });
+  });
+});
+
+describe('banner', () => {
+  it('reads the debugger banner and vertarget', () => {
+    const f = parse(
+      lines(
+        'Microsoft (R) Windows Debugger Version 10.0.19041.685 AMD64',
+        'Loading Dump File [C:\\Windows\\MEMORY.DMP]',
+        'Kernel Bitmap Dump File: Kernel address space is available, User address space may not be available.',
+        'Windows 7 Kernel Version 7601 (Service Pack 1) MP (4 procs) Free x64',
+        'Product: WinNt, suite: TerminalServer SingleUserTS',
+        'Built by: 7601.24545.amd64fre.win7sp1_ldr_escrow.200102-1707',
+        'Debug session time: Thu Jan 30 10:11:12.345 2025 (UTC + 1:00)',
+        'System Uptime: 0 days 2:34:56.789',
+      ),
+    );
+    const sys = Object.fromEntries(f.system.map((s) => [s.field, s.value]));
+    expect(sys).toMatchObject({
+      debuggerVersion: '10.0.19041.685 AMD64',
+      dumpFile: 'C:\\Windows\\MEMORY.DMP',
+      dumpType: 'Kernel Bitmap Dump File',
+      mode: 'kernel',
+      osName: 'Windows 7',
+      build: '7601',
+      servicePack: 'Service Pack 1',
+      processors: 4,
+      arch: 'x64',
+      buildLab: '7601.24545.amd64fre.win7sp1_ldr_escrow.200102-1707',
+      sessionTime: 'Thu Jan 30 10:11:12.345 2025 (UTC + 1:00)',
+      systemUptime: '0 days 2:34:56.789',
+    });
+  });
+});
