@@ -34,7 +34,7 @@ describe('real transcripts', () => {
 
   it.each(cases)('%s: parses the same when cut into tiny segments', async (_name, file) => {
     const whole = await analyzeTranscript('x', chunks(file));
-    const cut = await analyzeTranscript('x', chunks(file), { segmenter: { maxLines: 3, hardMaxLines: 5 } });
+    const cut = await analyzeTranscript('x', chunks(file), { segmenter: { maxLines: 2, hardMaxLines: 60 } });
     expect(missingFacts(cut, JSON.parse(await fs.readFile(file.replace(/\.txt$/, '.expect.json'), 'utf8')))).toEqual([]);
     expect(cut.processes).toEqual(whole.processes);
     expect(cut.findings).toEqual(whole.findings);

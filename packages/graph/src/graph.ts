@@ -40,7 +40,7 @@ export interface ThreadNode {
   address: string | null;
   tid: number | null;
   pid: number | null;
-  state: ThreadState | null;
+  state: ThreadState | string | null;
   waitReason: string | null;
   waitMode: string | null;
   waitsOn: WaitObject[];

@@ -27,7 +27,7 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   const st = report.stats;
   out.push(`${report.source}  (dump ${report.dumpId.slice(0, 12)})`);
   const sys = [
-    s.osName && `${s.osName}${s.build ? ` build ${s.build}` : ''}`,
+    s.os && `${s.os}${s.osBuild ? ` build ${s.osBuild}` : ''}${s.servicePack ? ` SP${s.servicePack}` : ''}`,
     s.processors !== undefined && `${s.processors} processors`,
     s.arch,
     s.dumpType,

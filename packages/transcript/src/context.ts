@@ -38,6 +38,8 @@ export interface DebuggerContext {
   stack: { line: number; layout: StackLayout | null; owner: Owner; inBlock: boolean; machine: string | null } | null;
   /** `PEB at X` / `!peb X`: the PEB whose fields are being read. */
   peb: string | null;
+  /** `!stacks`: the `[image]` heading the rows being read. */
+  listImage: string | null;
 }
 
 /** The context at the top of a transcript. */
@@ -55,6 +57,7 @@ export function initialContext(): DebuggerContext {
     thread: null,
     stack: null,
     peb: null,
+    listImage: null,
   };
 }
 

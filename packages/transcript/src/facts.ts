@@ -39,7 +39,7 @@ export interface ProcessFact {
   /** Detail lines of `!process … 7/1f/ff` (`ElapsedTime`, `VirtualSize`, `CommitCharge`, …), as printed. */
   details?: Record<string, string>;
   /** Where the fact came from: a PROCESS block, a THREAD's `Owning Process`, a `|` listing, … */
-  source: 'process-block' | 'owning-process' | 'user-process' | 'context';
+  source: 'process-block' | 'owning-process' | 'user-process' | 'thread-listing' | 'context';
 }
 
 export type ThreadState =
@@ -64,7 +64,8 @@ export interface ThreadFact {
   address?: string;
   pid?: number;
   tid?: number;
-  state?: ThreadState;
+  /** As the debugger printed it: a ThreadState, or `!stacks`' words (`Blocked`, `Ready`, …). */
+  state?: ThreadState | string;
   waitReason?: string;
   waitMode?: string;
   processor?: number;
@@ -96,6 +97,8 @@ export interface Frame {
   /** `[file @ line]` when printed. */
   source?: string;
   inline?: boolean;
+  /** Internal to the parser: a second frame glued onto this frame's line. Never in facts. */
+  glued?: string;
 }
 
 /** A stack as printed: its frames and what process and thread it belongs to. */
@@ -121,24 +124,36 @@ export interface CommandLineFact {
   imageFile?: string;
 }
 
-/** System facts from the debugger's banner and `vertarget`. */
+/** System facts from the debugger's banner, `vertarget` and `!analyze`, as printed. */
 export interface SystemFacts {
   debuggerVersion?: string;
-  osName?: string;
-  osVersion?: string;
-  build?: string;
-  buildLab?: string;
-  servicePack?: string;
+  /** The debugger's own architecture (`X86`, `AMD64`), not the target's. */
+  debuggerArch?: string;
+  /** `Windows 7`, `Windows 10`, `Windows XP` (as the banner names it, even when it is wrong). */
+  os?: string;
+  osBuild?: number;
+  servicePack?: number;
   processors?: number;
+  /** The target's architecture: `x86`, `x64`, `arm64`. */
   arch?: string;
   product?: string;
+  suite?: string;
+  builtBy?: string;
+  buildLab?: string;
+  /** A bare build string line (`19041.1.amd64fre.vb_release.191206-1406`), as user dumps print it. */
+  buildString?: string;
   dumpFile?: string;
   dumpType?: string;
+  comment?: string;
+  livekdVersion?: string;
+  /** `local kernel (lkd)` for live local kernel sessions. */
+  target?: string;
+  kernelBase?: string;
+  bugcheckCode?: string;
   sessionTime?: string;
   systemUptime?: string;
   processUptime?: string;
   machineName?: string;
-  debuggerKind?: 'kd' | 'cdb' | 'windbg' | 'livekd';
   mode?: 'kernel' | 'user';
 }
 

@@ -21,6 +21,8 @@ export interface Prompt {
   /** Effective machine named in the prompt (`:x86`), else null. */
   machine: string | null;
   mode: 'kernel' | 'user';
+  /** `lkd>`: a local kernel session on a live machine. */
+  local?: boolean;
   /** `0:004>`: the current thread number in user mode. */
   threadIndex?: number;
 }
@@ -46,7 +48,7 @@ export function matchPrompt(line: string, start: number): Prompt | null {
   for (let guard = 0; guard < 64; guard++) {
     let m = KERNEL_PROMPT.exec(rest);
     if (m) {
-      found = { command: '', machine: m[3] ? m[3].toLowerCase() : null, mode: 'kernel' };
+      found = { command: '', machine: m[3] ? m[3].toLowerCase() : null, mode: 'kernel', ...(m[2] === 'lkd' ? { local: true } : {}) };
     } else {
       m = USER_PROMPT.exec(rest);
       if (!m) break;
@@ -264,10 +266,10 @@ export function matchThreadHeader(line: string, start: number): ThreadHeader | n
       continue;
     }
     const word = tok.endsWith(':') ? tok.slice(0, -1) : tok;
-    if (THREAD_STATES.has(word) && (tok.endsWith(':') || word !== 'WAIT')) {
+    if (THREAD_STATES.has(word)) {
       out.state = word as ThreadState;
       if (word === 'WAIT') {
-        if (i + 1 >= t.length || t[i + 1] === '...') out.waitWrapped = i + 1 >= t.length;
+        if (i + 1 >= t.length) out.waitWrapped = tok.endsWith(':');
         else readWaitReason(t, i + 1, out);
       } else if (t[i + 1] === 'on' && t[i + 2] === 'processor') {
         const p = parseDecimal(t[i + 3] ?? '');
@@ -398,6 +400,8 @@ export function matchUserProcessLine(line: string, start: number): { pid: number
 
 export interface StackLayout {
   numbered: boolean;
+  /** `!stacks 2`: frames are bare call sites, one per line, under a thread's row. */
+  callSiteOnly?: boolean;
   /** The first value column is the frame pointer (ChildEBP / Child-SP). */
   frameAddress: boolean;
 }
@@ -424,6 +428,7 @@ const SUFFIXES = [' (FPO:', ' (TrapFrame', ' (CONV:', ' [', '  '];
  * unmistakably like a frame: two full-width values and a symbol-like call site.
  */
 export function parseFrame(line: string, start: number, layout: StackLayout | null, lineNo: number): Frame | null {
+  if (layout?.callSiteOnly) return callSiteOnlyFrame(line, start, lineNo);
   const n = line.length;
   let i = start;
   let number: number | undefined;
@@ -435,7 +440,7 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
     while (i < n && line.charCodeAt(i) !== 32) i++;
     const tok = line.slice(s, i);
     while (i < n && line.charCodeAt(i) === 32) i++;
-    if (tok === ':') continue;
+    if (tok === ':' || tok === '(T)') continue; // `(T)`: a trap frame marker (mex, kd)
     if (tok === '(Inline' && line.startsWith('Function)', i)) {
       inline = true;
       i += 9;
@@ -463,8 +468,14 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
     const at = line.indexOf(suffix, i);
     if (at >= 0 && at < end) end = at;
   }
-  const callSite = line.slice(i, end);
+  let callSite = line.slice(i, end);
   if (callSite.length === 0) return null;
+  let glued: string | undefined;
+  const space = callSite.indexOf(' ');
+  if (space > 0 && !callSite.startsWith('(')) {
+    const split = splitGlued(callSite, space, values.length);
+    if (split) [callSite, glued] = split;
+  }
   if (layout === null && !looksLikeCallSite(callSite)) return null;
 
   let frameAddress: string | null = null;
@@ -489,6 +500,7 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
   };
   if (number !== undefined) frame.number = number;
   if (inline) frame.inline = true;
+  if (glued !== undefined) frame.glued = glued;
   splitCallSite(callSite, frame);
   const src = line.indexOf(' [', end);
   if (src >= 0) {
@@ -496,6 +508,67 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
     if (close > src) frame.source = line.slice(src + 2, close);
   }
   return frame;
+}
+
+/**
+ * Two frame lines glued into one (a lost newline in a pasted STACK_TEXT):
+ * `… nt!PspSystemThreadStartup+0x300000000 00000000 00000000 00000000 00000000 nt!KiThreadStartup+0x16`.
+ * When the rest after the first call site is values and another call site, the line holds two
+ * frames; a value missing from the second was glued onto the first's offset, and goes back.
+ */
+function splitGlued(callSite: string, space: number, valueCount: number): [string, string] | null {
+  const t = callSite.slice(space + 1).split(' ');
+  if (t.length < 2) return null;
+  let k = 0;
+  while (k < t.length - 1 && isHexToken(t[k]) && hexWidth(t[k]) >= 8) k++;
+  if (k === 0 || k !== t.length - 1 || !looksLikeCallSite(t[k])) return null;
+  let first = callSite.slice(0, space);
+  let rest = t.join(' ');
+  const plus = first.lastIndexOf('+0x');
+  const width = hexWidth(t[0]);
+  if (k + 1 === valueCount && plus > 0 && first.length - plus - 3 > width) {
+    rest = `${first.slice(first.length - width)} ${rest}`;
+    first = first.slice(0, first.length - width);
+  }
+  return [first, rest];
+}
+
+/** A `!stacks 2` frame: nothing but a call site on the line. */
+function callSiteOnlyFrame(line: string, start: number, lineNo: number): Frame | null {
+  const cs = line.slice(start).trim();
+  if (cs.length === 0 || cs.indexOf(' ') >= 0 || !(looksLikeCallSite(cs) || cs.startsWith('+0x'))) return null;
+  const frame: Frame = { module: null, function: null, offset: null, returnAddress: null, frameAddress: null, callSite: cs, raw: line.slice(start), line: lineNo };
+  splitCallSite(cs, frame);
+  return frame;
+}
+
+/**
+ * `kP` prints each frame's parameters, over several lines when long:
+ * `mod!Heap::MarkCompact(` / `\t\t\tclass GCTracer * tracer = 0x00000000)+0x6d [heap.cc @ 734]`.
+ * Returns the call site without the parameter list, given the frame's text so far and a line.
+ * `done` is false while the list goes on.
+ */
+export function closeParameterList(open: string, line: string): { callSite: string; done: boolean } {
+  const close = line.lastIndexOf(')');
+  if (close < 0 || line.trimEnd().endsWith(',')) return { callSite: open, done: false };
+  const after = line.slice(close + 1).trim();
+  if (after.length > 0 && !after.startsWith('+0x') && !after.startsWith('[')) return { callSite: open, done: false };
+  const offset = after.startsWith('+0x') ? after.split(' ')[0] : '';
+  return { callSite: `${open.replace(/\($/, '')}${offset}`, done: true };
+}
+
+/** `mod!func(int a = 1)+0x4f` → `mod!func+0x4f`, for `kP` frames printed on one line. */
+export function dropParameterList(callSite: string): string {
+  const plus = callSite.lastIndexOf('+0x');
+  const end = plus > 0 ? plus : callSite.length;
+  if (callSite.charCodeAt(end - 1) !== 41 /* ) */) return callSite;
+  let depth = 0;
+  for (let i = end - 1; i >= 0; i--) {
+    const c = callSite[i];
+    if (c === ')') depth++;
+    else if (c === '(' && --depth === 0) return callSite.slice(0, i) + callSite.slice(end);
+  }
+  return callSite;
 }
 
 function hexWidth(tok: string): number {
@@ -533,6 +606,44 @@ function splitCallSite(cs: string, frame: Frame): void {
   if (bang > 0) frame.function = rest;
   else if (plus >= 0) frame.module = rest;
   else frame.function = rest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `!stacks` tables
+//   `Proc.Thread  .Thread  ThreadState  Blocker`
+//   `                                     [System]`
+//   `   4.000008  827d0030  Blocked    ntoskrnl!KiSwapThread+0xc5`
+//   `                                  ntoskrnl!KeWaitForMultipleObjects+0x2b4`      (`!stacks 2`)
+//   `   4.000014  827cf030  Blocked    Stack paged out`
+// ---------------------------------------------------------------------------------------------
+
+export interface StacksRow {
+  pid: number;
+  tid: number;
+  address: string;
+  state: string;
+  /** The top frame, or null when the stack is paged out. */
+  blocker: string | null;
+  pagedOut: boolean;
+}
+
+/** A row of `!stacks` output, or null. */
+export function matchStacksRow(line: string, start: number): StacksRow | null {
+  const t = tokens(line, start);
+  if (t.length < 4) return null;
+  const cid = parseCid(t[0]);
+  const address = t[1].length >= 8 ? canonicalHex(t[1]) : null;
+  if (cid === null || address === null || !/^[A-Z][a-z]+$/.test(t[2])) return null;
+  const rest = t.slice(3).join(' ');
+  const pagedOut = rest === 'Stack paged out';
+  return { ...cid, address, state: t[2], blocker: pagedOut ? null : t[3], pagedOut };
+}
+
+/** `[System]`, `[csrss.exe]`: the process of the `!stacks` rows that follow. */
+export function matchStacksProcess(line: string, start: number): string | null {
+  if (line.charCodeAt(start) !== 91 /* [ */ || !line.endsWith(']')) return null;
+  const name = line.slice(start + 1, -1).trim();
+  return name.length > 0 && name.indexOf(' @ ') < 0 ? name : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,6 +747,7 @@ export type BannerField = { field: string; value: string | number };
 
 const OS_LINE =
   /^Windows (.+?) (?:Kernel )?Version (\d+)(?: \(([^)]*)\))?(?: (?:UP|MP)(?: \((\d+) procs?\))?)?(?: (?:Free|Checked))?(?: (\S+))?/;
+const BUILD_STRING = /^\d{4,5}\.\d+\.[a-z0-9]+fre\.\S+$/;
 
 /** Reads one banner line into system fields; [] when the line is not a banner line. */
 export function matchBanner(line: string, start: number): BannerField[] {
@@ -644,7 +756,11 @@ export function matchBanner(line: string, start: number): BannerField[] {
   switch (c) {
     case 77: // M
       if (s.startsWith('Microsoft (R) Windows Debugger Version ')) {
-        return [{ field: 'debuggerVersion', value: s.slice(39).trim() }];
+        const t = tokens(s, 39);
+        const out: BannerField[] = [];
+        if (t[0]) out.push({ field: 'debuggerVersion', value: t[0] });
+        if (t[1]) out.push({ field: 'debuggerArch', value: t[1] });
+        return out;
       }
       if (s.startsWith('Machine Name:')) {
         const v = s.slice(13).trim();
@@ -653,14 +769,20 @@ export function matchBanner(line: string, start: number): BannerField[] {
       return [];
     case 76: // L
       if (s.startsWith('Loading Dump File [')) {
-        return [{ field: 'dumpFile', value: s.slice(19, s.lastIndexOf(']') > 19 ? s.lastIndexOf(']') : undefined) }];
+        const end = s.lastIndexOf(']');
+        return [{ field: 'dumpFile', value: s.slice(19, end > 19 ? end : undefined) }];
       }
-      if (s.startsWith('LiveKd v')) return [{ field: 'debuggerKind', value: 'livekd' }];
+      if (s.startsWith('LiveKd v')) return [{ field: 'livekdVersion', value: tokens(s, 8)[0] ?? '' }];
       return [];
     case 75: // K
     case 85: // U
-    case 70: // F
-      if (/^(Kernel|User|Full)[A-Za-z ]*(Dump|dump) File/.test(s) || /^User Mini Dump File/.test(s)) {
+    case 70: {
+      // F
+      if (s.startsWith('Kernel base = ')) {
+        const v = canonicalHex(tokens(s, 14)[0] ?? '');
+        return v ? [{ field: 'kernelBase', value: v }] : [];
+      }
+      if (/^(Kernel|User|Full)[A-Za-z ]*[Dd]ump File/.test(s)) {
         const colon = s.indexOf(':');
         const type = (colon > 0 ? s.slice(0, colon) : s).trim();
         return [
@@ -669,26 +791,40 @@ export function matchBanner(line: string, start: number): BannerField[] {
         ];
       }
       return [];
+    }
     case 87: {
       // W
       const m = OS_LINE.exec(s);
       if (!m) return [];
       const out: BannerField[] = [
-        { field: 'osName', value: `Windows ${m[1]}` },
-        { field: 'build', value: m[2] },
+        { field: 'os', value: `Windows ${m[1]}` },
+        { field: 'osBuild', value: Number(m[2]) },
       ];
-      if (m[3] && /Service Pack/i.test(m[3])) out.push({ field: 'servicePack', value: m[3] });
+      const sp = m[3] ? /Service Pack (\d+)/i.exec(m[3]) : null;
+      if (sp) out.push({ field: 'servicePack', value: Number(sp[1]) });
       if (m[4]) out.push({ field: 'processors', value: Number(m[4]) });
       if (m[5]) out.push({ field: 'arch', value: normalizeMachine(m[5]) });
       out.push({ field: 'mode', value: /Kernel Version/.test(s) ? 'kernel' : 'user' });
       return out;
     }
     case 80: // P
-      if (s.startsWith('Product: ')) return [{ field: 'product', value: s.slice(9).trim() }];
+      if (s.startsWith('Product: ')) {
+        const rest = s.slice(9);
+        const comma = rest.indexOf(', suite:');
+        if (comma < 0) return [{ field: 'product', value: rest.trim() }];
+        return [
+          { field: 'product', value: rest.slice(0, comma).trim() },
+          { field: 'suite', value: rest.slice(comma + 8).trim() },
+        ];
+      }
       if (s.startsWith('Process Uptime:')) return [{ field: 'processUptime', value: s.slice(15).trim() }];
       return [];
     case 66: // B
-      if (s.startsWith('Built by:')) return [{ field: 'buildLab', value: s.slice(9).trim() }];
+      if (s.startsWith('Built by:')) return [{ field: 'builtBy', value: s.slice(9).trim() }];
+      if (s.startsWith('Bugcheck code ')) return [{ field: 'bugcheckCode', value: tokens(s, 14)[0] ?? '' }];
+      return [];
+    case 67: // C
+      if (s.startsWith('Comment: ')) return [{ field: 'comment', value: s.slice(9).trim().replace(/^'(.*)'$/, '$1') }];
       return [];
     case 69: // E
       if (s.startsWith('Edition build lab:')) return [{ field: 'buildLab', value: s.slice(18).trim() }];
@@ -700,6 +836,7 @@ export function matchBanner(line: string, start: number): BannerField[] {
       if (s.startsWith('System Uptime:')) return [{ field: 'systemUptime', value: s.slice(14).trim() }];
       return [];
     default:
+      if (c >= 48 && c <= 57 && BUILD_STRING.test(s)) return [{ field: 'buildString', value: s }];
       return [];
   }
 }

@@ -232,16 +232,19 @@ describe('banner', () => {
     );
     const sys = Object.fromEntries(f.system.map((s) => [s.field, s.value]));
     expect(sys).toMatchObject({
-      debuggerVersion: '10.0.19041.685 AMD64',
+      debuggerVersion: '10.0.19041.685',
+      debuggerArch: 'AMD64',
       dumpFile: 'C:\\Windows\\MEMORY.DMP',
       dumpType: 'Kernel Bitmap Dump File',
       mode: 'kernel',
-      osName: 'Windows 7',
-      build: '7601',
-      servicePack: 'Service Pack 1',
+      os: 'Windows 7',
+      osBuild: 7601,
+      servicePack: 1,
       processors: 4,
       arch: 'x64',
-      buildLab: '7601.24545.amd64fre.win7sp1_ldr_escrow.200102-1707',
+      builtBy: '7601.24545.amd64fre.win7sp1_ldr_escrow.200102-1707',
+      product: 'WinNt',
+      suite: 'TerminalServer SingleUserTS',
       sessionTime: 'Thu Jan 30 10:11:12.345 2025 (UTC + 1:00)',
       systemUptime: '0 days 2:34:56.789',
     });

@@ -6,9 +6,13 @@
  * (grammar.ts) then look at a few more characters before doing any real work.
  */
 import { cloneContext, type DebuggerContext } from './context';
-import type { CommandLineFact, Facts, Owner, ProcessFact, StackFact, ThreadFact, Warning, WarningKind } from './facts';
+import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, ThreadFact, Warning, WarningKind } from './facts';
 import {
+  closeParameterList,
+  dropParameterList,
   imageFromCommandLine,
+  matchStacksProcess,
+  matchStacksRow,
   isStackCommand,
   matchBanner,
   matchEffectiveMachine,
@@ -47,6 +51,7 @@ export class TranscriptParser {
   private stack: StackFact | null = null;
   private warningCount = 0;
   private lineNo = 0;
+  private sawPrompt = false;
 
   constructor(context: DebuggerContext, segment: number, firstLine: number) {
     this.ctx = cloneContext(context);
@@ -139,24 +144,62 @@ export class TranscriptParser {
   /** Handles a line while a stack is open; false when the line ends the stack. */
   private stackLine(text: string, start: number): boolean {
     const layout = this.ctx.stack?.layout ?? null;
+    const frames = this.stack!.frames;
+    const last = frames.length > 0 ? frames[frames.length - 1] : null;
+    if (last !== null && last.callSite.endsWith('(')) {
+      // `kP`: the parameter list of the last frame runs over this line.
+      const p = closeParameterList(last.callSite, text);
+      if (p.done) this.fixCallSite(last, p.callSite);
+      return true;
+    }
     const frame = parseFrame(text, start, layout ?? { numbered: false, frameAddress: true }, this.lineNo);
     if (frame !== null && (layout !== null || frame.frameAddress !== null)) {
-      this.stack!.frames.push(frame);
+      this.pushFrame(frame);
       return true;
     }
     const c = text.charCodeAt(start);
-    if (c === 46 /* . */ && text.startsWith('...', start) && text.trim() === '...') {
+    if ((c === 46 /* . */ && /^\.{3,}$/.test(text.slice(start))) || (c === 0x2026 && text.trim() === '\u2026')) {
       this.stack!.elided = true;
       return true;
     }
     if (c === 91 /* [ */ && text.indexOf(' @ ', start) > 0) return true; // wrapped source line
     if (text.startsWith('WARNING: ', start) || text.startsWith('*** ', start)) return true;
-    if (c === 60 /* < */ && text.startsWith('<snip>', start)) {
-      this.stack!.elided = true;
+    if (c === 60 /* < */ && text.endsWith('>')) {
+      // `<snip>`, `<Intermediate frames may have been skipped due to lack of complete unwind>`
+      if (text.startsWith('<snip>', start)) this.stack!.elided = true;
       return true;
     }
     this.endStack();
     return false;
+  }
+
+  private pushFrame(frame: Frame): void {
+    const glued = frame.glued;
+    if (glued !== undefined) delete frame.glued;
+    if (this.isParameterCommand && !frame.callSite.endsWith('(')) this.fixCallSite(frame, dropParameterList(frame.callSite));
+    this.stack!.frames.push(frame);
+    if (glued !== undefined) {
+      const second = parseFrame(glued, 0, this.ctx.stack?.layout ?? null, this.lineNo);
+      if (second !== null) this.pushFrame(second);
+    }
+  }
+
+  /** `kp`/`kP` print parameter lists inside call sites; the report keeps the call site without them. */
+  private get isParameterCommand(): boolean {
+    const c = this.ctx.command;
+    return c !== null && /^(~[*#.\d]*)?k[a-z]*p/i.test(c) && isStackCommand(c);
+  }
+
+  private fixCallSite(frame: Frame, callSite: string): void {
+    if (callSite === frame.callSite) return;
+    frame.callSite = callSite;
+    frame.module = frame.function = frame.offset = null;
+    const again = parseFrame(`0 0 ${callSite}`, 0, { numbered: false, frameAddress: true }, frame.line);
+    if (again) {
+      frame.module = again.module;
+      frame.function = again.function;
+      frame.offset = again.offset;
+    }
   }
 
   private endStack(): void {
@@ -283,6 +326,7 @@ export class TranscriptParser {
       default:
         break;
     }
+    if (this.ctx.command === '!stacks' && this.stacksLine(text, start)) return true;
     if (this.ctx.block !== null && this.processLine(text, start)) return true;
     if (this.thread !== null && this.threadLine(text, start)) return true;
     if (c >= 48 && c <= 57 && this.userHeader(text, start)) return true;
@@ -308,11 +352,11 @@ export class TranscriptParser {
       ctx.machine = prompt.machine ? normalizeMachine(prompt.machine) : null;
       if (ctx.machine === 'x64') ctx.machine = null;
       ctx.userThreadIndex = prompt.threadIndex ?? null;
-      if (prompt.mode === 'user' && this.facts.system.every((s) => s.field !== 'mode')) {
-        // the mode fact is recorded once per segment at most; merge keeps the first
-        this.facts.system.push({ line: this.lineNo, field: 'mode', value: 'user' });
-      } else if (prompt.mode === 'kernel' && this.facts.system.every((s) => s.field !== 'mode')) {
-        this.facts.system.push({ line: this.lineNo, field: 'mode', value: 'kernel' });
+      // Recorded once per segment; the merge keeps the first of the dump.
+      if (!this.sawPrompt) {
+        this.sawPrompt = true;
+        this.facts.system.push({ line: this.lineNo, field: 'mode', value: prompt.mode });
+        if (prompt.local) this.facts.system.push({ line: this.lineNo, field: 'target', value: 'local kernel (lkd)' });
       }
     }
     const { name, args } = splitCommand(prompt.command);
@@ -495,6 +539,39 @@ export class TranscriptParser {
     return false;
   }
 
+  // --- !stacks tables ------------------------------------------------------------------------
+
+  private stacksLine(text: string, start: number): boolean {
+    if (text.startsWith('Proc.Thread', start)) return true;
+    const image = matchStacksProcess(text, start);
+    if (image !== null) {
+      this.closeBlocks();
+      this.ctx.listImage = image;
+      return true;
+    }
+    const row = matchStacksRow(text, start);
+    if (row === null) return false;
+    this.endStack();
+    this.closeBlocks();
+    const proc: ProcessFact = { line: this.lineNo, pid: row.pid, source: 'thread-listing' };
+    if (this.ctx.listImage !== null) proc.image = this.ctx.listImage;
+    this.facts.processes.push(proc);
+    const fact: ThreadFact = { line: this.lineNo, address: row.address, pid: row.pid, tid: row.tid, state: row.state, waitsOn: [] };
+    if (row.pagedOut) fact.stackNotResident = true;
+    this.thread = fact;
+    this.ctx.thread = { address: row.address, pid: row.pid, tid: row.tid, expect: 'details' };
+    this.facts.threads.push(fact);
+    if (row.blocker !== null) {
+      const layout = { numbered: false, frameAddress: false, callSiteOnly: true };
+      const frame = parseFrame(row.blocker, 0, layout, this.lineNo);
+      if (frame !== null) {
+        this.openStack(layout);
+        this.pushFrame(frame);
+      }
+    }
+    return true;
+  }
+
   // --- stacks ---------------------------------------------------------------------------------
 
   private openStack(layout: ReturnType<typeof matchStackHeader> & object, line = this.lineNo): void {
@@ -512,7 +589,7 @@ export class TranscriptParser {
     const frame = parseFrame(text, start, null, this.lineNo);
     if (frame === null) return false;
     this.openStack({ numbered: frame.number !== undefined, frameAddress: true });
-    this.stack!.frames.push(frame);
+    this.pushFrame(frame);
     return true;
   }
 

@@ -25,7 +25,9 @@ const NAMED_ENTITIES: Record<string, string> = {
   hellip: '...',
 };
 // Only lines containing one of these need the slow path; most debugger output is plain ASCII.
-const NEEDS_CLEANING = /[<&\t\u0080-\uffff]/;
+const NEEDS_CLEANING = /[<&\t\\\u0080-\uffff]/;
+// Markdown escapes in pasted output: fffff800\`4876a8c8, pdfium\_test.
+const MARKDOWN_ESCAPE = /\\([`_*])/g;
 
 /**
  * Undoes what web pages and editors do to pasted debugger output: HTML tags and entities,
@@ -35,6 +37,7 @@ const NEEDS_CLEANING = /[<&\t\u0080-\uffff]/;
 export function cleanLine(line: string): string {
   if (!NEEDS_CLEANING.test(line)) return trimEnd(line);
   let s = line;
+  if (s.includes('\\')) s = s.replace(MARKDOWN_ESCAPE, '$1');
   if (s.includes('<')) s = s.replace(HTML_TAG, '');
   if (s.includes('&')) s = s.replace(ENTITY, decodeEntity);
   s = s.replace(/[\t\u00a0\u2000-\u200b\u2018\u2019\u201a\u201b\u2032\u201c\u201d\u201e\u2013\u2014\u2026\ufeff]/g, typographic);
