@@ -52,10 +52,12 @@ MVNLOG="$HOME_DIR/fetch.log"
 trap 'rm -rf "$STAGE"' EXIT
 
 printf 'fetch.sh: fetching org.apache.kafka:kafka_2.13:%s (+%s) into %s\n' "$KAFKA_VERSION" "$PROFILE" "$LIBS" >&2
-if ! "$MVN" -B -q -f "$HERE/pom.xml" \
+if ! "$MVN" -B -q -Dstyle.color=never -f "$HERE/pom.xml" \
       -Dkafka.version="$KAFKA_VERSION" -Dkafka.libs.dir="$STAGE" -P"$PROFILE" \
-      dependency:copy-dependencies >"$MVNLOG" 2>&1; then
-  tail -n 15 "$MVNLOG" >&2 || true
+      dependency:copy-dependencies 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$MVNLOG"; then
+  # the [ERROR] lines that say something, else the end of the log
+  { grep -E '^\[ERROR\] [^ ]' "$MVNLOG" | grep -vE 'To see the full|Re-run Maven|For more information|^\[ERROR\] \[Help' | head -n 5 | grep . \
+    || tail -n 15 "$MVNLOG"; } >&2 || true
   die "mvn could not fetch Kafka $KAFKA_VERSION (full log: $MVNLOG)"
 fi
 

@@ -40,20 +40,6 @@ command -v node >/dev/null 2>&1 || die "node not found on PATH (used to pick por
 LIBS="$("$HERE/fetch.sh")" || die "fetching Kafka $KAFKA_VERSION failed (see above)"
 LOGGING="$(sed -n 's/^logging=//p' "$LIBS/.complete")"
 
-if [[ -n "${KAFKA_STATE_DIR:-}" ]]; then
-  STATE="$KAFKA_STATE_DIR"
-  mkdir -p "$STATE"
-  if [[ -f "$STATE/broker.pid" ]] && kill -0 "$(cat "$STATE/broker.pid")" 2>/dev/null; then
-    die "a broker is already running from $STATE (pid $(cat "$STATE/broker.pid")); run stop.sh $STATE first"
-  fi
-  rm -rf "$STATE/data"
-else
-  STATE="$(mktemp -d "${TMPDIR:-/tmp}/dumpstream-kafka.XXXXXX")"
-fi
-: >"$STATE/.dumpstream-kafka-state"   # marks the dir as ours: stop.sh only deletes such dirs
-LOG="$STATE/kafka.log"
-: >"$LOG"
-
 # --- ports and cluster id (node: no python/nc assumed) ---------------------------------
 read -r PORT CPORT CLUSTER_ID < <(node -e '
   const net = require("net"), crypto = require("crypto");
@@ -71,6 +57,20 @@ read -r PORT CPORT CLUSTER_ID < <(node -e '
 ' "${KAFKA_PORT:-0}" "${KAFKA_CONTROLLER_PORT:-0}") || die "could not get free loopback ports (KAFKA_PORT=${KAFKA_PORT:-} in use?)"
 [[ -n "${CLUSTER_ID:-}" ]] || die "could not get free loopback ports (KAFKA_PORT=${KAFKA_PORT:-} in use?)"
 BROKERS="127.0.0.1:$PORT"
+
+if [[ -n "${KAFKA_STATE_DIR:-}" ]]; then
+  STATE="$KAFKA_STATE_DIR"
+  mkdir -p "$STATE"
+  if [[ -f "$STATE/broker.pid" ]] && kill -0 "$(cat "$STATE/broker.pid")" 2>/dev/null; then
+    die "a broker is already running from $STATE (pid $(cat "$STATE/broker.pid")); run stop.sh $STATE first"
+  fi
+  rm -rf "$STATE/data"
+else
+  STATE="$(mktemp -d "${TMPDIR:-/tmp}/dumpstream-kafka.XXXXXX")"
+fi
+: >"$STATE/.dumpstream-kafka-state"   # marks the dir as ours: stop.sh only deletes such dirs
+LOG="$STATE/kafka.log"
+: >"$LOG"
 
 # --- config -----------------------------------------------------------------------------
 cat >"$STATE/server.properties" <<PROPS
@@ -166,9 +166,9 @@ fi
 say "formatted $STATE/data ($(elapsed))"
 
 # --- start the broker in the background -------------------------------------------------
-# shellcheck disable=SC2086
 # C1 only (TieredStopAtLevel=1): ~1s faster start and fewer compiler threads fighting the
 # test runner for the 2 cores; plenty fast for test traffic.
+# shellcheck disable=SC2086
 nohup java ${KAFKA_HEAP_OPTS:--Xms64m -Xmx512m} \
   ${KAFKA_JVM_PERF_OPTS:--XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1} \
   -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true ${KAFKA_JVM_OPTS:-} \
@@ -182,8 +182,8 @@ fail() {
   kill -TERM "$PID" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$PID" 2>/dev/null || true
-  printf -- '--- last lines of %s ---\n' "$LOG" >&2
-  tail -n 20 "$LOG" >&2 || true
+  printf -- '--- last lines of %s (stack frames left out) ---\n' "$LOG" >&2
+  grep -vE '^[[:space:]]+(at |\.\.\. [0-9]+ more)' "$LOG" | tail -n 20 >&2 || true
   printf -- '---\n' >&2
   if [[ "${KAFKA_KEEP_STATE:-}" != 1 ]]; then
     rm -rf "$STATE"

@@ -81,7 +81,7 @@ export async function chooseInfra(): Promise<Infra> {
 export async function startKafka(infra: Infra = 'local'): Promise<KafkaHandle> {
   const given = process.env.KAFKA_BROKERS?.trim();
   if (given) {
-    await checkKafka(given, 15_000).catch((e: unknown) => {
+    await checkKafka(given, 10_000).catch((e: unknown) => {
       throw new InfraError(`KAFKA_BROKERS=${given} does not answer: ${messageOf(e)}`);
     });
     return { brokers: given, stop: async () => {} };
@@ -105,11 +105,18 @@ async function startKafkaLocal(): Promise<KafkaHandle> {
   }
 
   const startTimeoutS = Number(process.env.KAFKA_START_TIMEOUT) || 60;
-  const started = await run('bash', [path.join(KAFKA_DIR, 'start.sh')], {
-    timeoutMs: (startTimeoutS + 60) * 1000,
-    // the watchdog in start.sh stops the broker if this process dies without calling stop()
-    env: { KAFKA_PARENT_PID: String(process.pid) },
-  });
+  const startOnce = (): Promise<RunResult> =>
+    run('bash', [path.join(KAFKA_DIR, 'start.sh')], {
+      timeoutMs: (startTimeoutS + 60) * 1000,
+      // the watchdog in start.sh stops the broker if this process dies without calling stop()
+      env: { KAFKA_PARENT_PID: String(process.pid) },
+    });
+  let started = await startOnce();
+  // start.sh picks free ports and then lets Kafka bind them: another process may take one in
+  // between. Try once more (with new ports) when that is what happened.
+  if (started.code !== 0 && !process.env.KAFKA_PORT && /BindException|Address already in use/.test(started.stderr)) {
+    started = await startOnce();
+  }
   const vars = parseVars(started.stdout);
   const brokers = vars.KAFKA_BROKERS;
   const stateDir = vars.KAFKA_STATE_DIR;
@@ -410,7 +417,11 @@ function run(cmd: string, args: string[], opts: { timeoutMs: number; env?: Recor
 
 /** One summary line (the script's own last "x.sh: ..." line if any), then the log lines it printed. */
 function scriptFailure(what: string, r: RunResult): string {
-  const lines = r.stderr.split('\n').map((l) => l.trimEnd()).filter(Boolean);
+  const lines = r.stderr
+    .replace(/\u001b\[[0-9;]*m/g, '') // ANSI colours
+    .split('\n')
+    .map((l) => (l.length > 400 ? `${l.slice(0, 400)}...` : l.trimEnd()))
+    .filter(Boolean);
   const own = lines.filter((l) => /^(fetch|start|stop)\.sh: /.test(l));
   const reason = r.error ?? own.at(-1)?.replace(/^(fetch|start|stop)\.sh: /, '') ?? `exit code ${r.code}`;
   const detail = lines.filter((l) => !own.includes(l)).slice(-20);
