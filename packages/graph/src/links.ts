@@ -16,7 +16,7 @@ export interface ReportLink {
 
 /** Case-insensitive match on the reporter's image name (`WerFault.exe`, `WERFAULT.EXE`). */
 export function isWerFault(image: string | null): boolean {
-  return image !== null && image.toLowerCase().endsWith('werfault.exe') && /(^|[\\/])werfault\.exe$/i.test(image);
+  return image !== null && /(^|[\\/])werfault\.exe$/i.test(image.trim());
 }
 
 /**
