@@ -1,0 +1,80 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { run } from './cli';
+
+const SEED = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'seed-error-reporting-fault.txt');
+
+async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await run(args, { stdout, stderr, stdin: Readable.from([Buffer.from(stdin)]) });
+  return { code, out, err };
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dumpstream-cli-'));
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('dumpstream analyze', () => {
+  it('prints one JSON report per input, one per line', async () => {
+    const r = await cli(['analyze', '--format', 'json', SEED, SEED]);
+    expect(r.code).toBe(0);
+    const reports = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(reports).toHaveLength(2);
+    expect(reports[0]).toMatchObject({ schema: 'dumpstream.report/v1', source: SEED });
+    expect(reports[0].dumpId).toMatch(/^[0-9a-f]{64}$/);
+    expect(reports[0].findings[0].werFaultProcesses).toBe(9);
+  });
+
+  it('draws the chains as trees in text', async () => {
+    const r = await cli(['analyze', SEED]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('ERROR REPORTING FAULT [high]');
+    expect(r.out).toContain('└─ WerFault.exe 211012 (Cid 33844)  [waiting, parentage]');
+  });
+
+  it('reads standard input for -', async () => {
+    const r = await cli(['analyze', '--format=json', '-'], await fs.readFile(SEED, 'utf8'));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).source).toBe('(standard input)');
+  });
+
+  it('analyses the good inputs and fails with status 1 naming each bad one', async () => {
+    const empty = path.join(dir, 'empty.txt');
+    const binary = path.join(dir, 'core.dmp');
+    const prose = path.join(dir, 'notes.txt');
+    await fs.writeFile(empty, '');
+    await fs.writeFile(binary, Buffer.from([0x4d, 0x44, 0x4d, 0x50, 0x93, 0xa7, 0, 0, 1, 2, 3]));
+    await fs.writeFile(prose, 'Dear team,\nthe build is green.\n');
+    const r = await cli(['analyze', '--format', 'json', empty, SEED, binary, path.join(dir, 'missing.txt'), prose, dir]);
+    expect(r.code).toBe(1);
+    expect(r.out.trim().split('\n')).toHaveLength(1);
+    expect(r.err.trim().split('\n')).toEqual([
+      `dumpstream: ${empty}: empty input`,
+      `dumpstream: ${binary}: binary data (a minidump file, MDMP): run the debugger on it and submit the transcript`,
+      `dumpstream: ${path.join(dir, 'missing.txt')}: no such file`,
+      `dumpstream: ${prose}: not a debugger transcript: no prompt, process, thread or stack in 2 lines`,
+      `dumpstream: ${dir}: is a directory, not a transcript`,
+    ]);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    expect((await cli([])).code).toBe(2);
+    expect((await cli(['analyse', SEED])).code).toBe(2);
+    expect((await cli(['analyze'])).code).toBe(2);
+    const bad = await cli(['analyze', '--format', 'xml', SEED]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--format must be text or json, not "xml"');
+    expect((await cli(['analyze', '--frobnicate', SEED])).code).toBe(2);
+  });
+});
