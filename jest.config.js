@@ -1,15 +1,38 @@
-// Unit specs live next to the code (packages/NAME/src, *.test.ts); cross-package runs live in test/.
+// Two projects: `unit` (pure code, no servers: specs next to the code in packages/NAME/src, and
+// the real-transcript suites in test/corpus) and `integration` (test/infra, test/integration,
+// test/e2e: real Kafka and Redis, started once by test/support/globalSetup.ts).
+// `npx jest --selectProjects unit` runs the quick half.
+
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
+};
+const moduleNameMapper = {
+  '^@dumpstream/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+};
+
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', isolatedModules: true }],
-  },
-  moduleNameMapper: {
-    '^@dumpstream/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
-  },
-  testTimeout: 30000,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/test/corpus'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      transform,
+      moduleNameMapper,
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['<rootDir>/test/{infra,integration,e2e}/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      transform,
+      moduleNameMapper,
+      globalSetup: '<rootDir>/test/support/globalSetup.ts',
+      globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
+    },
+  ],
+  testTimeout: 60000,
 };

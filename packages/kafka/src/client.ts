@@ -1,0 +1,73 @@
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { Topics } from './topics';
+
+/** Where the brokers are and how to reach them. */
+export interface KafkaConnection {
+  brokers: string[];
+  clientId: string;
+  /** TLS to the brokers: true for the system's CAs, or Node TLS options. */
+  ssl?: boolean | ConnectionOptions;
+  /** SASL (plain, scram-sha-256, scram-sha-512). */
+  sasl?: SASLOptions;
+}
+
+/** A logger the adapters write to; services pass their own. */
+export interface Log {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * A kafkajs client that retries transient failures with backoff (a broker restart, a leader
+ * election) for long enough to ride them out, and logs through the service's logger.
+ */
+export function createKafka(conn: KafkaConnection, log: Log): Kafka {
+  const config: KafkaConfig = {
+    brokers: conn.brokers,
+    clientId: conn.clientId,
+    connectionTimeout: 5_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 30, factor: 0.2, multiplier: 2 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...rest } = entry.log;
+      const fields = { namespace: entry.namespace, ...rest };
+      if (entry.level <= logLevel.ERROR) log.warn(`kafka: ${message}`, fields);
+      else log.debug(`kafka: ${message}`, fields);
+    },
+  };
+  if (conn.ssl !== undefined) config.ssl = conn.ssl;
+  if (conn.sasl !== undefined) config.sasl = conn.sasl;
+  return new Kafka(config);
+}
+
+/**
+ * Creates the pipeline's topics if they are missing, and adds partitions where an existing topic
+ * has fewer than configured. Safe to run from every service at every start.
+ */
+export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const specs = Object.values(topics);
+    const missing = specs.filter((t) => !existing.has(t.name));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: -1 })),
+      });
+    }
+    const meta = await admin.fetchTopicMetadata({ topics: specs.map((t) => t.name) });
+    const grow = specs.filter((t) => {
+      const m = meta.topics.find((x) => x.name === t.name);
+      return m !== undefined && m.partitions.length < t.partitions;
+    });
+    if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
+  } finally {
+    await admin.disconnect();
+  }
+}

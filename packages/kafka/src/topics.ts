@@ -1,0 +1,35 @@
+/**
+ * The pipeline's topics: names under one prefix, and their partition counts. Segments and facts
+ * get many partitions (one huge dump's segments are parsed and merged in parallel); reports and
+ * alerts few (they are small and read by people's tools).
+ */
+export const TOPIC_KINDS = ['segments', 'facts', 'reports', 'alerts', 'deadLetters'] as const;
+export type TopicKind = (typeof TOPIC_KINDS)[number];
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+}
+
+export type Topics = Record<TopicKind, TopicSpec>;
+
+const SUFFIX: Record<TopicKind, string> = {
+  segments: 'segments',
+  facts: 'facts',
+  reports: 'reports',
+  alerts: 'alerts',
+  deadLetters: 'dead-letters',
+};
+
+/** Topic names and partitions; `prefix` like `dumpstream.` (validated: Kafka's legal characters). */
+export function topicsFor(prefix: string, partitions: Partial<Record<TopicKind, number>> = {}): Topics {
+  if (!/^[A-Za-z0-9._-]{0,200}$/.test(prefix)) throw new RangeError(`bad topic prefix ${JSON.stringify(prefix)}: use letters, digits, . _ -`);
+  const defaults: Record<TopicKind, number> = { segments: 8, facts: 8, reports: 2, alerts: 2, deadLetters: 1 };
+  const out = {} as Topics;
+  for (const k of TOPIC_KINDS) {
+    const n = partitions[k] ?? defaults[k];
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new RangeError(`bad partition count for ${k}: ${n}`);
+    out[k] = { name: `${prefix}${SUFFIX[k]}`, partitions: n };
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+/**
+ * Lua scripts: each runs atomically on one slot (the upload's hash tag), so concurrent detect
+ * workers merging the same upload never see half a merge, and exactly one of them claims the
+ * report.
+ *
+ * Completion check, shared by the scripts (meta = KEYS[1], facts = KEYS[2], state = KEYS[3]):
+ * the upload is complete when its manifest has arrived with status `complete` and every segment's
+ * facts are merged; then the first caller takes a lease on `state` and gets `complete`.
+ */
+const COMPLETION = `
+local function completion(token, leaseMs, retention)
+  local total = redis.call('HGET', KEYS[1], 'segments')
+  if not total then return 'pending' end
+  local status = redis.call('HGET', KEYS[1], 'status')
+  local state = redis.call('GET', KEYS[3])
+  if state then
+    if string.sub(state, 1, 9) == 'reporting' then return 'claimed' end
+    return 'done'
+  end
+  if status == 'aborted' then
+    redis.call('SET', KEYS[3], 'aborted', 'EX', retention)
+    redis.call('DEL', KEYS[2])
+    return 'aborted'
+  end
+  if redis.call('HLEN', KEYS[2]) < tonumber(total) then return 'pending' end
+  redis.call('SET', KEYS[3], 'reporting:' .. token, 'PX', leaseMs)
+  return 'complete'
+end
+`;
+
+/**
+ * ARGV: seq, blob, ttlSeconds, token, leaseMs, retentionSeconds → {added (0|1), completion}.
+ * Facts of an upload already reported are not stored again (a redelivery, a replay).
+ */
+export const MERGE_FACTS = `${COMPLETION}
+local st = redis.call('GET', KEYS[3])
+if st and string.sub(st, 1, 9) ~= 'reporting' then return {0, 'done'} end
+local added = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return {added, completion(ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]))}
+`;
+
+/**
+ * ARGV: ttlSeconds, token, leaseMs, retentionSeconds, then field/value pairs of the manifest,
+ * `segments` first → {added, completion}.
+ */
+export const RECORD_MANIFEST = `${COMPLETION}
+local added = redis.call('HSETNX', KEYS[1], ARGV[5], ARGV[6])
+for i = 7, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
+return {added, completion(ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))}
+`;
+
+/**
+ * Takes the report of an upload that will not complete (timed out). ARGV: token, leaseMs →
+ * `claimed` or the state that stops it.
+ */
+export const CLAIM_INCOMPLETE = `
+local state = redis.call('GET', KEYS[3])
+if state then return state end
+redis.call('SET', KEYS[3], 'reporting:' .. ARGV[1], 'PX', tonumber(ARGV[2]))
+return 'claimed'
+`;
+
+/**
+ * Ends a report: only the lease holder may. ARGV: token, outcome, retentionSeconds. The facts go
+ * (they are in the report now); the state stays, so redelivered messages find the upload done.
+ */
+export const FINISH = `
+local state = redis.call('GET', KEYS[3])
+if state ~= 'reporting:' .. ARGV[1] then return 0 end
+redis.call('SET', KEYS[3], ARGV[2], 'EX', tonumber(ARGV[3]))
+redis.call('DEL', KEYS[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+`;
+
+/** Gives a lease back after a failed report, so another attempt can claim at once. ARGV: token. */
+export const RELEASE = `
+if redis.call('GET', KEYS[3]) == 'reporting:' .. ARGV[1] then redis.call('DEL', KEYS[3]) return 1 end
+return 0
+`;

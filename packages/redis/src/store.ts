@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { DumpKeys } from './keys';
+import { CLAIM_INCOMPLETE, FINISH, MERGE_FACTS, RECORD_MANIFEST, RELEASE } from './scripts';
+
+/** What a merge found about the upload as a whole. */
+export type Completion =
+  /** Not every segment, or not the manifest, has arrived. */
+  | 'pending'
+  /** This call completed the upload and holds the lease to report it. */
+  | 'complete'
+  /** Another worker holds the lease. */
+  | 'claimed'
+  /** Already reported (or dropped as a duplicate). */
+  | 'done'
+  /** Ingest said the upload failed midway. */
+  | 'aborted';
+
+/** A lease on reporting one upload; pass it to finish() or release(). */
+export interface ReportLease {
+  uploadId: string;
+  token: string;
+}
+
+export interface ManifestRecord {
+  segments: number;
+  dumpId: string;
+  source: string;
+  host: string | null;
+  lines: number;
+  bytes: number;
+  receivedAt: number;
+  status: 'complete' | 'aborted';
+}
+
+export interface DumpStoreOptions {
+  /** Key prefix (default `ds`). */
+  prefix?: string;
+  /** Seconds an upload's partial graph lives without activity (default one day). */
+  inFlightTtlSeconds?: number;
+  /** Seconds a reported upload, and a content hash, are remembered (default seven days). */
+  retentionSeconds?: number;
+  /** How long a reporting lease lasts before another worker may take over (default 60 s). */
+  leaseMs?: number;
+}
+
+type Scripted = Redis & {
+  dsMergeFacts(meta: string, facts: string, state: string, seq: number, blob: Buffer, ttl: number, token: string, leaseMs: number, retention: number): Promise<[number, Completion]>;
+  dsRecordManifest(meta: string, facts: string, state: string, ttl: number, token: string, leaseMs: number, retention: number, ...pairs: (string | number)[]): Promise<[number, Completion]>;
+  dsClaimIncomplete(meta: string, facts: string, state: string, token: string, leaseMs: number): Promise<string>;
+  dsFinish(meta: string, facts: string, state: string, token: string, outcome: string, retention: number): Promise<number>;
+  dsRelease(meta: string, facts: string, state: string, token: string): Promise<number>;
+};
+
+/**
+ * The partial graphs of uploads in flight, in Redis: facts merged per segment (idempotent, any
+ * order, any worker), completion tracked atomically, exactly one reporter per upload.
+ */
+export class DumpStore {
+  readonly keys: DumpKeys;
+  private readonly redis: Scripted;
+  private readonly ttl: number;
+  private readonly retention: number;
+  private readonly leaseMs: number;
+
+  constructor(redis: Redis, options: DumpStoreOptions = {}) {
+    this.keys = new DumpKeys(options.prefix);
+    this.ttl = options.inFlightTtlSeconds ?? 86_400;
+    this.retention = options.retentionSeconds ?? 7 * 86_400;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    const r = redis as Scripted;
+    if (typeof r.dsMergeFacts !== 'function') {
+      r.defineCommand('dsMergeFacts', { numberOfKeys: 3, lua: MERGE_FACTS });
+      r.defineCommand('dsRecordManifest', { numberOfKeys: 3, lua: RECORD_MANIFEST });
+      r.defineCommand('dsClaimIncomplete', { numberOfKeys: 3, lua: CLAIM_INCOMPLETE });
+      r.defineCommand('dsFinish', { numberOfKeys: 3, lua: FINISH });
+      r.defineCommand('dsRelease', { numberOfKeys: 3, lua: RELEASE });
+    }
+    this.redis = r;
+  }
+
+  private three(uploadId: string): [string, string, string] {
+    return [this.keys.meta(uploadId), this.keys.facts(uploadId), this.keys.state(uploadId)];
+  }
+
+  /** Merges one segment's encoded facts. Idempotent. Returns whether it was new and the completion. */
+  async mergeFacts(uploadId: string, seq: number, blob: Buffer): Promise<{ added: boolean; completion: Completion; lease: ReportLease | null }> {
+    const token = randomUUID();
+    const [added, completion] = await this.redis.dsMergeFacts(...this.three(uploadId), seq, blob, this.ttl, token, this.leaseMs, this.retention);
+    await this.touch(uploadId);
+    return { added: added === 1, completion, lease: completion === 'complete' ? { uploadId, token } : null };
+  }
+
+  /** Records the upload's manifest (what ingest saw). Idempotent. */
+  async recordManifest(uploadId: string, m: ManifestRecord): Promise<{ added: boolean; completion: Completion; lease: ReportLease | null }> {
+    const token = randomUUID();
+    const pairs: (string | number)[] = ['segments', m.segments, 'dumpId', m.dumpId, 'source', m.source, 'host', m.host ?? '', 'lines', m.lines, 'bytes', m.bytes, 'receivedAt', m.receivedAt, 'status', m.status];
+    const [added, completion] = await this.redis.dsRecordManifest(...this.three(uploadId), this.ttl, token, this.leaseMs, this.retention, ...pairs);
+    await this.touch(uploadId);
+    return { added: added === 1, completion, lease: completion === 'complete' ? { uploadId, token } : null };
+  }
+
+  /** The manifest, or null when it has not arrived. */
+  async manifest(uploadId: string): Promise<ManifestRecord | null> {
+    const h = await this.redis.hgetall(this.keys.meta(uploadId));
+    if (!h.segments) return null;
+    return {
+      segments: Number(h.segments),
+      dumpId: h.dumpId,
+      source: h.source,
+      host: h.host ? h.host : null,
+      lines: Number(h.lines),
+      bytes: Number(h.bytes),
+      receivedAt: Number(h.receivedAt),
+      status: h.status === 'aborted' ? 'aborted' : 'complete',
+    };
+  }
+
+  /** Every merged segment's facts, in segment order. */
+  async facts(uploadId: string): Promise<{ seq: number; blob: Buffer }[]> {
+    const h = await this.redis.hgetallBuffer(this.keys.facts(uploadId));
+    return Object.entries(h)
+      .map(([k, v]) => ({ seq: Number(k), blob: v }))
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * Remembers that this content was reported by this upload. Returns false when another upload
+   * of identical bytes was reported first (the caller must not report again).
+   */
+  async claimContent(dumpId: string, uploadId: string): Promise<boolean> {
+    const key = this.keys.reported(dumpId);
+    const set = await this.redis.set(key, uploadId, 'EX', this.retention, 'NX');
+    if (set === 'OK') return true;
+    return (await this.redis.get(key)) === uploadId;
+  }
+
+  /** Marks the upload reported (or dropped) and lets its facts go. False when the lease was lost. */
+  async finish(lease: ReportLease, outcome: 'reported' | 'duplicate' | 'incomplete' | 'aborted'): Promise<boolean> {
+    const ok = await this.redis.dsFinish(...this.three(lease.uploadId), lease.token, outcome, this.retention);
+    await this.redis.zrem(this.keys.active(), lease.uploadId);
+    return ok === 1;
+  }
+
+  /** Gives the lease back after a failed attempt. */
+  async release(lease: ReportLease): Promise<void> {
+    await this.redis.dsRelease(...this.three(lease.uploadId), lease.token);
+  }
+
+  /** Uploads with no activity for `idleMs`: candidates for an incomplete report. */
+  async idle(idleMs: number, limit = 100): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.active(), 0, Date.now() - idleMs, 'LIMIT', 0, limit);
+  }
+
+  /** Takes the report of an upload that will not complete; null when it is taken or done. */
+  async claimIncomplete(uploadId: string): Promise<ReportLease | null> {
+    const token = randomUUID();
+    const r = await this.redis.dsClaimIncomplete(...this.three(uploadId), token, this.leaseMs);
+    if (r === 'claimed') return { uploadId, token };
+    if (!r.startsWith('reporting')) await this.redis.zrem(this.keys.active(), uploadId);
+    return null;
+  }
+
+  /** The upload's state: null (in flight), `reporting:…`, `reported`, `duplicate`, `incomplete`, `aborted`. */
+  async state(uploadId: string): Promise<string | null> {
+    return this.redis.get(this.keys.state(uploadId));
+  }
+
+  private async touch(uploadId: string): Promise<void> {
+    await this.redis.zadd(this.keys.active(), Date.now(), uploadId);
+  }
+}
