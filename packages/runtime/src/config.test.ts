@@ -1,0 +1,64 @@
+import { PassThrough } from 'node:stream';
+import { isConfigError, loadConfig } from './config';
+import { createLog, redact } from './log';
+
+describe('loadConfig', () => {
+  it('reads a full environment', () => {
+    const c = loadConfig(
+      {
+        KAFKA_BROKERS: '127.0.0.1:9092, kafka-2:9093',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'p',
+        REDIS_URL: 'rediss://:secret@redis:6380/1',
+        INGEST_MAX_BYTES: '500m',
+        INGEST_TOKEN: 'x'.repeat(32),
+        DETECT_INCOMPLETE_AFTER: '30',
+      },
+      { kafka: true },
+    );
+    expect(c.kafka.brokers).toEqual(['127.0.0.1:9092', 'kafka-2:9093']);
+    expect(c.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
+    expect(c.redisTls).toBe(true);
+    expect(c.ingest.maxBytes).toBe(500 * 1024 * 1024);
+    expect(c.detect.incompleteAfterMs).toBe(30_000);
+  });
+
+  it('lists every problem at once, by variable', () => {
+    try {
+      loadConfig({ KAFKA_BROKERS: 'nohostport', INGEST_LISTEN: 'x', INGEST_MAX_BYTES: 'lots', LOG_LEVEL: 'loud', KAFKA_SASL_MECHANISM: 'gssapi', INGEST_TOKEN: 'short' }, { kafka: true });
+      throw new Error('no error');
+    } catch (e) {
+      expect(isConfigError(e)).toBe(true);
+      const problems = (e as { problems: string[] }).problems;
+      expect(problems).toEqual([
+        'KAFKA_BROKERS: nohostport is not host:port',
+        'KAFKA_SASL_MECHANISM is set: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required',
+        'KAFKA_SASL_MECHANISM=gssapi: expected plain, scram-sha-256 or scram-sha-512',
+        'LOG_LEVEL=loud: expected debug, info, warn or error',
+        'INGEST_LISTEN=x: expected host:port, e.g. 127.0.0.1:8080',
+        'INGEST_MAX_BYTES=lots: expected a size like 500m or 4g',
+        'INGEST_TOKEN is shorter than 16 characters: use a long random token',
+      ]);
+    }
+  });
+
+  it('requires KAFKA_BROKERS only where Kafka is needed', () => {
+    expect(() => loadConfig({}, { kafka: true })).toThrow(/KAFKA_BROKERS is not set/);
+    expect(loadConfig({}).kafka.brokers).toEqual([]);
+  });
+});
+
+describe('logs', () => {
+  it('never write secrets', () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d) => (text += d));
+    const log = createLog('test', 'debug', out);
+    log.info('connecting to redis://:hunter2@redis:6379', { password: 'hunter2', nested: { token: 'abc', url: 'rediss://user:hunter2@h/0' }, sasl: { password: 'x' } });
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('abc');
+    expect(JSON.parse(text)).toMatchObject({ level: 'info', service: 'test', msg: 'connecting to redis://:***@redis:6379', password: '***' });
+    expect(redact(new Error('bad at redis://a:b@c'))).toEqual({ name: 'Error', message: 'bad at redis://a:***@c' });
+  });
+});

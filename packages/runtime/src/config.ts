@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import type { KafkaConnection } from '@dumpstream/kafka';
+import type { LogLevel } from './log';
+
+/** A configuration that cannot start a service; the message lists every problem, one per line. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Brand check that survives duplicated modules and jest realms. */
+export function isConfigError(e: unknown): e is ConfigError {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'CONFIG_INVALID';
+}
+
+export interface Listen {
+  host: string;
+  port: number;
+}
+
+/** Everything a service reads from its environment. */
+export interface Config {
+  kafka: KafkaConnection;
+  topicPrefix: string;
+  partitions: number;
+  redisUrl: string;
+  redisTls: boolean;
+  redisKeyPrefix: string;
+  /** Address of /metrics, /healthz, /readyz (ingest may serve them on its API port instead). */
+  healthListen: Listen | null;
+  logLevel: LogLevel;
+  workerId: string;
+  ingest: {
+    listen: Listen;
+    token: string | null;
+    maxBytes: number;
+    maxConcurrent: number;
+    spoolDir: string | null;
+    maxLinesPerSegment: number;
+  };
+  detect: {
+    incompleteAfterMs: number;
+    sweepEveryMs: number;
+  };
+}
+
+/** The environment variables, with defaults; the README's configuration table is made from this. */
+export const ENVIRONMENT = {
+  KAFKA_BROKERS: 'comma-separated host:port list (required by ingest, parse, detect, watch)',
+  KAFKA_CLIENT_ID: 'client id prefix (default dumpstream)',
+  KAFKA_SSL: 'true to use TLS to the brokers (default false)',
+  KAFKA_SSL_CA_FILE: 'PEM file of CAs for the brokers (implies KAFKA_SSL=true)',
+  KAFKA_SASL_MECHANISM: 'plain, scram-sha-256 or scram-sha-512 (default none)',
+  KAFKA_SASL_USERNAME: 'SASL user',
+  KAFKA_SASL_PASSWORD: 'SASL password (never logged)',
+  DUMPSTREAM_TOPIC_PREFIX: 'prefix of every topic (default dumpstream.)',
+  DUMPSTREAM_PARTITIONS: 'partitions of the segments and facts topics (default 8)',
+  REDIS_URL: 'redis://[:password@]host:port[/db] or rediss:// for TLS (default redis://127.0.0.1:6379)',
+  REDIS_KEY_PREFIX: 'prefix of every Redis key (default ds)',
+  HEALTH_LISTEN: 'host:port of /metrics, /healthz, /readyz (default 0.0.0.0:9464; ingest: its API port)',
+  LOG_LEVEL: 'debug, info, warn or error (default info)',
+  WORKER_ID: 'stable id of this worker, for Kafka transactions (default hostname-pid)',
+  INGEST_LISTEN: 'host:port of the upload API (default 0.0.0.0:8080)',
+  INGEST_TOKEN: 'bearer token required on uploads (default none: open)',
+  INGEST_MAX_BYTES: 'largest accepted transcript, decompressed (default 4GiB; suffixes k, m, g)',
+  INGEST_MAX_CONCURRENT: 'uploads served at once; more get 429 (default 16)',
+  INGEST_SPOOL_DIR: 'folder watched for transcripts (default none)',
+  INGEST_SEGMENT_LINES: 'lines per segment (default 4000)',
+  DETECT_INCOMPLETE_AFTER: 'seconds without progress before a dump is reported incomplete (default 600)',
+} as const;
+
+function parseListen(v: string, name: string, problems: string[]): Listen | null {
+  const m = /^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(v.trim());
+  if (!m || Number(m[2]) > 65535) {
+    problems.push(`${name}=${v}: expected host:port, e.g. 127.0.0.1:8080`);
+    return null;
+  }
+  return { host: m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function parseSize(v: string, name: string, problems: string[]): number {
+  const m = /^(\d+)\s*([kmg]i?b?)?$/i.exec(v.trim());
+  if (!m) {
+    problems.push(`${name}=${v}: expected a size like 500m or 4g`);
+    return 0;
+  }
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
+}
+
+function parseInt10(v: string | undefined, name: string, dflt: number, min: number, max: number, problems: string[]): number {
+  if (v === undefined || v.trim() === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name}=${v}: expected a whole number from ${min} to ${max}`);
+    return dflt;
+  }
+  return n;
+}
+
+/**
+ * Reads and validates the configuration. `needs` says which parts the caller requires (a
+ * missing KAFKA_BROKERS only matters to services that use Kafka). Throws ConfigError listing
+ * every problem at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; redis?: boolean } = {}): Config {
+  const problems: string[] = [];
+  const brokers = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  if (needs.kafka && brokers.length === 0) problems.push('KAFKA_BROKERS is not set: give the brokers as host:port[,host:port…]');
+  for (const b of brokers) if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-f:]+\]:\d{1,5}$/.test(b)) problems.push(`KAFKA_BROKERS: ${b} is not host:port`);
+  const kafka: KafkaConnection = { brokers, clientId: env.KAFKA_CLIENT_ID?.trim() || 'dumpstream' };
+  const caFile = env.KAFKA_SSL_CA_FILE?.trim();
+  if (caFile) {
+    try {
+      kafka.ssl = { ca: [readFileSync(caFile, 'utf8')] };
+    } catch (e) {
+      problems.push(`KAFKA_SSL_CA_FILE=${caFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  } else if (env.KAFKA_SSL !== undefined && env.KAFKA_SSL !== '') {
+    if (!/^(true|false|1|0)$/i.test(env.KAFKA_SSL)) problems.push(`KAFKA_SSL=${env.KAFKA_SSL}: expected true or false`);
+    else if (/^(true|1)$/i.test(env.KAFKA_SSL)) kafka.ssl = true;
+  }
+  const mech = env.KAFKA_SASL_MECHANISM?.trim().toLowerCase();
+  if (mech) {
+    const username = env.KAFKA_SASL_USERNAME ?? '';
+    const password = env.KAFKA_SASL_PASSWORD ?? '';
+    if (!username || !password) problems.push('KAFKA_SASL_MECHANISM is set: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required');
+    if (mech === 'plain' || mech === 'scram-sha-256' || mech === 'scram-sha-512') kafka.sasl = { mechanism: mech, username, password } as KafkaConnection['sasl'];
+    else problems.push(`KAFKA_SASL_MECHANISM=${mech}: expected plain, scram-sha-256 or scram-sha-512`);
+  }
+  const topicPrefix = env.DUMPSTREAM_TOPIC_PREFIX ?? 'dumpstream.';
+  if (!/^[A-Za-z0-9._-]{0,200}$/.test(topicPrefix)) problems.push(`DUMPSTREAM_TOPIC_PREFIX=${topicPrefix}: use letters, digits, . _ -`);
+  const redisUrl = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
+  if (!/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL: expected redis://… or rediss://…');
+  const redisKeyPrefix = env.REDIS_KEY_PREFIX?.trim() || 'ds';
+  if (!/^[A-Za-z0-9_.-]{1,32}$/.test(redisKeyPrefix)) problems.push(`REDIS_KEY_PREFIX=${redisKeyPrefix}: use up to 32 letters, digits, _ . -`);
+  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) problems.push(`LOG_LEVEL=${env.LOG_LEVEL}: expected debug, info, warn or error`);
+  const healthListen = env.HEALTH_LISTEN?.trim() ? parseListen(env.HEALTH_LISTEN, 'HEALTH_LISTEN', problems) : null;
+  const ingestListen = parseListen(env.INGEST_LISTEN?.trim() || '0.0.0.0:8080', 'INGEST_LISTEN', problems) ?? { host: '0.0.0.0', port: 8080 };
+  const maxBytes = env.INGEST_MAX_BYTES?.trim() ? parseSize(env.INGEST_MAX_BYTES, 'INGEST_MAX_BYTES', problems) : 4 * 1024 ** 3;
+  const token = env.INGEST_TOKEN?.length ? env.INGEST_TOKEN : null;
+  if (token !== null && token.length < 16) problems.push('INGEST_TOKEN is shorter than 16 characters: use a long random token');
+  const config: Config = {
+    kafka,
+    topicPrefix,
+    partitions: parseInt10(env.DUMPSTREAM_PARTITIONS, 'DUMPSTREAM_PARTITIONS', 8, 1, 1000, problems),
+    redisUrl,
+    redisTls: redisUrl.startsWith('rediss://'),
+    redisKeyPrefix,
+    healthListen,
+    logLevel,
+    workerId: env.WORKER_ID?.trim() || `${os.hostname()}-${process.pid}`,
+    ingest: {
+      listen: ingestListen,
+      token,
+      maxBytes,
+      maxConcurrent: parseInt10(env.INGEST_MAX_CONCURRENT, 'INGEST_MAX_CONCURRENT', 16, 1, 10_000, problems),
+      spoolDir: env.INGEST_SPOOL_DIR?.trim() || null,
+      maxLinesPerSegment: parseInt10(env.INGEST_SEGMENT_LINES, 'INGEST_SEGMENT_LINES', 4000, 10, 1_000_000, problems),
+    },
+    detect: {
+      incompleteAfterMs: parseInt10(env.DETECT_INCOMPLETE_AFTER, 'DETECT_INCOMPLETE_AFTER', 600, 1, 30 * 86_400, problems) * 1000,
+      sweepEveryMs: 1000,
+    },
+  };
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(config.workerId)) problems.push(`WORKER_ID=${config.workerId}: use letters, digits, . _ -`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
