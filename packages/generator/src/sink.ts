@@ -1,0 +1,60 @@
+/**
+ * Collects lines and hands them out as chunks of exactly `chunkSize` characters (the last one
+ * shorter), so a consumer never sees a chunk above the bound and memory stays at about one
+ * chunk plus one command's output.
+ */
+export class ChunkSink {
+  private parts: string[] = [];
+  private pendingChars = 0;
+  /** Characters (= bytes: the output is ASCII) emitted so far, chunked or pending. */
+  total = 0;
+  /** Indentation of the following lines becomes tabs (a paste artefact). */
+  tabs = false;
+
+  constructor(
+    readonly chunkSize: number,
+    /** Line ending: `\n` or `\r\n`. */
+    public eol: string,
+  ) {}
+
+  /** Appends one line (without its line ending). */
+  line(text: string): void {
+    const s = (this.tabs ? toTabs(text) : text) + this.eol;
+    this.parts.push(s);
+    this.pendingChars += s.length;
+    this.total += s.length;
+  }
+
+  /** Whether at least one full chunk is waiting. */
+  get ready(): boolean {
+    return this.pendingChars >= this.chunkSize;
+  }
+
+  /** Yields every full chunk; with `final`, also the rest (if any). */
+  *take(final: boolean): Generator<string> {
+    if (this.pendingChars < this.chunkSize && !(final && this.pendingChars > 0)) return;
+    let buf = this.parts.join('');
+    this.parts = [];
+    let at = 0;
+    while (buf.length - at >= this.chunkSize) {
+      yield buf.slice(at, at + this.chunkSize);
+      at += this.chunkSize;
+    }
+    const rest = buf.slice(at);
+    buf = '';
+    if (final) {
+      this.pendingChars = 0;
+      if (rest.length > 0) yield rest;
+    } else {
+      this.parts = rest.length > 0 ? [rest] : [];
+      this.pendingChars = rest.length;
+    }
+  }
+}
+
+function toTabs(s: string): string {
+  let n = 0;
+  while (s.charCodeAt(n) === 32) n++;
+  if (n < 4) return s;
+  return '\t'.repeat(n >> 2) + s.slice(n & ~3);
+}
