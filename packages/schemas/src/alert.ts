@@ -1,0 +1,47 @@
+import type { ReportFinding } from '@dumpstream/report';
+import { decodeWire, encodeWire } from './registry';
+
+/** How bad a finding is: `medium`, `high` or `critical` (see @dumpstream/detect's severityOf). */
+export type Severity = ReportFinding['severity'];
+
+/** One finding worth paging about, on the `alerts` topic: flat and small for alert routers. */
+export interface Alert {
+  dumpId: string;
+  source: string;
+  host: string | null;
+  /** The finding's pattern, e.g. `error-reporting-fault`. */
+  pattern: string;
+  severity: Severity;
+  summary: string;
+  werFaultProcesses: number;
+  /** Length of the deepest WerFault.exe chain. */
+  deepestChain: number;
+  chainCount: number;
+  /** Image of each chain's root in chain order, null when unknown. */
+  rootImages: (string | null)[];
+  /** When detect raised the alert, ms since the epoch. */
+  createdAt: number;
+}
+
+/** Encodes an alert. Throws SchemaError ENCODE_INVALID when a field does not fit the schema. */
+export function encodeAlert(alert: Alert): Buffer {
+  return encodeWire('Alert', alert);
+}
+
+/** Decodes an alert into a plain object. Throws SchemaError DECODE_FAILED for bytes that are not one. */
+export function decodeAlert(bytes: Buffer): Alert {
+  const w = decodeWire<Alert>('Alert', bytes);
+  return {
+    dumpId: w.dumpId,
+    source: w.source,
+    host: w.host,
+    pattern: w.pattern,
+    severity: w.severity,
+    summary: w.summary,
+    werFaultProcesses: w.werFaultProcesses,
+    deepestChain: w.deepestChain,
+    chainCount: w.chainCount,
+    rootImages: [...w.rootImages],
+    createdAt: w.createdAt,
+  };
+}
