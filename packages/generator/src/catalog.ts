@@ -184,7 +184,7 @@ export function user32(family: Family, nativeX86: boolean): UserFrames {
       werFault: frames(...WER_FAULT_32, 'WerFault!_wmainCRTStartup+0x119'),
     };
   }
-  const fast = nativeX86 ? ['ntdll!KiFastSystemCallRet'] : [];
+  const fast = nativeX86 && family !== 'nt4' ? ['ntdll!KiFastSystemCallRet'] : [];
   const sys = nativeX86 ? 0xc : 0x15;
   const z = (name: string): string => `ntdll!Zw${name}+0x${sys.toString(16)}`;
   const base = family === 'nt4' ? ['KERNEL32!BaseThreadStart+0x52'] : ['kernel32!BaseThreadInitThunk+0xe', 'ntdll!__RtlUserThreadStart+0x70', 'ntdll!_RtlUserThreadStart+0x1b'];

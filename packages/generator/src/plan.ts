@@ -229,7 +229,7 @@ export function buildPlan(spec: NormalizedSpec): DumpPlan {
   });
 
   // Decoys: WerFault.exe reporting on ordinary processes.
-  const targets = rng.shuffle(drafts.slice(0, ordinaryCount).map((d, i) => (!d.zombie && !NOT_A_TARGET.has(d.image) ? i : -1)).filter((i) => i >= 0));
+  const targets = rng.shuffle(drafts.slice(0, ordinaryCount).map((d, i) => (!d.zombie && !NOT_A_TARGET.has(d.image) && i !== werSvcHost ? i : -1)).filter((i) => i >= 0));
   const decoyIdx: number[] = [];
   for (let d = 0; d < spec.werfaultDecoys; d++) {
     const target = d < targets.length ? (targets[d] as number) : -1;
@@ -259,21 +259,11 @@ export function buildPlan(spec: NormalizedSpec): DumpPlan {
   const total = drafts.length + threadTotal + absentCount;
   const bits = Math.min(24, Math.max(10, Math.ceil(Math.log2(total + 1)) + 2));
   if (total > 1 << 22) throw new GeneratorError('INVALID_SPEC', `dump too large: ${total} processes+threads (max ${1 << 22})`, { total });
-  const perm = new Permutation(bits, mixSeed(spec.seed, 0x434944));
-  const addrPerm = new Permutation(bits, mixSeed(spec.seed, 0x41444452));
   const nt4 = family === 'nt4';
-  const cidOf = (c: number): number => (nt4 ? perm.map(c) + 0x10 : 4 * (perm.map(c) + 2));
   const poolHi = !ptr64 ? 0 : family === 'win7' ? 0xfffffa80 : rng.pick([0xffffab84, 0xffffe001, 0xffffc509, 0xffff8a07, 0xffffd58b]);
   const pagedHi = !ptr64 ? 0 : family === 'win7' ? 0xfffff8a0 : rng.pick([0xffffc081, 0xffff9901, 0xffffa282, 0xffffb80e]);
   const stackHi = !ptr64 ? 0 : family === 'win7' ? 0xfffff880 : rng.pick([0xffffc10f, 0xffffd001, 0xffff808d, 0xfffff687]);
-  const stride = ptr64 ? 2 ** (32 - bits) : 2 ** (30 - bits);
-  const align = ptr64 ? 16 : 8;
-  const x86Base = nt4 ? 0x80800000 : 0x84000000;
-  const addrOf = (c: number): Addr => {
-    const jitter = (mixSeed(spec.seed, c, 0x4a) % (stride / align)) * align;
-    const off = addrPerm.map(c) * stride + jitter;
-    return ptr64 ? { hi: poolHi, lo: off } : { hi: 0, lo: x86Base + off };
-  };
+  const { cidOf, addrOf } = idAllocators(spec.seed, bits, nt4, ptr64, poolHi);
   const absentBase = drafts.length + threadTotal;
   for (let a = 0; a < absentCount; a++) absentPids.push(cidOf(absentBase + a));
 
@@ -341,6 +331,26 @@ export function buildPlan(spec: NormalizedSpec): DumpPlan {
   }
 
   return { spec, family, ptr64, processes, listOrder, chains, userSession, cidOf, addrOf, poolHi, pagedHi, stackHi };
+}
+
+/**
+ * Cid and kernel-address allocators: bijections over counters, so every pid, tid, EPROCESS and
+ * ETHREAD is unique by construction. Built outside buildPlan so the closures keep nothing else alive.
+ */
+function idAllocators(seed: number, bits: number, nt4: boolean, ptr64: boolean, poolHi: number): { cidOf(c: number): number; addrOf(c: number): Addr } {
+  const perm = new Permutation(bits, mixSeed(seed, 0x434944));
+  const addrPerm = new Permutation(bits, mixSeed(seed, 0x41444452));
+  const stride = ptr64 ? 2 ** (32 - bits) : 2 ** (30 - bits);
+  const align = ptr64 ? 16 : 8;
+  const x86Base = nt4 ? 0x80800000 : 0x84000000;
+  return {
+    cidOf: (c: number): number => (nt4 ? perm.map(c) + 0x10 : 4 * (perm.map(c) + 2)),
+    addrOf: (c: number): Addr => {
+      const jitter = (mixSeed(seed, c, 0x4a) % (stride / align)) * align;
+      const off = addrPerm.map(c) * stride + jitter;
+      return ptr64 ? { hi: poolHi, lo: off } : { hi: 0, lo: x86Base + off };
+    },
+  };
 }
 
 function pebOf(family: Family, ptr64: boolean, wow64: boolean, image: string, r: Prng): Addr {

@@ -68,6 +68,8 @@ export class Renderer {
   private readonly modern: boolean;
   private x86 = false;
   private wowLoaded = false;
+  /** The process list has been printed: noise may now refer to processes by address. */
+  private listed = false;
   private readonly paddable: number[];
 
   constructor(
@@ -130,10 +132,11 @@ export class Renderer {
       for (const i of this.plan.listOrder) {
         const p = this.plan.processes[i] as ProcessPlan;
         this.processBlock(p, 'ff');
-        if (this.noise > 0 && this.r.chance(this.noise * 0.03)) this.inlineWarning();
+        if (this.noise > 0 && this.r.chance(this.noise * 0.1)) this.inlineNoise();
         yield;
       }
     }
+    this.listed = true;
     for (const u of this.units()) {
       this.sink.tabs = this.choices.tabs && this.r.chance(0.3);
       this.unit(u);
@@ -512,40 +515,57 @@ export class Renderer {
   peb(p: ProcessPlan): void {
     const r = new Prng(mixSeed(this.plan.spec.seed, 0x504542, p.index));
     const ptr64 = this.ptr64;
-    const A = (lo: number, hi = 0): string => (ptr64 ? hex8(hi) + hex8(lo) : hex8(lo));
-    const heap = r.int(0x10, 0x7ff) << 16;
+    const A = (a: Addr): string => ptr(a, ptr64);
+    const space = ptr64 && !p.wow64 ? 'u64' : 'u32';
+    const heap: Addr = { hi: 0, lo: r.int(0x10, 0x7ff) << 16 };
     const image = this.imagePath(p);
+    const win = this.winDir();
+    const sys = this.sysDir();
+    const dllDir = p.wow64 ? `${win}\SysWOW64` : sys;
+    const m = this.modern;
+    const exe = p.image === 'WerFault.exe' ? 'WerFault' : p.module;
+    const mods: Array<[string, string]> = [
+      [exe, image],
+      ['ntdll', `${p.wow64 ? dllDir : win + '\\SYSTEM32'}\\ntdll.dll`],
+      [m ? 'KERNEL32' : 'kernel32', `${dllDir}\\${m ? 'KERNEL32.DLL' : 'kernel32.dll'}`],
+      ['KERNELBASE', `${dllDir}\\KERNELBASE.dll`],
+      ['USER32', `${dllDir}\\USER32.dll`],
+    ];
+    const ntdll = this.threads.moduleBase(p, 'ntdll', space);
     this.line(`PEB at ${ptr(p.peb, ptr64)}`);
     this.line('    InheritedAddressSpace:    No');
     this.line('    ReadImageFileExecOptions: No');
     this.line('    BeingDebugged:            No');
-    const imageBase = p.wow64 || !ptr64 ? 0x00c20000 + ((r.next() & 0x3f) << 16) : 0xff8f0000;
-    this.line(`    ImageBaseAddress:         ${A(imageBase, ptr64 && !p.wow64 && this.modern ? 0x7ff7 : 0)}`);
-    this.line(`    Ldr                       ${A(0x77862640)}`);
+    this.line(`    ImageBaseAddress:         ${A(this.threads.moduleBase(p, exe, space))}`);
+    if (this.modern) {
+      this.line('    NtGlobalFlag:             0');
+      this.line('    NtGlobalFlag2:            0');
+    }
+    this.line(`    Ldr                       ${A(add(ntdll, 0x16c4c0))}`);
     this.line('    Ldr.Initialized:          Yes');
-    this.line(`    Ldr.InInitializationOrderModuleList: ${A(heap + 0x2a50)} . ${A(heap + 0x2f80)}`);
-    this.line(`    Ldr.InLoadOrderModuleList:           ${A(heap + 0x29c0)} . ${A(heap + 0x8a00)}`);
-    this.line(`    Ldr.InMemoryOrderModuleList:         ${A(heap + 0x29d0)} . ${A(heap + 0x8a10)}`);
+    this.line(`    Ldr.InInitializationOrderModuleList: ${A(add(heap, 0x2a50))} . ${A(add(heap, 0x2f80))}`);
+    this.line(`    Ldr.InLoadOrderModuleList:           ${A(add(heap, 0x29c0))} . ${A(add(heap, 0x8a00))}`);
+    this.line(`    Ldr.InMemoryOrderModuleList:         ${A(add(heap, 0x29d0))} . ${A(add(heap, 0x8a10))}`);
     this.line('                    Base TimeStamp                     Module');
-    const sys = p.wow64 ? 'C:\\Windows\\SysWOW64' : this.sysDir();
-    const mods: Array<[number, string]> = [
-      [imageBase, image],
-      [0x77730000, `${this.modern ? 'C:\\WINDOWS' : 'C:\\Windows'}\\SYSTEM32\\ntdll.dll`],
-      [0x76ba0000, `${sys}\\kernel32.dll`],
-      [0x77070000, `${sys}\\KERNELBASE.dll`],
-      [0x76f10000, `${sys}\\USER32.dll`],
-    ];
-    for (const [b, path] of mods) this.line(`${b.toString(16).padStart(24)} ${hex8(r.next())} ${this.stamp(r)} ${path}`);
-    this.line(`    SubSystemData:     ${A(0)}`);
+    for (const [mod, path] of mods) {
+      const b = this.threads.moduleBase(p, mod, space);
+      const base = b.hi === 0 ? b.lo.toString(16) : b.hi.toString(16) + hex8(b.lo);
+      this.line(`${base.padStart(24)} ${hex8(r.next())} ${this.stamp(r)} ${path}`);
+    }
+    this.line(`    SubSystemData:     ${A({ hi: 0, lo: 0 })}`);
     this.line(`    ProcessHeap:       ${A(heap)}`);
-    this.line(`    ProcessParameters: ${A(heap + 0x1a00)}`);
-    this.line(`    CurrentDirectory:  '${this.modern ? 'C:\\WINDOWS\\system32' : 'C:\\Windows\\system32'}\\'`);
+    this.line(`    ProcessParameters: ${A(add(heap, 0x1a00))}`);
+    this.line(`    CurrentDirectory:  '${sys}\\'`);
     this.line(`    WindowTitle:  '${image}'`);
     this.line(`    ImageFile:    '${image}'`);
     this.line(`    CommandLine:  '${this.commandLine(p)}'`);
-    this.line(`    DllPath:      '${sys};${this.sysDir()};C:\\Windows\\system;C:\\Windows'`);
-    this.line(`    Environment:  ${A(heap + 0x0a10)}`);
+    this.line(`    DllPath:      '${dllDir};${sys};${win}\\system;${win}'`);
+    this.line(`    Environment:  ${A(add(heap, 0x0a10))}`);
     if (this.r.chance(0.3)) this.line('       Unable to read Environment string.');
+  }
+
+  private winDir(): string {
+    return this.nt4 ? 'C:\\WINNT' : this.modern ? 'C:\\WINDOWS' : 'C:\\Windows';
   }
 
   private sysDir(): string {
@@ -553,7 +573,7 @@ export class Renderer {
   }
 
   private imagePath(p: ProcessPlan): string {
-    if (p.image === 'WerFault.exe') return p.wow64 ? `${this.modern ? 'C:\\WINDOWS' : 'C:\\Windows'}\\SysWOW64\\WerFault.exe` : `${this.sysDir()}\\WerFault.exe`;
+    if (p.image === 'WerFault.exe') return p.wow64 ? `${this.winDir()}\\SysWOW64\\WerFault.exe` : `${this.sysDir()}\\WerFault.exe`;
     return `${this.sysDir()}\\${p.image}`;
   }
 
@@ -653,15 +673,20 @@ export class Renderer {
   private maybeNoise(): void {
     if (this.noise <= 0) return;
     while (this.r.chance(this.noise * 0.6)) {
-      this.noiseBlock(this.r.pick(['locks', 'lm', 'regs', 'warnings', 'blank', 'blank', 'vm', 'elision', 'thread', 'ordinary-peb', 'analyze'] as const));
+      const kind = this.r.pick(['locks', 'lm', 'regs', 'warnings', 'blank', 'blank', 'vm', 'elision', 'thread', 'ordinary-peb', 'analyze'] as const);
+      this.noiseBlock(!this.listed && (kind === 'thread' || kind === 'ordinary-peb') ? 'warnings' : kind);
       if (!this.r.chance(this.noise * 0.5)) break;
     }
   }
 
-  private inlineWarning(): void {
+  /** Noise that can appear inside one command's output: a warning, blank lines, an elision. */
+  private inlineNoise(): void {
     const r = this.r;
+    const roll = r.int(0, 3);
     const mod = r.pick(['vmtoolsd.exe', 'mfehidk.sys', 'SRTSP64.SYS', 'naPrdMgr.exe', 'ccSvcHst.exe', 'tmcomm.sys']);
-    this.line(r.chance(0.5) ? `*** ERROR: Module load completed but symbols could not be loaded for ${mod}` : `*** WARNING: Unable to verify timestamp for ${mod}`);
+    if (roll === 0) this.noiseBlock('blank');
+    else if (roll === 1) this.noiseBlock('elision');
+    else this.line(r.chance(0.5) ? `*** ERROR: Module load completed but symbols could not be loaded for ${mod}` : `*** WARNING: Unable to verify timestamp for ${mod}`);
   }
 
   /** One block of unrelated but realistic output (changes no fact of the answer). */

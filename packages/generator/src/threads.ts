@@ -165,6 +165,11 @@ export class ThreadFactory {
     return this.ip(p, { m, f, o }, space);
   }
 
+  /** Load address of a module in a process (system table or the process's own image). */
+  moduleBase(p: ProcessPlan, m: string, space: 'u64' | 'u32'): Addr {
+    return (space === 'u64' ? this.bases.user64 : this.bases.user32)[m] ?? this.appBase(p, space === 'u32');
+  }
+
   private rvaOf(f: string): number {
     let v = this.rva.get(f);
     if (v === undefined) {
