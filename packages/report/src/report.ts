@@ -63,6 +63,11 @@ export interface Report {
   source: string;
   /** sha256 of the transcript's bytes, hex. */
   dumpId: string;
+  /** The machine the dump came from, when the upload said so (null for `analyze`). */
+  host: string | null;
+  /** `incomplete` when the pipeline gave up waiting for part of the transcript (see incompleteReason). */
+  status: 'complete' | 'incomplete';
+  incompleteReason: string | null;
   system: SystemFacts;
   stats: DumpStats & { bytes: number };
   processes: ReportProcess[];
@@ -78,6 +83,9 @@ export interface ReportInput {
   bytes: number;
   dump: ResolvedDump;
   findings: ErrorReportingFault[];
+  host?: string | null;
+  /** Set when part of the transcript never arrived: the report covers what did. */
+  incompleteReason?: string | null;
 }
 
 /** Builds the report of one dump. Pure; the same graph always gives the same report. */
@@ -87,6 +95,9 @@ export function buildReport(input: ReportInput): Report {
     schema: REPORT_SCHEMA,
     source: input.source,
     dumpId: input.dumpId,
+    host: input.host ?? null,
+    status: input.incompleteReason ? 'incomplete' : 'complete',
+    incompleteReason: input.incompleteReason ?? null,
     system: dump.system,
     stats: { ...dump.stats, bytes: input.bytes },
     processes: dump.processes.map(reportProcess),

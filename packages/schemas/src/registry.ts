@@ -14,7 +14,7 @@ export const MESSAGE_SCHEMAS = [
   { name: 'Segment', topic: 'segments', file: 'segment.avsc', version: 1 },
   { name: 'DumpManifest', topic: 'manifests', file: 'dump-manifest.avsc', version: 1 },
   { name: 'Facts', topic: 'facts', file: 'facts.avsc', version: 1 },
-  { name: 'Report', topic: 'reports', file: 'report.avsc', version: 1 },
+  { name: 'Report', topic: 'reports', file: 'report.avsc', version: 2 },
   { name: 'Alert', topic: 'alerts', file: 'alert.avsc', version: 1 },
 ] as const;
 
