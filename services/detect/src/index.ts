@@ -1,0 +1,235 @@
+/**
+ * The detect service: consumes `facts` and `manifests`, merges them into each upload's partial
+ * graph in Redis (atomic, idempotent), and the worker whose merge completes an upload detects,
+ * reports and alerts, exactly once:
+ *
+ * - the completing merge takes a lease in Redis (one worker wins);
+ * - the report, the alert and the consumed offset are published in one Kafka transaction, so a
+ *   crash before the commit leaves no visible report and redelivers the message;
+ * - identical bytes uploaded again are recognised by their content hash and not reported twice;
+ * - uploads that stop making progress are reported as incomplete by a sweeper after a timeout.
+ */
+import Redis from 'ioredis';
+import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
+import { createKafka, ensureTopics, topicsFor, type Log } from '@dumpstream/kafka';
+import { pipelineMetrics, serviceRegistry } from '@dumpstream/metrics';
+import { DumpStore, type ReportLease } from '@dumpstream/redis';
+import { createLog, startHealthServer, type Config } from '@dumpstream/runtime';
+import { deadLetterHeaders, decodeDumpManifest, decodeFacts, encodeAlert, encodeReport, isSchemaError } from '@dumpstream/schemas';
+import type { Registry } from 'prom-client';
+import { buildOutcome } from './reporter';
+
+export { buildOutcome, alertOf } from './reporter';
+
+export interface DetectHandle {
+  healthPort: number | null;
+  ready(): boolean;
+  /** Runs one incomplete-dump sweep now (tests; the service also sweeps on a timer). */
+  sweep(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface DetectOptions {
+  log?: Log;
+  registry?: Registry;
+}
+
+/** Consumer group of the detect workers, under the topic prefix. */
+export function detectGroup(config: Config): string {
+  return `${config.topicPrefix}detect`;
+}
+
+interface Trigger {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Starts a detect worker. Resolves once it is consuming. */
+export async function startDetect(config: Config, options: DetectOptions = {}): Promise<DetectHandle> {
+  const log = options.log ?? createLog('detect', config.logLevel);
+  const registry = options.registry ?? serviceRegistry('detect');
+  const metrics = pipelineMetrics(registry);
+  const topics = topicsFor(config.topicPrefix, { segments: config.partitions, facts: config.partitions });
+  const group = detectGroup(config);
+
+  // Commands wait (queued) while Redis is away and run when it is back: a Redis outage delays
+  // merges, it does not fail them.
+  const redis = new Redis(config.redisUrl, {
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    retryStrategy: (n) => Math.min(100 * 2 ** n, 2000),
+    ...(config.redisTls ? { tls: {} } : {}),
+  });
+  let redisUp = false;
+  redis.on('ready', () => (redisUp = true));
+  redis.on('error', (e) => {
+    if (redisUp) log.warn('redis connection lost: commands wait until it is back', { error: e });
+    redisUp = false;
+    metrics.redisErrors.inc({ operation: 'connection' });
+  });
+  redis.on('end', () => (redisUp = false));
+  const store = new DumpStore(redis, { prefix: config.redisKeyPrefix });
+
+  const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-detect` }, log);
+  await ensureTopics(kafka, topics);
+  const producer: Producer = kafka.producer({ transactionalId: `${config.topicPrefix}detect-${config.workerId}`, idempotent: true, maxInFlightRequests: 1 });
+  const consumer: Consumer = kafka.consumer({ groupId: group, sessionTimeout: 30_000, heartbeatInterval: 1000, maxBytes: 16 * 1024 * 1024 });
+  let joined = false;
+  let stopping = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  consumer.on(consumer.events.CRASH, (e) => {
+    joined = false;
+    metrics.kafkaErrors.inc({ operation: 'consume' });
+    log.error('consumer crashed', { error: e.payload.error, restart: e.payload.restart });
+  });
+
+  // One transaction at a time per producer: reports are serialised through this chain.
+  let txChain: Promise<unknown> = Promise.resolve();
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = txChain.then(fn, fn);
+    txChain = run.catch(() => undefined);
+    return run;
+  };
+
+  const commit = (t: Trigger) => consumer.commitOffsets([{ topic: t.topic, partition: t.partition, offset: (BigInt(t.offset) + 1n).toString() }]);
+
+  /** Reports an upload under a lease; publishes and commits `trigger` atomically. */
+  const report = (lease: ReportLease, trigger: Trigger | null, incomplete: boolean): Promise<void> =>
+    serially(async () => {
+      const t0 = process.hrtime.bigint();
+      let outcome;
+      try {
+        outcome = await buildOutcome(store, lease, incomplete);
+      } catch (e) {
+        await store.release(lease);
+        throw e;
+      }
+      const { report: r, alert, manifest } = outcome;
+      metrics.stageDuration.observe({ stage: 'detect' }, Number(process.hrtime.bigint() - t0) / 1e9);
+      if (!incomplete && !(await store.claimContent(r.dumpId, lease.uploadId))) {
+        if (trigger) await commit(trigger);
+        await store.finish(lease, 'duplicate');
+        metrics.dumpsAnalysed.inc({ outcome: 'duplicate' });
+        log.info('identical transcript reported before: not reported again', { dumpId: r.dumpId, uploadId: lease.uploadId });
+        return;
+      }
+      const tx = await producer.transaction();
+      try {
+        await tx.send({ topic: topics.reports.name, messages: [{ key: r.dumpId, value: encodeReport(r) }] });
+        if (alert) await tx.send({ topic: topics.alerts.name, messages: [{ key: r.dumpId, value: encodeAlert(alert) }] });
+        if (trigger) {
+          await tx.sendOffsets({
+            consumerGroupId: group,
+            topics: [{ topic: trigger.topic, partitions: [{ partition: trigger.partition, offset: (BigInt(trigger.offset) + 1n).toString() }] }],
+          });
+        }
+        await tx.commit();
+      } catch (e) {
+        await tx.abort().catch(() => undefined);
+        await store.release(lease);
+        metrics.kafkaErrors.inc({ operation: 'publish' });
+        throw e;
+      }
+      await store.finish(lease, incomplete ? 'incomplete' : 'reported');
+      metrics.dumpsAnalysed.inc({ outcome: incomplete ? 'incomplete' : 'complete' });
+      for (const f of r.findings) {
+        metrics.findings.inc({ pattern: f.pattern, severity: f.severity });
+        for (const c of f.chains) metrics.chainLength.observe(c.length);
+      }
+      metrics.werFaultProcesses.observe(r.findings[0]?.werFaultProcesses ?? r.processes.filter((p) => /werfault\.exe$/i.test(p.image ?? '')).length);
+      if (manifest) metrics.uploadToReport.observe(Math.max(0, Date.now() - manifest.receivedAt) / 1000);
+      metrics.stageDuration.observe({ stage: 'publish' }, Number(process.hrtime.bigint() - t0) / 1e9);
+      log.info(incomplete ? 'incomplete dump reported' : 'dump reported', { dumpId: r.dumpId, uploadId: lease.uploadId, findings: r.findings.length, severity: r.findings[0]?.severity ?? null });
+    });
+
+  const deadLetter = async ({ topic, partition, message }: EachMessagePayload, reason: string, code: string) => {
+    await producer.send({
+      topic: topics.deadLetters.name,
+      acks: -1,
+      messages: [{ key: message.key, value: message.value, headers: deadLetterHeaders({ reason, errorCode: code, sourceTopic: topic, sourcePartition: partition, sourceOffset: message.offset, service: 'detect', failedAt: Date.now() }) }],
+    });
+    metrics.deadLetters.inc({ topic: topic === topics.facts.name ? 'facts' : 'manifests', reason: code });
+    log.warn('message dead-lettered', { topic, partition, offset: message.offset, reason });
+  };
+
+  const handle = async (payload: EachMessagePayload): Promise<void> => {
+    const { topic, partition, message } = payload;
+    const trigger: Trigger = { topic, partition, offset: message.offset };
+    if (message.value === null) return commit(trigger);
+    const t0 = process.hrtime.bigint();
+    let merged;
+    try {
+      if (topic === topics.facts.name) {
+        const facts = decodeFacts(message.value);
+        // The raw bytes are stored: the reporter decodes them once, at the end.
+        merged = await store.mergeFacts(facts.uploadId, facts.segment, message.value);
+      } else {
+        const m = decodeDumpManifest(message.value);
+        merged = await store.recordManifest(m.uploadId, { segments: m.segments, dumpId: m.dumpId, source: m.source, host: m.host, lines: m.lines, bytes: m.bytes, receivedAt: m.receivedAt, status: m.status });
+        if (merged.completion === 'aborted') {
+          metrics.dumpsAnalysed.inc({ outcome: 'aborted' });
+          log.info('upload aborted by ingest: dropped', { uploadId: m.uploadId, reason: m.reason });
+        }
+      }
+    } catch (e) {
+      if (isSchemaError(e) || e instanceof RangeError) {
+        await deadLetter(payload, (e as Error).message, isSchemaError(e) ? e.code : 'INVALID_ID');
+        return commit(trigger);
+      }
+      metrics.redisErrors.inc({ operation: 'merge' });
+      throw e; // transient (Redis, Kafka): kafkajs retries the message with backoff
+    }
+    metrics.stageDuration.observe({ stage: 'merge' }, Number(process.hrtime.bigint() - t0) / 1e9);
+    if (merged.lease) await report(merged.lease, trigger, false);
+    else await commit(trigger);
+  };
+
+  /** Reports uploads that made no progress for the configured time as incomplete. */
+  const sweep = async (): Promise<number> => {
+    let n = 0;
+    for (const uploadId of await store.idle(config.detect.incompleteAfterMs)) {
+      const lease = await store.claimIncomplete(uploadId);
+      if (!lease) continue;
+      await report(lease, null, true);
+      n++;
+    }
+    return n;
+  };
+
+  await redis.ping();
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.facts.name, topics.manifests.name], fromBeginning: true });
+  await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 4, eachMessage: handle });
+
+  let sweeping = false;
+  const timer = setInterval(() => {
+    if (sweeping || stopping) return;
+    sweeping = true;
+    sweep()
+      .catch((e: unknown) => log.warn('incomplete sweep failed; will retry', { error: e }))
+      .finally(() => (sweeping = false));
+  }, config.detect.sweepEveryMs);
+  timer.unref();
+
+  const ready = () => joined && redisUp && !stopping;
+  const health = config.healthListen
+    ? await startHealthServer(config.healthListen, registry, () => (ready() ? null : stopping ? 'stopping' : !redisUp ? 'redis unavailable' : 'not in the consumer group yet'))
+    : null;
+  log.info('detect worker started', { group, healthPort: health?.port ?? null });
+  return {
+    healthPort: health?.port ?? null,
+    ready,
+    sweep,
+    async stop() {
+      stopping = true;
+      clearInterval(timer);
+      await consumer.disconnect();
+      await txChain;
+      await producer.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+      await health?.close();
+    },
+  };
+}

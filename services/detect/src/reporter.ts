@@ -1,0 +1,62 @@
+import { detectErrorReportingFault } from '@dumpstream/detect';
+import { DumpGraph } from '@dumpstream/graph';
+import type { DumpStore, ManifestRecord, ReportLease } from '@dumpstream/redis';
+import { buildReport, type Report } from '@dumpstream/report';
+import { decodeFacts, type Alert } from '@dumpstream/schemas';
+
+/** What a finished upload becomes: its report, and an alert when there is a finding. */
+export interface Outcome {
+  report: Report;
+  alert: Alert | null;
+  manifest: ManifestRecord | null;
+}
+
+/**
+ * Builds the report of an upload from the facts merged in Redis: the same fold, detection and
+ * report as `dumpstream analyze`, so both give the same report for the same bytes.
+ * `incompleteReason` is set when the upload timed out before every segment arrived.
+ */
+export async function buildOutcome(store: DumpStore, lease: ReportLease, incomplete: boolean): Promise<Outcome> {
+  const manifest = await store.manifest(lease.uploadId);
+  const blobs = await store.facts(lease.uploadId);
+  const graph = new DumpGraph();
+  for (const { blob } of blobs) graph.merge(decodeFacts(blob));
+  const dump = graph.resolve();
+  const finding = detectErrorReportingFault(dump);
+  let incompleteReason: string | null = null;
+  if (incomplete) {
+    incompleteReason = manifest
+      ? `only ${blobs.length} of ${manifest.segments} segments arrived before the timeout`
+      : `the end of the upload never arrived (ingest stopped or lost it); ${blobs.length} segment${blobs.length === 1 ? '' : 's'} arrived`;
+  }
+  const report = buildReport({
+    source: manifest?.source ?? '(unknown: the upload never finished)',
+    // Without a manifest the content hash is unknown; the upload id stands in for it.
+    dumpId: manifest?.dumpId ?? lease.uploadId,
+    bytes: manifest?.bytes ?? 0,
+    dump,
+    findings: finding ? [finding] : [],
+    host: manifest?.host ?? null,
+    incompleteReason,
+  });
+  return { report, alert: finding ? alertOf(report) : null, manifest };
+}
+
+/** The alert of a report with a finding. */
+export function alertOf(report: Report): Alert | null {
+  const f = report.findings[0];
+  if (!f) return null;
+  return {
+    dumpId: report.dumpId,
+    source: report.source,
+    host: report.host,
+    pattern: f.pattern,
+    severity: f.severity,
+    summary: f.summary,
+    werFaultProcesses: f.werFaultProcesses,
+    deepestChain: Math.max(0, ...f.chains.map((c) => c.length)),
+    chainCount: f.chains.length,
+    rootImages: f.chains.map((c) => c.root.image),
+    createdAt: Date.now(),
+  };
+}
