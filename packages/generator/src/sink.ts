@@ -6,6 +6,7 @@
 export class ChunkSink {
   private parts: string[] = [];
   private pendingChars = 0;
+  private capture: string[] | null = null;
   /** Characters (= bytes: the output is ASCII) emitted so far, chunked or pending. */
   total = 0;
   /** Indentation of the following lines becomes tabs (a paste artefact). */
@@ -20,9 +21,36 @@ export class ChunkSink {
   /** Appends one line (without its line ending). */
   line(text: string): void {
     const s = (this.tabs ? toTabs(text) : text) + this.eol;
-    this.parts.push(s);
-    this.pendingChars += s.length;
+    if (this.capture) this.capture.push(s);
+    else {
+      this.parts.push(s);
+      this.pendingChars += s.length;
+    }
     this.total += s.length;
+  }
+
+  /** Appends text that already holds its line endings (a re-used rendering). */
+  raw(text: string): void {
+    if (this.capture) this.capture.push(text);
+    else {
+      this.parts.push(text);
+      this.pendingChars += text.length;
+    }
+    this.total += text.length;
+  }
+
+  /** Starts collecting lines aside (still counted in `total`) instead of queueing them. */
+  beginCapture(): void {
+    this.capture = [];
+  }
+
+  /** Queues the collected lines and returns them as one string. */
+  endCapture(): string {
+    const text = (this.capture ?? []).join('');
+    this.capture = null;
+    this.parts.push(text);
+    this.pendingChars += text.length;
+    return text;
   }
 
   /** Whether at least one full chunk is waiting. */
