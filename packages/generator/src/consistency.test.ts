@@ -93,13 +93,13 @@ function readFacts(text: string): TextFacts {
       continue;
     }
     if (proc && proc.image === undefined) {
-      m = /^\s+SessionId: \S+\s+Cid: ([0-9a-f]+)\s+Peb: [0-9a-f]+\s+ParentCid: ([0-9a-f]+)$/.exec(line);
+      m = /^\s*SessionId: \S+\s+Cid: ([0-9a-f]+)\s+Peb: [0-9a-f]+\s+ParentCid: ([0-9a-f]+)$/.exec(line);
       if (m) {
         proc.pid = parseInt(m[1] as string, 16);
         proc.ppid = parseInt(m[2] as string, 16);
         continue;
       }
-      m = /^\s+Image: (\S+)$/.exec(line);
+      m = /^\s*Image: (\S+)$/.exec(line);
       if (m) {
         proc.image = m[1] as string;
         finishProc();
@@ -116,7 +116,7 @@ function readFacts(text: string): TextFacts {
       continue;
     }
     if (inWaitList) {
-      m = /^\s+([0-9a-f]{8,16})\s+(\S.*)$/.exec(line);
+      m = /^\s*([0-9a-f]{8,16})\s+(\S.*)$/.exec(line);
       if (m && !/^[0-9a-f]{8,16}\s+[0-9a-f]{8,16}/.test(line.trim()) && !line.includes('`')) {
         if (m[2] === 'ProcessObject') {
           const set = f.waits.get(currentThreadPid) ?? new Set<string>();
@@ -127,7 +127,7 @@ function readFacts(text: string): TextFacts {
       }
       inWaitList = false;
     }
-    m = /^\s+CommandLine:\s+'(.*)'$/.exec(line);
+    m = /^\s*CommandLine:\s+'(.*)'$/.exec(line);
     if (m) {
       pendingCommandLines.push({ addr: implicitProcess, text: m[1] as string });
       continue;

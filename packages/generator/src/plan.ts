@@ -360,8 +360,3 @@ function pebOf(family: Family, ptr64: boolean, wow64: boolean, image: string, r:
   if (wow64) return { hi: 0, lo: r.int(0x200, 0xfff) * 0x1000 };
   return { hi: r.int(0x10, 0xff), lo: r.next() & 0xfffff000 };
 }
-
-/** Renders a pid as kd prints a Cid (`0004`, `488f0`). */
-export function cidText(pid: number): string {
-  return hexPad(pid, 4);
-}

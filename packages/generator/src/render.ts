@@ -143,8 +143,10 @@ export class Renderer {
     this.listed = true;
     for (const u of this.units()) {
       this.sink.tabs = this.choices.tabs && this.r.chance(0.3);
+      if (this.choices.html && this.r.chance(0.3)) this.sink.collapse = this.r.chance(0.5) ? 'spaces' : 'indent';
       this.unit(u);
       this.sink.tabs = false;
+      this.sink.collapse = 'off';
       this.maybeNoise();
       yield;
     }

@@ -181,7 +181,7 @@ describe('dialects', () => {
 
 describe('noise', () => {
   it('mixes in unrelated commands, HTML prompts, CRLF, tabs and elisions', () => {
-    const seen = { span: false, crlf: false, tab: false, locks: false, lm: false, elision: false, warning: false };
+    const seen = { span: false, crlf: false, tab: false, locks: false, lm: false, elision: false, warning: false, collapsed: false };
     for (let seed = 1; seed <= 12; seed++) {
       const body = text({ seed, os: seed % 2 ? 'win7' : 'win10', processes: 40, noise: 1, chains: [{ depth: 2 }], werfaultDecoys: 1 });
       seen.span ||= /^<span style="color: #ff0000;">(\d+: )?kd(:x86)?> .*<\/span>\r?$/m.test(body);
@@ -191,8 +191,10 @@ describe('noise', () => {
       seen.lm ||= /kd> lm\r?\nstart {13}end {17}module name/.test(body);
       seen.elision ||= /^(\s*\.\.\.|<snip>)\r?$/m.test(body);
       seen.warning ||= body.includes('*** ERROR: Module load completed but symbols could not be loaded for');
+      // pasted into a web page: no indentation, single spaces (the seed's `THREAD fffffa807c183b60 Cid 2d3c8.4334c Teb: …`)
+      seen.collapsed ||= /^THREAD [0-9a-f]{8,16} Cid [0-9a-f]{4,}\.[0-9a-f]{4,} Teb: /m.test(body);
     }
-    expect(seen).toEqual({ span: true, crlf: true, tab: true, locks: true, lm: true, elision: true, warning: true });
+    expect(seen).toEqual({ span: true, crlf: true, tab: true, locks: true, lm: true, elision: true, warning: true, collapsed: true });
   });
 
   it('a CRLF transcript uses CRLF on every line', () => {

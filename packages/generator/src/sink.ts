@@ -11,6 +11,11 @@ export class ChunkSink {
   total = 0;
   /** Indentation of the following lines becomes tabs (a paste artefact). */
   tabs = false;
+  /**
+   * Following lines lose their indentation and, with `'spaces'`, runs of spaces become one
+   * (text pasted into a web page, as in the original write-up of the pattern).
+   */
+  collapse: 'off' | 'indent' | 'spaces' = 'off';
 
   constructor(
     readonly chunkSize: number,
@@ -20,7 +25,12 @@ export class ChunkSink {
 
   /** Appends one line (without its line ending). */
   line(text: string): void {
-    const s = (this.tabs ? toTabs(text) : text) + this.eol;
+    let t = text;
+    if (this.collapse !== 'off') {
+      t = t.trimStart();
+      if (this.collapse === 'spaces') t = t.replace(/ {2,}/g, ' ');
+    }
+    const s = (this.tabs ? toTabs(t) : t) + this.eol;
     if (this.capture) this.capture.push(s);
     else {
       this.parts.push(s);

@@ -3,7 +3,7 @@
  * the same thread, so a thread printed twice (`!process … ff`, then `.thread` + `k`) agrees.
  */
 import { APP_FUNCTIONS, FAULT_FUNCTIONS, type FrameSpec, kernelFrames, type KernelFrames, moduleBases, type ThreadKind, user32, user64, type UserFrames, type UserTemplate, wow64View } from './catalog';
-import { type Addr, add, hex8, ptr, ptrTick, rawSite } from './format';
+import { type Addr, add, ptr, ptrTick, rawSite } from './format';
 import type { DumpPlan, FaultThread, ProcessPlan } from './plan';
 import { hashString, mixSeed, Prng } from './prng';
 
@@ -292,9 +292,4 @@ export class ThreadFactory {
     if (plan.family === 'win7') return { hi: 0, lo: ((r.int(0x10, 0x7ff) << 16) | (r.next() & 0xfff8)) >>> 0 };
     return { hi: p.peb.hi, lo: (r.next() & 0xfffffff8) >>> 0 };
   }
-}
-
-/** An 8-hex-digit rendering of the low half, for x86 frame columns. */
-export function lo8(a: Addr): string {
-  return hex8(a.lo);
 }
