@@ -20,6 +20,16 @@ export interface FrameSpec {
   readonly o: number;
   /** NT 4 kernel frames print without the `nt!` prefix. */
   readonly bare?: boolean;
+  /** The call site as printed (`mod!fn+0x1a`), precomputed for template frames. */
+  readonly site?: string;
+}
+
+/** The call site text of a frame: `mod!fn+0x1a`, `fn+0x1a` (bare), `mod!fn` (offset 0). */
+export function siteOf(f: FrameSpec): string {
+  const off = f.o ? '+0x' + f.o.toString(16) : '';
+  if (f.bare) return f.f + off;
+  if (f.f === '') return `${f.m}+0x${f.o.toString(16)}`;
+  return `${f.m}!${f.f}${off}`;
 }
 
 /** Parses `mod!fn+0x1a` (or `fn+0x1a`, meaning a bare NT 4 kernel frame). */
@@ -28,8 +38,8 @@ export function frame(text: string): FrameSpec {
   const plus = text.lastIndexOf('+0x');
   const o = plus >= 0 ? parseInt(text.slice(plus + 3), 16) : 0;
   const end = plus >= 0 ? plus : text.length;
-  if (bang < 0) return { m: 'nt', f: text.slice(0, end), o, bare: true };
-  return { m: text.slice(0, bang), f: text.slice(bang + 1, end), o };
+  const spec: FrameSpec = bang < 0 ? { m: 'nt', f: text.slice(0, end), o, bare: true } : { m: text.slice(0, bang), f: text.slice(bang + 1, end), o };
+  return { ...spec, site: siteOf(spec) };
 }
 
 const frames = (...t: string[]): FrameSpec[] => t.map(frame);

@@ -2,7 +2,7 @@
  * Threads and stacks, derived on demand from the plan: the same (process, thread) always yields
  * the same thread, so a thread printed twice (`!process … ff`, then `.thread` + `k`) agrees.
  */
-import { APP_FUNCTIONS, FAULT_FUNCTIONS, type FrameSpec, kernelFrames, type KernelFrames, moduleBases, type ThreadKind, user32, user64, type UserFrames, type UserTemplate, wow64View } from './catalog';
+import { APP_FUNCTIONS, FAULT_FUNCTIONS, type FrameSpec, siteOf, kernelFrames, type KernelFrames, moduleBases, type ThreadKind, user32, user64, type UserFrames, type UserTemplate, wow64View } from './catalog';
 import { type Addr, add, ptr, ptrTick, rawSite } from './format';
 import type { DumpPlan, FaultThread, ProcessPlan } from './plan';
 import { hashString, mixSeed, Prng } from './prng';
@@ -51,6 +51,7 @@ export class ThreadFactory {
   private readonly u32: UserFrames;
   private readonly bases: ReturnType<typeof moduleBases>;
   private readonly rva = new Map<string, number>();
+  private readonly ipCache = { k: new Map<FrameSpec, Addr>(), u64: new Map<FrameSpec, Addr>(), u32: new Map<FrameSpec, Addr>() };
   private readonly ordinary: number[];
 
   constructor(readonly plan: DumpPlan) {
@@ -187,6 +188,20 @@ export class ThreadFactory {
   }
 
   private ip(p: ProcessPlan, f: FrameSpec, space: 'k' | 'u64' | 'u32'): Addr {
+    // template frames of system modules sit at the same address in every process
+    const system = f.site !== undefined && (space === 'k' ? this.bases.kernel : space === 'u64' ? this.bases.user64 : this.bases.user32)[f.m] !== undefined;
+    if (system) {
+      const cache = this.ipCache[space];
+      const hit = cache.get(f);
+      if (hit) return hit;
+      const v = this.ipUncached(p, f, space);
+      cache.set(f, v);
+      return v;
+    }
+    return this.ipUncached(p, f, space);
+  }
+
+  private ipUncached(p: ProcessPlan, f: FrameSpec, space: 'k' | 'u64' | 'u32'): Addr {
     let base: Addr | undefined;
     if (space === 'k') base = this.bases.kernel[f.m] ?? { hi: this.plan.ptr64 ? 0xfffff880 : 0, lo: (this.plan.ptr64 ? 0x04000000 : 0x8f000000) + ((hashString(f.m) & 0x3ff) << 16) };
     else base = (space === 'u64' ? this.bases.user64 : this.bases.user32)[f.m] ?? this.appBase(p, space === 'u32');
@@ -267,8 +282,7 @@ export class ThreadFactory {
         usp = add(usp, r.int(1, 0x40) << (ptr64 && spaces[i] === 'u64' ? 4 : 2));
       }
       const raw = !kernelFrame && (!symbolic || absent) && !(view === 'kernel' && p.wow64);
-      let site = raw ? rawSite(ips[i] as Addr) : f.bare ? `${f.f}${f.o ? '+0x' + f.o.toString(16) : ''}` : `${f.m}!${f.f}${f.o ? '+0x' + f.o.toString(16) : ''}`;
-      if (f.f === '' && !raw) site = `${f.m}+0x${f.o.toString(16)}`;
+      const site = raw ? rawSite(ips[i] as Addr) : f.site ?? siteOf(f);
       const trap = kernelFrame && (f.f === 'KiSystemServiceCopyEnd' || f.f === 'KiFastCallEntry') ? add(sp, ptr64 ? 0x70 : 0x20) : null;
       out.push({ sp, ret: { hi: 0, lo: 0 }, site, warn: false, trap });
     }
