@@ -8,7 +8,7 @@
  * (stack frames and process fields).
  */
 import type { Frame, ThreadState, WaitObject } from './facts';
-import { canonicalHex, isHexToken, parseDecimal, parseHexId, tokens } from './text';
+import { canonicalHex, canonicalHexAt, isHexToken, parseDecimal, parseHexId, tokens } from './text';
 
 // ---------------------------------------------------------------------------------------------
 // Prompts
@@ -420,8 +420,6 @@ export function matchStackHeader(line: string, start: number): StackLayout | nul
   return null;
 }
 
-const SUFFIXES = [' (FPO:', ' (TrapFrame', ' (CONV:', ' [', '  '];
-
 /**
  * Parses a frame line. With a layout (after a stack header) any line of values and a call site
  * is a frame; without one (a pasted stack with its header cut off) the line must look
@@ -429,29 +427,61 @@ const SUFFIXES = [' (FPO:', ' (TrapFrame', ' (CONV:', ' [', '  '];
  */
 export function parseFrame(line: string, start: number, layout: StackLayout | null, lineNo: number): Frame | null {
   if (layout?.callSiteOnly) return callSiteOnlyFrame(line, start, lineNo);
+  // One pass over the value columns by position: this is the hottest loop of the parser, so it
+  // slices nothing until it knows the line is a frame.
   const n = line.length;
   let i = start;
   let number: number | undefined;
-  const values: string[] = [];
+  let values = 0;
+  let v0s = -1;
+  let v0e = -1;
+  let v0w = 0;
+  let v1s = -1;
+  let v1e = -1;
+  let v1w = 0;
   let inline = false;
   let first = true;
   while (i < n) {
     const s = i;
-    while (i < n && line.charCodeAt(i) !== 32) i++;
-    const tok = line.slice(s, i);
-    while (i < n && line.charCodeAt(i) === 32) i++;
-    if (tok === ':' || tok === '(T)') continue; // `(T)`: a trap frame marker (mex, kd)
-    if (tok === '(Inline' && line.startsWith('Function)', i)) {
-      inline = true;
-      i += 9;
-      while (i < n && line.charCodeAt(i) === 32) i++;
-      continue;
+    let hex = true;
+    let ticks = 0;
+    while (i < n) {
+      const c = line.charCodeAt(i);
+      if (c === 32) break;
+      if (c === 96) ticks++;
+      else if (hex && !((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) hex = false;
+      i++;
     }
-    if (inline && values.length === 0 && tok.charCodeAt(0) === 45 /* - */) continue;
-    if (isHexToken(tok)) {
-      if (first && tok.length <= 4 && (layout ? layout.numbered : looksNumbered(line, i))) {
-        number = parseInt(tok, 16);
-      } else values.push(tok);
+    const e = i;
+    while (i < n && line.charCodeAt(i) === 32) i++;
+    const c0 = line.charCodeAt(s);
+    const len = e - s;
+    if (len === 1 && c0 === 58) continue; // `:` column separator
+    if (c0 === 40 /* ( */) {
+      if (len === 3 && line.charCodeAt(s + 1) === 84 && line.charCodeAt(s + 2) === 41) continue; // `(T)`: a trap frame (mex, kd)
+      if (len === 7 && line.startsWith('(Inline', s) && line.startsWith('Function)', i)) {
+        inline = true;
+        i += 9;
+        while (i < n && line.charCodeAt(i) === 32) i++;
+        continue;
+      }
+    }
+    if (inline && values === 0 && c0 === 45 /* - */) continue; // `--------`--------`
+    if (hex) {
+      if (first && len <= 4 && (layout ? layout.numbered : looksNumbered(line, i))) {
+        number = parseInt(line.slice(s, e), 16);
+      } else {
+        if (values === 0) {
+          v0s = s;
+          v0e = e;
+          v0w = len - ticks;
+        } else if (values === 1) {
+          v1s = s;
+          v1e = e;
+          v1w = len - ticks;
+        }
+        values++;
+      }
       first = false;
       continue;
     }
@@ -459,21 +489,24 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
     break;
   }
   if (i >= n) return null;
-  if (values.length === 0 && !inline) return null;
-  if (layout === null) {
-    if (values.length < 2 || hexWidth(values[0]) < 8 || hexWidth(values[1]) < 8) return null;
-  }
+  if (values === 0 && !inline) return null;
+  if (layout === null && (values < 2 || v0w < 8 || v1w < 8)) return null;
+  // The call site ends at a suffix: ` (FPO:`, ` (TrapFrame`, ` (CONV:`, ` [source @ line]`, or
+  // two blanks before an author's comment.
   let end = n;
-  for (const suffix of SUFFIXES) {
-    const at = line.indexOf(suffix, i);
-    if (at >= 0 && at < end) end = at;
+  for (let j = line.indexOf(' ', i); j >= 0; j = line.indexOf(' ', j + 1)) {
+    const next = line.charCodeAt(j + 1);
+    if (next === 32 || next === 91 || (next === 40 && (line.startsWith('(FPO:', j + 1) || line.startsWith('(TrapFrame', j + 1) || line.startsWith('(CONV:', j + 1)))) {
+      end = j;
+      break;
+    }
   }
   let callSite = line.slice(i, end);
   if (callSite.length === 0) return null;
   let glued: string | undefined;
   const space = callSite.indexOf(' ');
-  if (space > 0 && !callSite.startsWith('(')) {
-    const split = splitGlued(callSite, space, values.length);
+  if (space > 0 && callSite.charCodeAt(0) !== 40) {
+    const split = splitGlued(callSite, space, values);
     if (split) [callSite, glued] = split;
   }
   if (layout === null && !looksLikeCallSite(callSite)) return null;
@@ -482,11 +515,11 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
   let returnAddress: string | null = null;
   if (inline) {
     // `(Inline Function) --------`--------`: no frame of its own.
-  } else if (layout ? layout.frameAddress : values.length >= 2) {
-    frameAddress = canonicalHex(values[0]);
-    returnAddress = values.length > 1 ? canonicalHex(values[1]) : null;
+  } else if (layout ? layout.frameAddress : values >= 2) {
+    frameAddress = canonicalHexAt(line, v0s, v0e);
+    returnAddress = values > 1 ? canonicalHexAt(line, v1s, v1e) : null;
   } else {
-    returnAddress = canonicalHex(values[0]);
+    returnAddress = canonicalHexAt(line, v0s, v0e);
   }
   const frame: Frame = {
     module: null,
@@ -495,17 +528,22 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
     returnAddress,
     frameAddress,
     callSite,
-    raw: line.slice(start),
+    raw: line,
     line: lineNo,
   };
   if (number !== undefined) frame.number = number;
   if (inline) frame.inline = true;
   if (glued !== undefined) frame.glued = glued;
   splitCallSite(callSite, frame);
-  const src = line.indexOf(' [', end);
-  if (src >= 0) {
-    const close = line.indexOf(']', src);
-    if (close > src) frame.source = line.slice(src + 2, close);
+  if (end < n && line.charCodeAt(end + 1) === 91) {
+    const close = line.indexOf(']', end);
+    if (close > end) frame.source = line.slice(end + 2, close);
+  } else if (end < n) {
+    const src = line.indexOf(' [', end);
+    if (src >= 0) {
+      const close = line.indexOf(']', src);
+      if (close > src) frame.source = line.slice(src + 2, close);
+    }
   }
   return frame;
 }

@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { isPlainText } from './text';
 
 /** Lines longer than this are cut: a 200 MB line with no newline must not be held in memory. */
 export const MAX_LINE_LENGTH = 64 * 1024;
@@ -9,6 +10,8 @@ export interface LineBatch {
   lines: string[];
   /** 1-based numbers of lines that were cut at MAX_LINE_LENGTH. */
   truncated: number[];
+  /** Every line of the batch is plain (see isPlainText): only trailing blanks need cleaning. */
+  plain: boolean;
 }
 
 /**
@@ -21,6 +24,7 @@ export interface LineBatch {
 export class LineReader {
   private decoder: StringDecoder | null = null;
   private partial = '';
+  private partialPlain = true;
   private skipping = false;
   private nextLine = 1;
   private started = false;
@@ -73,7 +77,10 @@ export class LineReader {
   }
 
   private split(text: string, final: boolean): LineBatch {
-    const batch: LineBatch = { firstLine: this.nextLine, lines: [], truncated: [] };
+    // A line carried over from the previous chunk was checked with it; only plain if both are.
+    const batch: LineBatch = { firstLine: this.nextLine, lines: [], truncated: [], plain: this.partialPlain && isPlainText(text) };
+    // The line left unfinished at the chunk's end may hold what made the chunk not plain.
+    this.partialPlain = batch.plain;
     let pos = 0;
     const n = text.length;
     while (pos <= n) {

@@ -52,6 +52,9 @@ export class TranscriptParser {
   private warningCount = 0;
   private lineNo = 0;
   private sawPrompt = false;
+  private parameterCommandOf: string | null = null;
+  private detailCount = 0;
+  private parameterCommand = false;
 
   constructor(context: DebuggerContext, segment: number, firstLine: number) {
     this.ctx = cloneContext(context);
@@ -187,7 +190,11 @@ export class TranscriptParser {
   /** `kp`/`kP` print parameter lists inside call sites; the report keeps the call site without them. */
   private get isParameterCommand(): boolean {
     const c = this.ctx.command;
-    return c !== null && /^(~[*#.\d]*)?k[a-z]*p/i.test(c) && isStackCommand(c);
+    if (c !== this.parameterCommandOf) {
+      this.parameterCommandOf = c;
+      this.parameterCommand = c !== null && /^(~[*#.\d]*)?k[a-z]*p/i.test(c) && isStackCommand(c);
+    }
+    return this.parameterCommand;
   }
 
   private fixCallSite(frame: Frame, callSite: string): void {
@@ -422,6 +429,7 @@ export class TranscriptParser {
     this.closeBlocks();
     const fact: ProcessFact = { line: this.lineNo, address, source: 'process-block' };
     this.proc = fact;
+    this.detailCount = 0;
     this.ctx.block = { address };
     this.facts.processes.push(fact);
     this.ctx.peb = null;
@@ -438,7 +446,8 @@ export class TranscriptParser {
     if (this.processFields(text, start)) return true;
     if (this.pebString(text, start)) return true;
     const details = (this.proc!.details ??= {}) as Record<string, string>;
-    if (Object.keys(details).length >= MAX_DETAILS) return true;
+    if (this.detailCount >= MAX_DETAILS) return true;
+    this.detailCount++;
     const gap = text.indexOf('  ', start);
     const key = gap > 0 ? text.slice(start, gap) : text.slice(start).split(' ')[0];
     const value = text.slice(start + key.length).trim();

@@ -2,7 +2,7 @@ import { initialContext, cloneContext, type DebuggerContext } from './context';
 import type { Facts } from './facts';
 import { LineReader, type LineBatch } from './lines';
 import { TranscriptParser } from './parser';
-import { cleanLine, skipSpaces } from './text';
+import { cleanLine, skipSpaces, trimEnd } from './text';
 
 /** A bounded run of cleaned lines with the debugger context in force at its first line. */
 export interface Segment {
@@ -85,7 +85,7 @@ export class Segmenter {
     let t = 0;
     for (let i = 0; i < b.lines.length; i++) {
       const lineNo = b.firstLine + i;
-      const line = cleanLine(b.lines[i]);
+      const line = b.plain ? trimEnd(b.lines[i]) : cleanLine(b.lines[i]);
       if (this.segLineCount >= this.maxLines || this.segChars >= this.maxChars) {
         if (this.segLineCount >= this.hardMaxLines || this.isBoundary(line)) this.cut(lineNo);
       }

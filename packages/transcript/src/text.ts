@@ -26,6 +26,14 @@ const NAMED_ENTITIES: Record<string, string> = {
 };
 // Only lines containing one of these need the slow path; most debugger output is plain ASCII.
 const NEEDS_CLEANING = /[<&\t\\\u0080-\uffff]/;
+
+/**
+ * True when a text (a whole decoded chunk) holds nothing cleanLine would change but trailing
+ * blanks: then its lines need only trimEnd. One native scan per chunk instead of one per line.
+ */
+export function isPlainText(text: string): boolean {
+  return !NEEDS_CLEANING.test(text);
+}
 // Markdown escapes in pasted output: fffff800\`4876a8c8, pdfium\_test.
 const MARKDOWN_ESCAPE = /\\([`_*])/g;
 
@@ -80,7 +88,8 @@ function typographic(ch: string): string {
   }
 }
 
-function trimEnd(s: string): string {
+/** Removes trailing blanks and CRs; returns the same string when there are none. */
+export function trimEnd(s: string): string {
   let end = s.length;
   while (end > 0) {
     const c = s.charCodeAt(end - 1);
@@ -110,19 +119,45 @@ function isHexCode(c: number): boolean {
  * form (lowercase, no `0x`, no backtick, no leading zeros) or null when the token is not hex.
  */
 export function canonicalHex(token: string): string | null {
-  let s = token;
-  if (s.length > 2 && s.charCodeAt(0) === 48 && (s[1] === 'x' || s[1] === 'X')) s = s.slice(2);
-  if (s.indexOf('`') >= 0) s = s.split('`').join('');
-  const n = s.length;
-  if (n === 0) return null;
-  let lead = -1;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
+  let s = 0;
+  if (token.length > 2 && token.charCodeAt(0) === 48 && (token.charCodeAt(1) | 32) === 120) s = 2;
+  if (s >= token.length) return null;
+  let digits = 0;
+  for (let i = s; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c === 96) continue;
     if (!isHexCode(c)) return null;
-    if (lead < 0 && c !== 48) lead = i;
+    digits++;
   }
-  if (lead < 0) return '0';
-  return (lead === 0 ? s : s.slice(lead)).toLowerCase();
+  return digits === 0 ? null : canonicalHexAt(token, 0, token.length);
+}
+
+/**
+ * canonicalHex of `s.slice(from, to)`, for a span already known to be hex digits and backticks:
+ * no validation, and no allocation beyond the result (the parser calls it for every frame).
+ */
+export function canonicalHexAt(s: string, from: number, to: number): string {
+  let p = from;
+  if (to - p > 2 && s.charCodeAt(p) === 48 && (s.charCodeAt(p + 1) | 32) === 120) p += 2;
+  while (p < to) {
+    const c = s.charCodeAt(p);
+    if (c !== 48 && c !== 96) break;
+    p++;
+  }
+  if (p >= to) return '0';
+  let tick = -1;
+  let ticks = 0;
+  let upper = false;
+  for (let k = p; k < to; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 96) {
+      tick = k;
+      ticks++;
+    } else if (c >= 65 && c <= 70) upper = true;
+  }
+  let out = tick < 0 ? s.slice(p, to) : ticks === 1 ? s.slice(p, tick) + s.slice(tick + 1, to) : s.slice(p, to).split('`').join('');
+  if (upper) out = out.toLowerCase();
+  return out;
 }
 
 /** True when every character of the token is a hex digit or a backtick (no `0x`). */
