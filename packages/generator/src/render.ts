@@ -254,15 +254,34 @@ export class Renderer {
             this.wowLoaded = true;
           }
           this.setProcess(p);
-          this.cmd(`.thread /w ${info.addrText}`);
-          this.line(`Implicit thread is now ${info.addrTick}`);
-          this.line('x86 context set');
+          // three ways to reach the 32-bit context: .thread /w (the seed), .effmach x86, !sw
+          const how = this.r.float();
+          if (how < 0.6) {
+            this.cmd(`.thread /w ${info.addrText}`);
+            this.line(`Implicit thread is now ${info.addrTick}`);
+            this.line('x86 context set');
+          } else {
+            this.cmd(`.thread ${info.addrText}`);
+            this.line(`Implicit thread is now ${info.addrTick}`);
+            if (how < 0.8) {
+              this.cmd('.effmach x86');
+              this.line('Effective machine: x86 compatible (x86)');
+            } else {
+              this.cmd('!sw');
+              this.line('Switched to Guest (WoW) mode');
+            }
+          }
           this.x86 = true;
           this.cmd('k');
           this.line('*** Stack trace for last set context - .thread/.cxr resets it');
           this.stack(p, info, 'x86', '', 'k');
-          this.cmd('.effmach AMD64');
-          this.line('Effective machine: x64 (AMD64)');
+          if (how >= 0.8) {
+            this.cmd('!sw');
+            this.line('Switched to Host mode');
+          } else {
+            this.cmd(this.r.chance(0.8) ? '.effmach AMD64' : '.effmach amd64');
+            this.line('Effective machine: x64 (AMD64)');
+          }
           this.x86 = false;
         } else {
           this.setProcess(p);

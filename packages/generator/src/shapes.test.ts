@@ -78,7 +78,7 @@ describe('win7 x64 WOW64 storm (the seed)', () => {
 
   it('shows the root exception stack from KiUserExceptionDispatcher up to WaitForMultipleObjects', () => {
     const root = plan.processes.find((p) => p.role === 'root') as ProcessPlan;
-    const k = all.findIndex((l, i) => l.endsWith('kd:x86> k') && all.slice(Math.max(0, i - 14), i).some((m) => m.endsWith(`.process /r /p ${root.addrText}`)));
+    const k = all.findIndex((l, i) => l.endsWith('kd:x86> k') && all.slice(Math.max(0, i - 20), i).some((m) => m.endsWith(`.process /r /p ${root.addrText}`)));
     expect(k).toBeGreaterThan(0);
     const frames: string[] = [];
     for (let i = k + 3; all[i] && /^[0-9a-f]{8} [0-9a-f]{8} /.test(all[i] as string) || all[i]?.startsWith('WARNING'); i++) frames.push(all[i] as string);
@@ -98,6 +98,20 @@ describe('win7 x64 WOW64 storm (the seed)', () => {
     expect(body).not.toContain('\r');
     expect(body).not.toContain('\t');
     expect(body).not.toContain('<span');
+  });
+});
+
+describe('WOW64 context switches', () => {
+  it('reach the 32-bit stack by .thread /w, .effmach x86 or !sw, and come back', () => {
+    const seen = new Set<string>();
+    for (let seed = 1; seed <= 10; seed++) {
+      const body = text({ seed, os: 'win10', wow64: true, processes: 10, chains: [{ depth: 4 }] });
+      if (/kd> \.thread \/w [0-9a-f]{16}\nImplicit thread is now \S+\nx86 context set\n/.test(body)) seen.add('/w');
+      if (/kd> \.effmach x86\nEffective machine: x86 compatible \(x86\)\n\n?0: kd:x86> k\n/.test(body)) seen.add('effmach');
+      if (/kd> !sw\nSwitched to Guest \(WoW\) mode\n\n?0: kd:x86> k\n[\s\S]*?kd:x86> !sw\nSwitched to Host mode\n/.test(body)) seen.add('sw');
+      expect(body).not.toMatch(/kd:x86> (?!k\n|\.effmach amd64|\.effmach AMD64|!sw)/i);
+    }
+    expect([...seen].sort()).toEqual(['/w', 'effmach', 'sw']);
   });
 });
 
