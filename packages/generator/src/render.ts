@@ -35,6 +35,10 @@ type Unit =
   | { kind: 'thread'; p: number; t: number };
 
 const HTML_OPEN = '<span style="color: #ff0000;">';
+type NoiseKind = 'locks' | 'lm' | 'regs' | 'warnings' | 'blank' | 'vm' | 'elision' | 'thread' | 'ordinary-peb' | 'ordinary-process' | 'analyze';
+/** Noise kinds that refer to processes by address: only once the process list is printed. */
+const NOISE_KINDS: readonly NoiseKind[] = ['locks', 'lm', 'regs', 'warnings', 'blank', 'blank', 'vm', 'elision', 'thread', 'thread', 'ordinary-peb', 'ordinary-process', 'analyze'];
+const NOISE_KINDS_BEFORE_LIST: readonly NoiseKind[] = ['locks', 'lm', 'regs', 'warnings', 'blank', 'vm', 'analyze'];
 /** Padding re-prints at most this many distinct processes. */
 const PAD_WINDOW = 512;
 /** Characters of rendered padding kept for re-use. */
@@ -74,6 +78,10 @@ export class Renderer {
   private wowLoaded = false;
   /** The process list has been printed: noise may now refer to processes by address. */
   private listed = false;
+  /** Characters of noise written so far. */
+  private noiseChars = 0;
+  private readonly reprints = new Map<string, string>();
+  private reprintChars = 0;
   private readonly paddable: number[];
 
   constructor(
@@ -136,7 +144,11 @@ export class Renderer {
       for (const i of this.plan.listOrder) {
         const p = this.plan.processes[i] as ProcessPlan;
         this.processBlock(p, 'ff');
-        if (this.noise > 0 && this.r.chance(this.noise * 0.1)) this.inlineNoise();
+        if (this.noise > 0 && this.r.chance(this.noise * 0.1)) {
+          const before = this.sink.total;
+          this.inlineNoise();
+          this.noiseChars += this.sink.total - before;
+        }
         yield;
       }
     }
@@ -155,25 +167,11 @@ export class Renderer {
     // padding fast; it draws from a window of at most PAD_WINDOW processes so the cache hits.
     const target = this.plan.spec.padToBytes;
     const window = this.paddable.length > PAD_WINDOW ? this.r.shuffle([...this.paddable]).slice(0, PAD_WINDOW) : this.paddable;
-    const cache = new Map<string, string>();
-    let cached = 0;
     while (this.sink.total < target) {
       if (window.length === 0) this.noiseBlock('lm');
       else {
         const p = this.plan.processes[this.r.pick(window)] as ProcessPlan;
-        const u: Unit = this.r.chance(0.6) ? { kind: 'detail', p: p.index } : { kind: 'thread', p: p.index, t: this.r.int(0, Math.min(p.threadCount, 8) - 1) };
-        const key = u.kind === 'thread' ? `t${u.p}.${u.t}` : `p${u.p}`;
-        const hit = cache.get(key);
-        if (hit !== undefined) this.sink.raw(hit);
-        else {
-          this.sink.beginCapture();
-          this.unit(u);
-          const text = this.sink.endCapture();
-          if (cached + text.length <= PAD_CACHE_CHARS) {
-            cache.set(key, text);
-            cached += text.length;
-          }
-        }
+        this.reprint(this.r.chance(0.6) ? { kind: 'detail', p: p.index } : { kind: 'thread', p: p.index, t: this.r.int(0, Math.min(p.threadCount, 8) - 1) });
         this.maybeNoise();
       }
       yield;
@@ -301,6 +299,26 @@ export class Renderer {
         this.threadBlock(p, info, 'thread', true);
         return;
       }
+    }
+  }
+
+  /**
+   * Re-prints an ordinary process or thread (no new fact), re-using the text when it was
+   * rendered before: output is a pure function of the unit, so only prompt decoration is shared.
+   */
+  private reprint(u: Extract<Unit, { kind: 'detail' | 'thread' }>): void {
+    const key = u.kind === 'thread' ? `t${u.p}.${u.t}` : `p${u.p}`;
+    const hit = this.reprints.get(key);
+    if (hit !== undefined) {
+      this.sink.raw(hit);
+      return;
+    }
+    this.sink.beginCapture();
+    this.unit(u);
+    const text = this.sink.endCapture();
+    if (this.reprintChars + text.length <= PAD_CACHE_CHARS) {
+      this.reprints.set(key, text);
+      this.reprintChars += text.length;
     }
   }
 
@@ -711,12 +729,19 @@ export class Renderer {
     }
   }
 
+  /**
+   * Unrelated output between commands: a block now and then, and more while the share of noise
+   * in the bytes so far is below noise / (1 + noise) (a third at 0.5, half at 1).
+   */
   private maybeNoise(): void {
     if (this.noise <= 0) return;
-    while (this.r.chance(this.noise * 0.6)) {
-      const kind = this.r.pick(['locks', 'lm', 'regs', 'warnings', 'blank', 'blank', 'vm', 'elision', 'thread', 'ordinary-peb', 'analyze'] as const);
-      this.noiseBlock(!this.listed && (kind === 'thread' || kind === 'ordinary-peb') ? 'warnings' : kind);
-      if (!this.r.chance(this.noise * 0.5)) break;
+    const share = this.noise / (1 + this.noise);
+    let budget = 12;
+    while (budget-- > 0 && (this.noiseChars < share * this.sink.total || this.r.chance(this.noise * 0.3))) {
+      const kinds = this.listed ? NOISE_KINDS : NOISE_KINDS_BEFORE_LIST;
+      const before = this.sink.total;
+      this.noiseBlock(this.r.pick(kinds));
+      this.noiseChars += this.sink.total - before;
     }
   }
 
@@ -731,7 +756,7 @@ export class Renderer {
   }
 
   /** One block of unrelated but realistic output (changes no fact of the answer). */
-  noiseBlock(kind: 'locks' | 'lm' | 'regs' | 'warnings' | 'blank' | 'vm' | 'elision' | 'thread' | 'ordinary-peb' | 'analyze'): void {
+  noiseBlock(kind: NoiseKind): void {
     const r = this.r;
     const ptr64 = this.ptr64;
     const K = (lo: number): string => ptrTick(this.ptr64 ? { hi: this.plan.family === 'win7' ? 0xfffff880 : 0xfffff807, lo } : { hi: 0, lo: 0x8f000000 + (lo & 0x0fffffff) }, ptr64);
@@ -826,7 +851,12 @@ export class Renderer {
       case 'thread': {
         if (this.paddable.length === 0) return;
         const p = this.plan.processes[r.pick(this.paddable)] as ProcessPlan;
-        this.unit({ kind: 'thread', p: p.index, t: r.int(0, p.threadCount - 1) });
+        this.reprint({ kind: 'thread', p: p.index, t: r.int(0, Math.min(p.threadCount, 8) - 1) });
+        return;
+      }
+      case 'ordinary-process': {
+        if (this.paddable.length === 0) return;
+        this.reprint({ kind: 'detail', p: r.pick(this.paddable) });
         return;
       }
       case 'ordinary-peb': {
