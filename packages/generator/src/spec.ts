@@ -76,8 +76,11 @@ export interface DumpSpec {
   /** Frames of each ordinary stack. Default `[8, 16]`. */
   framesPerStack?: CountRange;
   /**
-   * 0..1: how much unrelated output and mess is mixed in (`!locks`, `lm`, registers, `...`
-   * elisions, warnings, blank lines, HTML-pasted prompts, CRLF, tabs). Default 0.
+   * 0..1: how much unrelated output and mess is mixed in: `!locks`, `lm`, registers, `!vm`,
+   * re-printed unrelated processes, `...` elisions, warnings, blank lines (about
+   * noise / (1 + noise) of the bytes, less in `full` style), and, drawn per dump with a
+   * probability that grows with noise, HTML-pasted prompts, collapsed web-paste spacing, CRLF and
+   * tabs. Default 0 (none of these).
    */
   noise?: number;
   /** WerFault.exe processes that report on ordinary processes (not a finding). Default 0. */
