@@ -1,0 +1,199 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { CompressionTypes, type Producer } from 'kafkajs';
+import type { Log, Topics } from '@dumpstream/kafka';
+import { encodeDumpManifest, encodeSegment, type DumpManifest } from '@dumpstream/schemas';
+import { Segmenter, sniffTranscript, type Segment } from '@dumpstream/transcript';
+import { detailOf, IngestError, toIngestError } from './errors';
+import type { UploadMetadata } from './metadata';
+import type { IngestMetrics, Way } from './metrics';
+
+/** Where transcripts go and how: shared by the HTTP API and the spool folder. */
+export interface PublishTarget {
+  producer: Producer;
+  topics: Topics;
+  log: Log;
+  metrics: IngestMetrics;
+  /** The Segmenter's maxLines (config.ingest.maxLinesPerSegment). */
+  maxLinesPerSegment: number;
+  /** Encoded segment bytes one upload may have in flight to Kafka before it stops reading. */
+  maxInFlightBytes: number;
+}
+
+/** What an ingested transcript became: the 202 answer's body. */
+export interface IngestedTranscript {
+  uploadId: string;
+  /** sha256 of the transcript's bytes, lowercase hex. */
+  dumpId: string;
+  segments: number;
+  lines: number;
+  bytes: number;
+}
+
+/** Bytes looked at before deciding the input is text (sniffTranscript reads at most 64 KiB). */
+const SNIFF_BYTES = 16 * 1024;
+/** Kafka's default message.max.bytes is 1 MB: a segment larger than this goes gzip-compressed. */
+const COMPRESS_ABOVE = 900 * 1024;
+const MAX_REASON = 1000;
+
+/**
+ * Streams one transcript into the `segments` topic, then its DumpManifest into `manifests`.
+ *
+ * Reads `body` (decoded bytes) chunk by chunk: sniffs the head (binary input is refused before
+ * anything is produced), hashes and segments each chunk, and hands each segment to Kafka keyed
+ * `uploadId:seq`; it stops reading while more than `maxInFlightBytes` of segments are unacknowledged.
+ * After the last segment is acknowledged it produces a `complete` manifest. If anything fails once
+ * segments may have been produced, it produces an `aborted` manifest with the reason (best effort)
+ * and throws.
+ * @throws IngestError EMPTY, NOT_TRANSCRIPT (nothing produced); KAFKA, or the body's own errors
+ *   (TOO_LARGE, CLIENT_ABORTED, …) after an aborted manifest.
+ */
+export async function publishTranscript(target: PublishTarget, body: AsyncIterable<Buffer>, meta: UploadMetadata & { way: Way }): Promise<IngestedTranscript> {
+  const uploadId = randomUUID();
+  const receivedAt = Date.now();
+  const { log, metrics } = target;
+  const hash = createHash('sha256');
+  const sender = new SegmentSender(target.producer, target.topics.segments.name, target.maxInFlightBytes, () => metrics.segmentsProduced.inc());
+  let lines = 0;
+  let bytes = 0;
+  let encodeFailure: unknown = null;
+  const segmenter = new Segmenter(
+    (segment: Segment) => {
+      if (encodeFailure !== null) return;
+      try {
+        const value = encodeSegment({ ...segment, uploadId, source: meta.source, host: meta.host, receivedAt });
+        lines += segment.lines.length;
+        sender.add(`${uploadId}:${segment.seq}`, value);
+      } catch (e) {
+        encodeFailure = e;
+      }
+    },
+    { keepLines: true, maxLines: target.maxLinesPerSegment },
+  );
+  const feed = (chunk: Buffer): void => {
+    bytes += chunk.length;
+    hash.update(chunk);
+    segmenter.push(chunk);
+    if (encodeFailure !== null) throw encodeFailure;
+  };
+
+  let head: Buffer[] | null = [];
+  let headBytes = 0;
+  const sniff = (): void => {
+    const first = Buffer.concat(head!);
+    if (first.length === 0) throw new IngestError('EMPTY', 'empty transcript: the body has no bytes');
+    const verdict = sniffTranscript(first);
+    if (!verdict.ok) throw new IngestError('NOT_TRANSCRIPT', `not a transcript: ${verdict.reason}`);
+    head = null;
+    log.debug('upload started', { uploadId, source: meta.source, host: meta.host, way: meta.way });
+    feed(first);
+  };
+
+  try {
+    for await (const chunk of body) {
+      metrics.bytesReceived.inc({ way: meta.way }, chunk.length);
+      if (head !== null) {
+        head.push(chunk);
+        headBytes += chunk.length;
+        if (headBytes < SNIFF_BYTES) continue;
+        sniff();
+      } else {
+        feed(chunk);
+      }
+      await sender.room();
+    }
+    if (head !== null) sniff();
+    const summary = segmenter.end();
+    if (encodeFailure !== null) throw encodeFailure;
+    await sender.flush();
+    const dumpId = hash.digest('hex');
+    await sendManifest(target, { uploadId, dumpId, source: meta.source, host: meta.host, segments: summary.segments, lines: summary.lines, bytes: summary.bytes, receivedAt, status: 'complete', reason: null });
+    metrics.transcriptsReceived.inc({ way: meta.way });
+    log.info('transcript ingested', { uploadId, dumpId, source: meta.source, host: meta.host, way: meta.way, segments: summary.segments, lines: summary.lines, bytes: summary.bytes, ms: Date.now() - receivedAt });
+    return { uploadId, dumpId, segments: summary.segments, lines: summary.lines, bytes: summary.bytes };
+  } catch (e) {
+    const err = toIngestError(e);
+    if (head === null) {
+      // Segments may be out: say the dump is not whole, so it is never reported as if it were.
+      await sender.settle();
+      const reason = detailOf(err);
+      const aborted: DumpManifest = { uploadId, dumpId: hash.digest('hex'), source: meta.source, host: meta.host, segments: sender.produced, lines, bytes, receivedAt, status: 'aborted', reason: reason.slice(0, MAX_REASON) };
+      await sendManifest(target, aborted).catch((me: unknown) => log.error('could not send the aborted manifest', { uploadId, error: me }));
+      log.warn('upload aborted', { uploadId, source: meta.source, way: meta.way, code: err.code, reason, segments: sender.produced, bytes });
+    }
+    throw err;
+  }
+}
+
+async function sendManifest(target: PublishTarget, manifest: DumpManifest): Promise<void> {
+  await target.producer.send({ topic: target.topics.manifests.name, acks: -1, messages: [{ key: manifest.uploadId, value: encodeDumpManifest(manifest) }] });
+}
+
+/**
+ * One upload's segments on their way to Kafka: each is sent on its own (the idempotent producer
+ * serialises requests per broker anyway) and counted until acknowledged, so the reader can wait
+ * for room. The first failure (after the client's retries) sticks and is thrown from room/flush.
+ */
+class SegmentSender {
+  produced = 0;
+  private inFlightBytes = 0;
+  private readonly pending = new Set<Promise<void>>();
+  private failure: unknown = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+    private readonly maxInFlightBytes: number,
+    private readonly onAck: () => void,
+  ) {}
+
+  add(key: string, value: Buffer): void {
+    if (this.failure !== null) throw this.failure;
+    this.produced++;
+    this.inFlightBytes += value.length;
+    const compression = value.length > COMPRESS_ABOVE ? CompressionTypes.GZIP : CompressionTypes.None;
+    const sent: Promise<void> = this.producer
+      .send({ topic: this.topic, acks: -1, compression, messages: [{ key, value }] })
+      .then(
+        () => this.onAck(),
+        (e: unknown) => {
+          this.failure ??= e;
+        },
+      )
+      .finally(() => {
+        this.inFlightBytes -= value.length;
+        this.pending.delete(sent);
+        const w = this.wake;
+        this.wake = null;
+        w?.();
+      });
+    this.pending.add(sent);
+  }
+
+  /** Resolves once the segments in flight are under the limit. */
+  async room(): Promise<void> {
+    while (this.failure === null && this.inFlightBytes > this.maxInFlightBytes) await this.changed();
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** Resolves once every segment is acknowledged. */
+  async flush(): Promise<void> {
+    while (this.failure === null && this.pending.size > 0) await this.changed();
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** Waits for the sends in flight to end, however they end. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => {
+      const prev = this.wake;
+      this.wake = () => {
+        prev?.();
+        resolve();
+      };
+    });
+  }
+}
