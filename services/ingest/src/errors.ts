@@ -17,6 +17,7 @@ export const INGEST_ERROR_CODES = [
   'METHOD_NOT_ALLOWED',
   'INTERNAL',
 ] as const;
+/** One of INGEST_ERROR_CODES: what clients and tooling branch on. */
 export type IngestErrorCode = (typeof INGEST_ERROR_CODES)[number];
 
 const STATUS: Record<IngestErrorCode, number> = {

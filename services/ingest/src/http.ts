@@ -71,7 +71,12 @@ export class UploadApi {
   }
 
   private route(req: http.IncomingMessage, res: http.ServerResponse, expectContinue: boolean): void {
-    const url = new URL(req.url ?? '/', 'http://ingest.invalid');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://ingest.invalid');
+    } catch {
+      url = new URL('http://ingest.invalid/');
+    }
     if (url.pathname !== TRANSCRIPTS_PATH) {
       return this.answerError(req, res, new IngestError('NOT_FOUND', `not found: uploads go to POST ${TRANSCRIPTS_PATH}`), expectContinue);
     }

@@ -129,7 +129,8 @@ async function submitOne(file: string, endpoint: URL, host: string | null, agent
     } catch (e) {
       return fail(0, `cannot read: ${fsReason(e)}`);
     }
-    input = handle.createReadStream({ highWaterMark: 256 * 1024 });
+    // Up to the size announced in Content-Length, even if the file grows meanwhile.
+    input = handle.createReadStream({ highWaterMark: 256 * 1024, ...(size !== null && size > 0 ? { end: size - 1 } : {}) });
   }
 
   const url = new URL(endpoint);
