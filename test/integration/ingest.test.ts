@@ -4,7 +4,7 @@
  * file's sha256; bad uploads get their status and never a `complete` manifest; the spool folder
  * takes files dropped in it, before or after start, and files away what it cannot read.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -344,6 +344,13 @@ describe('ingest refusing uploads', () => {
     expect([notGzip.status, notGzip.json.code]).toEqual([400, 'BAD_ENCODING']);
     const br = await post(strict.url, fs.readFileSync(SEED), { ...auth, 'Content-Encoding': 'br' });
     expect([br.status, br.json.code]).toEqual([415, 'UNSUPPORTED_ENCODING']);
+  });
+
+  it('413 when a segment would be larger than Kafka accepts (long lines, no boundary), with an aborted manifest', async () => {
+    const lines = Array.from({ length: 2050 }, () => randomBytes(749).toString('base64')); // 1000 characters, incompressible
+    const a = await post(strict.url, Buffer.from(`${lines.join('\n')}\n`), { ...auth, 'X-Dumpstream-Source': 'long-lines.txt' });
+    expect([a.status, a.json.code]).toEqual([413, 'SEGMENT_TOO_LARGE']);
+    expect(await manifestOf((x) => x.source === 'long-lines.txt', 'the aborted manifest')).toMatchObject({ status: 'aborted' });
   });
 
   it('429 past the concurrency limit; a client that disconnects midway leaves an aborted manifest', async () => {

@@ -3,6 +3,7 @@ export const INGEST_ERROR_CODES = [
   'UNAUTHORIZED',
   'TOO_MANY_UPLOADS',
   'TOO_LARGE',
+  'SEGMENT_TOO_LARGE',
   'NOT_TRANSCRIPT',
   'EMPTY',
   'BAD_METADATA',
@@ -24,6 +25,7 @@ const STATUS: Record<IngestErrorCode, number> = {
   UNAUTHORIZED: 401,
   TOO_MANY_UPLOADS: 429,
   TOO_LARGE: 413,
+  SEGMENT_TOO_LARGE: 413,
   NOT_TRANSCRIPT: 415,
   EMPTY: 400,
   BAD_METADATA: 400,
@@ -78,8 +80,20 @@ export function isIngestError(e: unknown): e is IngestError {
 export function toIngestError(e: unknown): IngestError {
   if (isIngestError(e)) return e;
   const name = typeof e === 'object' && e !== null ? String((e as { name?: unknown }).name ?? '') : '';
+  const type = name.startsWith('KafkaJS') ? kafkaErrorType(e) : undefined;
+  if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') {
+    return new IngestError('SEGMENT_TOO_LARGE', 'a segment of this transcript is larger than Kafka accepts: very long lines with no command, PROCESS or THREAD line between them', { cause: e });
+  }
   if (name.startsWith('KafkaJS')) return new IngestError('KAFKA', 'the message queue is not accepting transcripts: try again later', { cause: e });
   return new IngestError('INTERNAL', 'internal error', { cause: e });
+}
+
+/** The Kafka protocol error type (`MESSAGE_TOO_LARGE`, …) of a kafkajs error or of the error it wraps. */
+function kafkaErrorType(e: unknown): string | undefined {
+  for (let x = e as { type?: unknown; cause?: unknown } | undefined, depth = 0; x && depth < 4; x = x.cause as typeof x, depth++) {
+    if (typeof x.type === 'string') return x.type;
+  }
+  return undefined;
 }
 
 /** What went wrong in full, for logs and manifests (never for answers): for KAFKA and INTERNAL, the cause's message too. */

@@ -48,6 +48,9 @@ describe('toIngestError', () => {
     const kafka = Object.assign(new Error('Connection error: connect ECONNREFUSED 10.1.2.3:9092'), { name: 'KafkaJSConnectionError' });
     expect(toIngestError(kafka)).toMatchObject({ code: 'KAFKA', status: 503, retriable: true, message: 'the message queue is not accepting transcripts: try again later', cause: kafka });
     expect(toIngestError(new TypeError('x is undefined'))).toMatchObject({ code: 'INTERNAL', status: 500, message: 'internal error' });
+    const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE' });
+    const wrapped = Object.assign(new Error(tooLarge.message), { name: 'KafkaJSNonRetriableError', cause: tooLarge });
+    expect(toIngestError(wrapped)).toMatchObject({ code: 'SEGMENT_TOO_LARGE', status: 413, retriable: false });
     expect(isIngestError({ code: 'KAFKA' })).toBe(false);
   });
 });
