@@ -7,6 +7,8 @@ const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
 };
 const moduleNameMapper = {
+  '^@dumpstream/(ingest|parse)$': '<rootDir>/services/$1/src/index.ts',
+  '^@dumpstream/detect-service$': '<rootDir>/services/detect/src/index.ts',
   '^@dumpstream/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
 };
 

@@ -1,113 +1,51 @@
-import { createReadStream, promises as fs } from 'node:fs';
-import { renderText } from '@dumpstream/report';
-import { analyzeTranscript, InputError, isInputError } from './analyze';
-import { ProgressBar } from './progress';
+import { analyzeCommand, ANALYZE_USAGE } from './commands/analyze';
+import { EXIT, isUsageError, type Io } from './commands/common';
 
-export const USAGE = `usage: dumpstream analyze [--format text|json] FILE... (- for standard input)
+// The service, submit and watch commands load Kafka, Redis and HTTP clients: required only when
+// used, so that `dumpstream analyze` starts fast.
+type Commands = typeof import('./commands/services') & typeof import('./commands/submit') & typeof import('./commands/watch');
+const lazy = <K extends keyof Commands>(file: string, name: K): Commands[K] => (require(file) as Commands)[name];
 
-Analyses crash-dump debugger transcripts (kd, cdb, WinDbg) in this process and reports
-WerFault.exe recursion storms (Error Reporting Fault).
+export { EXIT };
+export type { Io };
 
-  --format text   a summary per dump with the WerFault.exe chains drawn as trees (default)
-  --format json   one JSON object per input, one per line (schema dumpstream.report/v1)
+export const USAGE = `usage: dumpstream COMMAND [ARGS]
 
-Exit status: 0 every input analysed; 1 an input could not be analysed; 2 usage error.
-`;
+  analyze [--format text|json] FILE...   analyse transcripts here, with no servers
+  submit FILE... --url URL               send transcripts to an ingest service
+  watch reports|alerts                   print the pipeline's reports or alerts as NDJSON
+  ingest | parse | detect                run a service of the distributed pipeline
 
-/** Exit statuses. */
-export const EXIT = { ok: 0, inputFailed: 1, usage: 2 } as const;
+dumpstream COMMAND --help says more.
 
-class UsageError extends Error {}
-
-interface AnalyzeArgs {
-  format: 'text' | 'json';
-  files: string[];
-}
-
-function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
-  let format: 'text' | 'json' = 'text';
-  const files: string[] = [];
-  let endOfOptions = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!endOfOptions && a === '--') {
-      endOfOptions = true;
-    } else if (!endOfOptions && (a === '--format' || a === '-f' || a.startsWith('--format='))) {
-      const v = a.startsWith('--format=') ? a.slice(9) : argv[++i];
-      if (v !== 'text' && v !== 'json') throw new UsageError(`--format must be text or json, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
-      format = v;
-    } else if (!endOfOptions && a.startsWith('-') && a !== '-') {
-      throw new UsageError(`unknown option ${a}`);
-    } else {
-      files.push(a);
-    }
-  }
-  if (files.length === 0) throw new UsageError('no input: name a transcript file, or - for standard input');
-  return { format, files };
-}
+${ANALYZE_USAGE}`;
 
 /** Runs the command line; resolves to the exit status. Never throws for a user's mistake. */
-export async function run(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream | NodeJS.WritableStream; stdin: NodeJS.ReadableStream } = process): Promise<number> {
+export async function run(argv: string[], io: Io = process): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     (cmd === undefined ? io.stderr : io.stdout).write(USAGE);
     return cmd === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (cmd !== 'analyze') {
-    io.stderr.write(`dumpstream: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(USAGE);
-    return EXIT.ok;
-  }
-  let args: AnalyzeArgs;
   try {
-    args = parseAnalyzeArgs(rest);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.stderr.write(`dumpstream: ${e.message}\n${USAGE}`);
-    return EXIT.usage;
-  }
-  let status: number = EXIT.ok;
-  for (const file of args.files) {
-    const name = file === '-' ? '(standard input)' : file;
-    try {
-      const { stream, size } = await open(file, io.stdin);
-      const bar = ProgressBar.forStream(io.stderr, name, size);
-      const report = await analyzeTranscript(name, stream, { onProgress: (b) => bar?.update(b) });
-      bar?.done();
-      io.stdout.write(args.format === 'json' ? `${JSON.stringify(report)}\n` : `${renderText(report)}\n`);
-    } catch (e) {
-      if (!isInputError(e)) throw e;
-      io.stderr.write(`dumpstream: ${name}: ${e.message}\n`);
-      status = EXIT.inputFailed;
+    switch (cmd) {
+      case 'analyze':
+        return await analyzeCommand(rest, io);
+      case 'submit':
+        return await lazy('./commands/submit', 'submitCommand')(rest, io);
+      case 'watch':
+        return await lazy('./commands/watch', 'watchCommand')(rest, io);
+      case 'ingest':
+      case 'parse':
+      case 'detect':
+        return await lazy('./commands/services', 'serviceCommand')(cmd, rest, io);
+      default:
+        io.stderr.write(`dumpstream: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
+        return EXIT.usage;
     }
-  }
-  return status;
-}
-
-async function open(file: string, stdin: NodeJS.ReadableStream): Promise<{ stream: AsyncIterable<Buffer>; size: number | null }> {
-  if (file === '-') return { stream: stdin as AsyncIterable<Buffer>, size: null };
-  let stat;
-  try {
-    stat = await fs.stat(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? 'error'})`);
+    if (!isUsageError(e)) throw e;
+    io.stderr.write(`dumpstream ${cmd}: ${e.message}\n(dumpstream ${cmd} --help for usage)\n`);
+    return EXIT.usage;
   }
-  if (stat.isDirectory()) throw new InputError('is a directory, not a transcript');
-  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  // Surface open/read failures (permissions, I/O errors) as input errors, not crashes.
-  return {
-    size: stat.size,
-    stream: (async function* () {
-      try {
-        for await (const chunk of stream) yield chunk as Buffer;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new InputError(code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? (e as Error).message})`);
-      }
-    })(),
-  };
 }

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Topics } from './topics';
 
 /** Where the brokers are and how to reach them. */
@@ -58,7 +58,12 @@ export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> 
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: -1 })),
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: -1,
+          configEntries: [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }],
+        })),
       });
     }
     const meta = await admin.fetchTopicMetadata({ topics: specs.map((t) => t.name) });
@@ -70,4 +75,19 @@ export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> 
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Messages above this size are sent gzip-compressed (debugger text compresses about 5×). */
+export const COMPRESS_ABOVE_BYTES = 64 * 1024;
+
+/** The compression for a message of this size. */
+export function compressionFor(bytes: number): CompressionTypes {
+  return bytes > COMPRESS_ABOVE_BYTES ? CompressionTypes.GZIP : CompressionTypes.None;
+}
+
+/** True for Kafka's "message too large" refusal (the topic's max.message.bytes). */
+export function isMessageTooLarge(e: unknown): boolean {
+  const err = e as { type?: string; message?: string; cause?: unknown } | null;
+  if (err === null || typeof err !== 'object') return false;
+  return err.type === 'MESSAGE_TOO_LARGE' || /larger than the max message size/.test(err.message ?? '') || (err.cause !== undefined && isMessageTooLarge(err.cause));
 }

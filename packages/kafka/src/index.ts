@@ -1,5 +1,5 @@
 /** @dumpstream/kafka: topics of the pipeline and a kafkajs client configured for it. */
-export { topicsFor, TOPIC_KINDS } from './topics';
+export { topicsFor, TOPIC_KINDS, LARGE_MESSAGE_BYTES } from './topics';
 export type { TopicKind, TopicSpec, Topics } from './topics';
-export { createKafka, ensureTopics } from './client';
+export { createKafka, ensureTopics, compressionFor, isMessageTooLarge, COMPRESS_ABOVE_BYTES } from './client';
 export type { KafkaConnection, Log } from './client';

@@ -10,7 +10,12 @@ export type TopicKind = (typeof TOPIC_KINDS)[number];
 export interface TopicSpec {
   name: string;
   partitions: number;
+  /** The topic's `max.message.bytes`: segments, facts and reports of huge dumps are large. */
+  maxMessageBytes: number;
 }
+
+/** Largest message on the segments, facts, reports and dead-letter topics (compressed). */
+export const LARGE_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export type Topics = Record<TopicKind, TopicSpec>;
 
@@ -31,7 +36,8 @@ export function topicsFor(prefix: string, partitions: Partial<Record<TopicKind, 
   for (const k of TOPIC_KINDS) {
     const n = partitions[k] ?? defaults[k];
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new RangeError(`bad partition count for ${k}: ${n}`);
-    out[k] = { name: `${prefix}${SUFFIX[k]}`, partitions: n };
+    const large = k === 'segments' || k === 'facts' || k === 'reports' || k === 'deadLetters';
+    out[k] = { name: `${prefix}${SUFFIX[k]}`, partitions: n, maxMessageBytes: large ? LARGE_MESSAGE_BYTES : 1024 * 1024 };
   }
   return out;
 }

@@ -11,15 +11,15 @@
  */
 import Redis from 'ioredis';
 import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
-import { createKafka, ensureTopics, topicsFor, type Log } from '@dumpstream/kafka';
+import { compressionFor, createKafka, ensureTopics, isMessageTooLarge, topicsFor, type Log } from '@dumpstream/kafka';
 import { pipelineMetrics, serviceRegistry } from '@dumpstream/metrics';
 import { DumpStore, type ReportLease } from '@dumpstream/redis';
 import { createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeDumpManifest, decodeFacts, encodeAlert, encodeReport, isSchemaError } from '@dumpstream/schemas';
 import type { Registry } from 'prom-client';
-import { buildOutcome } from './reporter';
+import { buildOutcome, trimReport } from './reporter';
 
-export { buildOutcome, alertOf } from './reporter';
+export { buildOutcome, alertOf, trimReport } from './reporter';
 
 export interface DetectHandle {
   healthPort: number | null;
@@ -32,6 +32,8 @@ export interface DetectHandle {
 export interface DetectOptions {
   log?: Log;
   registry?: Registry;
+  /** Called when the consumer stops for good (a non-retriable error); the CLI exits so a supervisor restarts it. */
+  onFatal?: (error: Error) => void;
 }
 
 /** Consumer group of the detect workers, under the topic prefix. */
@@ -82,6 +84,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     joined = false;
     metrics.kafkaErrors.inc({ operation: 'consume' });
     log.error('consumer crashed', { error: e.payload.error, restart: e.payload.restart });
+    if (!e.payload.restart && !stopping) options.onFatal?.(e.payload.error);
   });
 
   // One transaction at a time per producer: reports are serialised through this chain.
@@ -114,19 +117,32 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         log.info('identical transcript reported before: not reported again', { dumpId: r.dumpId, uploadId: lease.uploadId });
         return;
       }
-      const tx = await producer.transaction();
-      try {
-        await tx.send({ topic: topics.reports.name, messages: [{ key: r.dumpId, value: encodeReport(r) }] });
-        if (alert) await tx.send({ topic: topics.alerts.name, messages: [{ key: r.dumpId, value: encodeAlert(alert) }] });
-        if (trigger) {
-          await tx.sendOffsets({
-            consumerGroupId: group,
-            topics: [{ topic: trigger.topic, partitions: [{ partition: trigger.partition, offset: (BigInt(trigger.offset) + 1n).toString() }] }],
-          });
+      const publish = async (value: Buffer) => {
+        const tx = await producer.transaction();
+        try {
+          await tx.send({ topic: topics.reports.name, compression: compressionFor(value.length), messages: [{ key: r.dumpId, value }] });
+          if (alert) await tx.send({ topic: topics.alerts.name, messages: [{ key: r.dumpId, value: encodeAlert(alert) }] });
+          if (trigger) {
+            await tx.sendOffsets({
+              consumerGroupId: group,
+              topics: [{ topic: trigger.topic, partitions: [{ partition: trigger.partition, offset: (BigInt(trigger.offset) + 1n).toString() }] }],
+            });
+          }
+          await tx.commit();
+        } catch (e) {
+          await tx.abort().catch(() => undefined);
+          throw e;
         }
-        await tx.commit();
+      };
+      try {
+        try {
+          await publish(encodeReport(r));
+        } catch (e) {
+          if (!isMessageTooLarge(e)) throw e;
+          log.warn('report too large for the reports topic: publishing it without frames', { dumpId: r.dumpId });
+          await publish(encodeReport(trimReport(r)));
+        }
       } catch (e) {
-        await tx.abort().catch(() => undefined);
         await store.release(lease);
         metrics.kafkaErrors.inc({ operation: 'publish' });
         throw e;

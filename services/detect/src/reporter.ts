@@ -60,3 +60,17 @@ export function alertOf(report: Report): Alert | null {
     createdAt: Date.now(),
   };
 }
+
+/**
+ * A report too large for the reports topic, made to fit: the frames of every thread and stack are
+ * dropped (the findings keep their roots' exception stacks), and a warning says so.
+ */
+export function trimReport(report: Report): Report {
+  const dropped = report.processes.reduce((n, p) => n + p.threads.reduce((m, t) => m + t.frames.length, 0), 0) + report.stacks.reduce((n, s) => n + s.frames.length, 0);
+  return {
+    ...report,
+    processes: report.processes.map((p) => ({ ...p, threads: p.threads.map((t) => ({ ...t, frames: [] })) })),
+    stacks: report.stacks.map((s) => ({ ...s, frames: [] })),
+    warnings: [...report.warnings, { line: 0, kind: 'report-trimmed' as never, text: `the report was too large for the reports topic: ${dropped} frames left out (dumpstream analyze gives them all)` }],
+  };
+}

@@ -4,7 +4,7 @@
  * so as many workers as the topic has partitions share the work.
  */
 import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
-import { createKafka, ensureTopics, topicsFor, type Log } from '@dumpstream/kafka';
+import { compressionFor, createKafka, ensureTopics, topicsFor, type Log } from '@dumpstream/kafka';
 import { pipelineMetrics, serviceRegistry } from '@dumpstream/metrics';
 import { createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeSegment, encodeFacts, isSchemaError } from '@dumpstream/schemas';
@@ -21,6 +21,8 @@ export interface ParseHandle {
 export interface ServiceOptions {
   log?: Log;
   registry?: Registry;
+  /** Called when the consumer stops for good (a non-retriable error); the CLI exits so a supervisor restarts it. */
+  onFatal?: (error: Error) => void;
 }
 
 /** Consumer group of the parse workers, under the topic prefix. */
@@ -45,6 +47,7 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
     joined = false;
     metrics.kafkaErrors.inc({ operation: 'consume' });
     log.error('consumer crashed', { error: e.payload.error, restart: e.payload.restart });
+    if (!e.payload.restart && !stopping) options.onFatal?.(e.payload.error);
   });
 
   const handle = async ({ topic, partition, message }: EachMessagePayload): Promise<void> => {
@@ -70,11 +73,8 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
     for (const w of facts.warnings) metrics.parseWarnings.inc({ kind: w.kind });
     // The effect (facts on the topic, acknowledged by all replicas) is durable before the
     // offset is marked: a crash here redelivers the segment, and merging its facts twice is a no-op.
-    await producer.send({
-      topic: topics.facts.name,
-      acks: -1,
-      messages: [{ key: `${segment.uploadId}:${segment.seq}`, value: encodeFacts({ ...facts, uploadId: segment.uploadId }) }],
-    });
+    const value = encodeFacts({ ...facts, uploadId: segment.uploadId });
+    await producer.send({ topic: topics.facts.name, acks: -1, compression: compressionFor(value.length), messages: [{ key: `${segment.uploadId}:${segment.seq}`, value }] });
     metrics.segmentsParsed.inc({ outcome: 'ok' });
     metrics.stageDuration.observe({ stage: 'parse' }, Number(process.hrtime.bigint() - t0) / 1e9);
   };

@@ -1,0 +1,93 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import { renderText } from '@dumpstream/report';
+import { analyzeTranscript, InputError, isInputError } from '../analyze';
+import { ProgressBar } from '../progress';
+import { EXIT, UsageError, type Io } from './common';
+
+export const ANALYZE_USAGE = `usage: dumpstream analyze [--format text|json] FILE... (- for standard input)
+
+Analyses crash-dump debugger transcripts (kd, cdb, WinDbg) in this process, with no servers, and
+reports WerFault.exe recursion storms (Error Reporting Fault).
+
+  --format text   a summary per dump with the WerFault.exe chains drawn as trees (default)
+  --format json   one JSON object per input, one per line (schema dumpstream.report/v1)
+
+Exit status: 0 every input analysed; 1 an input could not be analysed; 2 usage error.
+`;
+
+interface AnalyzeArgs {
+  format: 'text' | 'json';
+  files: string[];
+}
+
+function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
+  let format: 'text' | 'json' = 'text';
+  const files: string[] = [];
+  let endOfOptions = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!endOfOptions && a === '--') {
+      endOfOptions = true;
+    } else if (!endOfOptions && (a === '--format' || a === '-f' || a.startsWith('--format='))) {
+      const v = a.startsWith('--format=') ? a.slice(9) : argv[++i];
+      if (v !== 'text' && v !== 'json') throw new UsageError(`--format must be text or json, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+      format = v;
+    } else if (!endOfOptions && a.startsWith('-') && a !== '-') {
+      throw new UsageError(`unknown option ${a}`);
+    } else {
+      files.push(a);
+    }
+  }
+  if (files.length === 0) throw new UsageError('no input: name a transcript file, or - for standard input');
+  return { format, files };
+}
+
+/** `dumpstream analyze`: the embedded pipeline over each input in turn. */
+export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(ANALYZE_USAGE);
+    return EXIT.ok;
+  }
+  const args = parseAnalyzeArgs(argv);
+  let status: number = EXIT.ok;
+  for (const file of args.files) {
+    const name = file === '-' ? '(standard input)' : file;
+    try {
+      const { stream, size } = await open(file, io.stdin);
+      const bar = ProgressBar.forStream(io.stderr, name, size);
+      const report = await analyzeTranscript(name, stream, { onProgress: (b) => bar?.update(b) });
+      bar?.done();
+      io.stdout.write(args.format === 'json' ? `${JSON.stringify(report)}\n` : `${renderText(report)}\n`);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      io.stderr.write(`dumpstream: ${name}: ${e.message}\n`);
+      status = EXIT.inputFailed;
+    }
+  }
+  return status;
+}
+
+async function open(file: string, stdin: NodeJS.ReadableStream): Promise<{ stream: AsyncIterable<Buffer>; size: number | null }> {
+  if (file === '-') return { stream: stdin as AsyncIterable<Buffer>, size: null };
+  let stat;
+  try {
+    stat = await fs.stat(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? 'error'})`);
+  }
+  if (stat.isDirectory()) throw new InputError('is a directory, not a transcript');
+  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  // Surface open/read failures (permissions, I/O errors) as input errors, not crashes.
+  return {
+    size: stat.size,
+    stream: (async function* () {
+      try {
+        for await (const chunk of stream) yield chunk as Buffer;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new InputError(code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? (e as Error).message})`);
+      }
+    })(),
+  };
+}
