@@ -4,8 +4,8 @@ import type { Report, ReportFinding } from './report';
 export interface TextOptions {
   /** Children drawn under one node before the rest are summarised. */
   maxChildren?: number;
-  /** Reporters drawn along one path before the middle is elided. */
-  maxDepth?: number;
+  /** Lines each original fault's tree may take before the rest is summarised. */
+  maxLines?: number;
   /** Frames of the root's exception stack drawn. */
   maxFrames?: number;
 }
@@ -20,7 +20,7 @@ interface TreeNode {
 /** Renders a report for a person: a short summary, the chains as trees, the root's exception stack. */
 export function renderText(report: Report, options: TextOptions = {}): string {
   const maxChildren = options.maxChildren ?? 4;
-  const maxDepth = options.maxDepth ?? 12;
+  const maxLines = options.maxLines ?? 30;
   const maxFrames = options.maxFrames ?? 24;
   const out: string[] = [];
   const s = report.system;
@@ -44,11 +44,11 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   if (report.findings.length === 0) {
     out.push('  no Error Reporting Fault: no WerFault.exe reports on another WerFault.exe');
   }
-  for (const f of report.findings) renderFinding(f, report, out, maxChildren, maxDepth, maxFrames);
+  for (const f of report.findings) renderFinding(f, report, out, maxChildren, maxLines, maxFrames);
   return out.join('\n') + '\n';
 }
 
-function renderFinding(f: ReportFinding, report: Report, out: string[], maxChildren: number, maxDepth: number, maxFrames: number): void {
+function renderFinding(f: ReportFinding, report: Report, out: string[], maxChildren: number, maxLines: number, maxFrames: number): void {
   out.push(`  ERROR REPORTING FAULT [${f.severity}]`);
   out.push(`  ${f.summary}`);
   const images = new Map<number, string | null>();
@@ -76,6 +76,8 @@ function renderFinding(f: ReportFinding, report: Report, out: string[], maxChild
       node = next;
     });
   }
+  const rootChains = new Map<string, ReportFinding['chains']>();
+  for (const c of f.chains) rootChains.set(String(c.root.pid), [...(rootChains.get(String(c.root.pid)) ?? []), c]);
   let shownRoots = 0;
   for (const { chain, tree, chains } of roots.values()) {
     if (shownRoots++ >= maxChildren * 2) {
@@ -85,8 +87,17 @@ function renderFinding(f: ReportFinding, report: Report, out: string[], maxChild
     const r = chain.root;
     const label = r.pid === null ? 'unknown process' : `${r.image ?? '(image unknown)'} pid ${pidText(r.pid)}${r.present ? '' : ', not in the dump'}`;
     out.push('');
-    out.push(`  original fault: ${label}  (${chains} chain${chains === 1 ? '' : 's'})`);
-    drawChildren(tree, '    ', out, images, maxChildren, maxDepth, 0);
+    const depth = Math.max(...rootChains.get(String(r.pid))!.map((c) => c.length));
+    out.push(`  original fault: ${label}  (${chains} chain${chains === 1 ? '' : 's'}, deepest ${depth})`);
+    const budget = { lines: maxLines };
+    drawChildren(tree, '    ', out, images, maxChildren, budget);
+    if (budget.lines <= 0) {
+      // The tree was cut: say what the deepest chain is, folded in the middle.
+      const deepest = rootChains.get(String(r.pid))!.reduce((a, c) => (c.length > a.length ? c : a));
+      const pids = deepest.reporters.map((p) => String(p));
+      const shown = pids.length <= 9 ? pids.join(' → ') : `${pids.slice(0, 4).join(' → ')} → … ${pids.length - 7} more … → ${pids.slice(-3).join(' → ')}`;
+      out.push(`    deepest chain (${deepest.length} WerFault.exe, pids from the original fault out): ${shown}`);
+    }
     if (r.exceptionStack) {
       out.push(`    exception stack of ${r.image ?? 'pid ' + r.pid}:`);
       for (const fr of r.exceptionStack.slice(0, maxFrames)) out.push(`      ${fr.callSite}`);
@@ -106,30 +117,64 @@ function renderFinding(f: ReportFinding, report: Report, out: string[], maxChild
   }
 }
 
-function drawChildren(node: TreeNode, indent: string, out: string[], images: Map<number, string | null>, maxChildren: number, maxDepth: number, depth: number): void {
+/** Lines a tree may take before the rest of it is summarised; shared down the recursion. */
+interface Budget {
+  lines: number;
+}
+
+/**
+ * Draws a node's children, biggest subtrees first. Long runs of single reporters are folded
+ * (`… 30 more levels …`); past `maxChildren` siblings, or once the line budget is spent, the rest
+ * is summarised in one line, so a storm of thousands stays a screenful.
+ */
+function drawChildren(node: TreeNode, indent: string, out: string[], images: Map<number, string | null>, maxChildren: number, budget: Budget): void {
   const kids = [...node.children.values()].sort((a, b) => b.leaves - a.leaves || a.pid - b.pid);
-  kids.slice(0, maxChildren).forEach((k, i) => {
-    const last = i === Math.min(kids.length, maxChildren) - 1 && kids.length <= maxChildren;
-    const evidence = k.evidence.length > 0 ? `  [${k.evidence.join(', ')}]` : '';
-    out.push(`${indent}${last ? '└─' : '├─'} ${images.get(k.pid) ?? 'WerFault.exe'} ${pidText(k.pid)}${evidence}`);
+  const shown = kids.slice(0, Math.min(maxChildren, Math.max(1, budget.lines)));
+  shown.forEach((k, i) => {
+    const last = i === shown.length - 1 && kids.length === shown.length;
+    out.push(`${indent}${last ? '└─' : '├─'} ${label(k, images)}`);
+    budget.lines--;
     const childIndent = indent + (last ? '   ' : '│  ');
-    if (depth + 1 >= maxDepth && k.children.size > 0) {
-      const deepest = longest(k);
-      out.push(`${childIndent}└─ … ${deepest} more level${deepest === 1 ? '' : 's'} of WerFault.exe, ${k.leaves} chain${k.leaves === 1 ? '' : 's'}`);
-      return;
+    // Fold a long run of single reporters into one line, keeping its last.
+    let cur = k;
+    let run = 0;
+    while (cur.children.size === 1) {
+      cur = cur.children.values().next().value as TreeNode;
+      run++;
     }
-    drawChildren(k, childIndent, out, images, maxChildren, maxDepth, depth + 1);
+    if (run >= 4) {
+      out.push(`${childIndent}│  … ${run - 1} more level${run - 1 === 1 ? '' : 's'} of WerFault.exe, one reporting on the next …`);
+      out.push(`${childIndent}└─ ${label(cur, images)}`);
+      budget.lines -= 2;
+      if (cur.children.size > 0) drawChildren(cur, childIndent + '   ', out, images, maxChildren, budget);
+    } else if (budget.lines > 0) {
+      drawChildren(k, childIndent, out, images, maxChildren, budget);
+    } else if (k.children.size > 0) {
+      out.push(`${childIndent}└─ … ${k.leaves} chain${k.leaves === 1 ? '' : 's'} below, ${depthBelow(k)} level${depthBelow(k) === 1 ? '' : 's'} deep`);
+    }
   });
-  if (kids.length > maxChildren) {
-    const rest = kids.slice(maxChildren);
+  if (kids.length > shown.length) {
+    const rest = kids.slice(shown.length);
     const chains = rest.reduce((n, k) => n + k.leaves, 0);
-    out.push(`${indent}└─ … ${rest.length} more reporters here, ${chains} more chain${chains === 1 ? '' : 's'}`);
+    out.push(`${indent}└─ … ${rest.length} more reporter${rest.length === 1 ? '' : 's'} here, ${chains} more chain${chains === 1 ? '' : 's'}`);
+    budget.lines--;
   }
 }
 
-function longest(n: TreeNode): number {
+function label(k: TreeNode, images: Map<number, string | null>): string {
+  const evidence = k.evidence.length > 0 ? `  [${k.evidence.join(', ')}]` : '';
+  return `${images.get(k.pid) ?? 'WerFault.exe'} ${pidText(k.pid)}${evidence}`;
+}
+
+/** Levels below a node, without recursion (storms can be thousands deep). */
+function depthBelow(n: TreeNode): number {
   let best = 0;
-  for (const c of n.children.values()) best = Math.max(best, 1 + longest(c));
+  const stack: [TreeNode, number][] = [[n, 0]];
+  while (stack.length > 0) {
+    const [node, d] = stack.pop()!;
+    best = Math.max(best, d);
+    for (const c of node.children.values()) stack.push([c, d + 1]);
+  }
   return best;
 }
 
