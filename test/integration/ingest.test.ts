@@ -346,11 +346,18 @@ describe('ingest refusing uploads', () => {
     expect([br.status, br.json.code]).toEqual([415, 'UNSUPPORTED_ENCODING']);
   });
 
-  it('413 when a segment would be larger than Kafka accepts (long lines, no boundary), with an aborted manifest', async () => {
-    const lines = Array.from({ length: 2050 }, () => randomBytes(749).toString('base64')); // 1000 characters, incompressible
-    const a = await post(strict.url, Buffer.from(`${lines.join('\n')}\n`), { ...auth, 'X-Dumpstream-Source': 'long-lines.txt' });
-    expect([a.status, a.json.code]).toEqual([413, 'SEGMENT_TOO_LARGE']);
-    expect(await manifestOf((x) => x.source === 'long-lines.txt', 'the aborted manifest')).toMatchObject({ status: 'aborted' });
+  it('413 when a segment would be larger than the topic accepts (long lines, no boundary)', async () => {
+    // Its own topics, the segments topic made with a 1 MiB max.message.bytes before ingest starts.
+    const small = `${uniquePrefix('ingsmall')}.`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${small}segments`, numPartitions: 2, replicationFactor: -1, configEntries: [{ name: 'max.message.bytes', value: String(1024 * 1024) }] }] });
+    await admin.disconnect();
+    const h = await start({ DUMPSTREAM_TOPIC_PREFIX: small });
+    const lines = Array.from({ length: 2050 }, () => randomBytes(749).toString('base64')); // 1000 characters each, incompressible
+    const a = await post(h.url, Buffer.from(`${lines.join('\n')}\n`), { 'X-Dumpstream-Source': 'long-lines.txt' });
+    expect([a.status, a.json]).toEqual([413, { error: 'a segment of this transcript is larger than Kafka accepts: very long lines with no command, PROCESS or THREAD line between them', code: 'SEGMENT_TOO_LARGE' }]);
+    await h.stop();
   });
 
   it('429 past the concurrency limit; a client that disconnects midway leaves an aborted manifest', async () => {

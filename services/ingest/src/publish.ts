@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { CompressionTypes, type Producer } from 'kafkajs';
-import type { Log, Topics } from '@dumpstream/kafka';
+import type { Producer } from 'kafkajs';
+import { compressionFor, type Log, type Topics } from '@dumpstream/kafka';
 import { encodeDumpManifest, encodeSegment, type DumpManifest } from '@dumpstream/schemas';
 import { Segmenter, sniffTranscript, type Segment } from '@dumpstream/transcript';
 import { detailOf, IngestError, toIngestError } from './errors';
@@ -31,8 +31,6 @@ export interface IngestedTranscript {
 
 /** Bytes looked at before deciding the input is text (sniffTranscript reads at most 64 KiB). */
 const SNIFF_BYTES = 16 * 1024;
-/** Kafka's default message.max.bytes is 1 MB: a segment larger than this goes gzip-compressed. */
-const COMPRESS_ABOVE = 900 * 1024;
 const MAX_REASON = 1000;
 
 /**
@@ -151,9 +149,8 @@ class SegmentSender {
     if (this.failure !== null) throw this.failure;
     this.produced++;
     this.inFlightBytes += value.length;
-    const compression = value.length > COMPRESS_ABOVE ? CompressionTypes.GZIP : CompressionTypes.None;
     const sent: Promise<void> = this.producer
-      .send({ topic: this.topic, acks: -1, compression, messages: [{ key, value }] })
+      .send({ topic: this.topic, acks: -1, compression: compressionFor(value.length), messages: [{ key, value }] })
       .then(
         () => this.onAck(),
         (e: unknown) => {
