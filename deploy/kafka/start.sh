@@ -107,7 +107,7 @@ group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
 
 # small, fast log segments; deletions happen quickly
-log.segment.bytes=1048576
+log.segment.bytes=134217728
 log.retention.check.interval.ms=5000
 log.segment.delete.delay.ms=1000
 file.delete.delay.ms=1000

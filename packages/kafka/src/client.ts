@@ -85,9 +85,14 @@ export function compressionFor(bytes: number): CompressionTypes {
   return bytes > COMPRESS_ABOVE_BYTES ? CompressionTypes.GZIP : CompressionTypes.None;
 }
 
-/** True for Kafka's "message too large" refusal (the topic's max.message.bytes). */
+/** True for Kafka's refusals of a message or batch as too large (max.message.bytes, segment size). */
 export function isMessageTooLarge(e: unknown): boolean {
   const err = e as { type?: string; message?: string; cause?: unknown } | null;
   if (err === null || typeof err !== 'object') return false;
-  return err.type === 'MESSAGE_TOO_LARGE' || /larger than the max message size/.test(err.message ?? '') || (err.cause !== undefined && isMessageTooLarge(err.cause));
+  return (
+    err.type === 'MESSAGE_TOO_LARGE' ||
+    err.type === 'RECORD_LIST_TOO_LARGE' ||
+    /larger than the (max message size|configured segment size)/.test(err.message ?? '') ||
+    (err.cause !== undefined && isMessageTooLarge(err.cause))
+  );
 }

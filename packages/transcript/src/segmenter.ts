@@ -21,6 +21,8 @@ export interface SegmenterOptions {
   maxChars?: number;
   /** Past this many lines a segment is cut wherever it is (one enormous stack, say). */
   hardMaxLines?: number;
+  /** Past this many characters a segment is cut wherever it is (very long lines, no boundary). */
+  hardMaxChars?: number;
   /** Keep the lines in each segment (the distributed pipeline ships them); embedded runs need only facts. */
   keepLines?: boolean;
 }
@@ -42,6 +44,7 @@ export class Segmenter {
   private readonly maxLines: number;
   private readonly maxChars: number;
   private readonly hardMaxLines: number;
+  private readonly hardMaxChars: number;
   private readonly keepLines: boolean;
   private parser: TranscriptParser;
   private segStartContext: DebuggerContext = initialContext();
@@ -59,6 +62,7 @@ export class Segmenter {
     this.maxLines = options.maxLines ?? 4000;
     this.maxChars = options.maxChars ?? 512 * 1024;
     this.hardMaxLines = options.hardMaxLines ?? this.maxLines * 4;
+    this.hardMaxChars = options.hardMaxChars ?? this.maxChars * 8;
     this.keepLines = options.keepLines ?? false;
     this.parser = new TranscriptParser(this.segStartContext, 0, 1);
   }
@@ -87,7 +91,7 @@ export class Segmenter {
       const lineNo = b.firstLine + i;
       const line = b.plain ? trimEnd(b.lines[i]) : cleanLine(b.lines[i]);
       if (this.segLineCount >= this.maxLines || this.segChars >= this.maxChars) {
-        if (this.segLineCount >= this.hardMaxLines || this.isBoundary(line)) this.cut(lineNo);
+        if (this.segLineCount >= this.hardMaxLines || this.segChars >= this.hardMaxChars || this.isBoundary(line)) this.cut(lineNo);
       }
       this.segLineCount++;
       this.segChars += line.length;

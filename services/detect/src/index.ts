@@ -41,6 +41,16 @@ export function detectGroup(config: Config): string {
   return `${config.topicPrefix}detect`;
 }
 
+/** `uploadId:seq` from a facts message's key; null when the key is not that (then the value is decoded). */
+function factsKey(key: Buffer | null): { uploadId: string; seq: number } | null {
+  if (key === null) return null;
+  const k = key.toString('latin1');
+  const colon = k.lastIndexOf(':');
+  if (colon <= 0) return null;
+  const seq = Number(k.slice(colon + 1));
+  return Number.isSafeInteger(seq) && seq >= 0 ? { uploadId: k.slice(0, colon), seq } : null;
+}
+
 interface Trigger {
   topic: string;
   partition: number;
@@ -177,9 +187,13 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     let merged;
     try {
       if (topic === topics.facts.name) {
-        const facts = decodeFacts(message.value);
-        // The raw bytes are stored: the reporter decodes them once, at the end.
-        merged = await store.mergeFacts(facts.uploadId, facts.segment, message.value);
+        // The key says whose facts these are (`uploadId:seq`, as parse writes it), so the merge
+        // needs no decoding: the raw bytes are stored and decoded once, by the reporter.
+        const where = factsKey(message.key) ?? (() => {
+          const f = decodeFacts(message.value!);
+          return { uploadId: f.uploadId, seq: f.segment };
+        })();
+        merged = await store.mergeFacts(where.uploadId, where.seq, message.value);
       } else {
         const m = decodeDumpManifest(message.value);
         merged = await store.recordManifest(m.uploadId, { segments: m.segments, dumpId: m.dumpId, source: m.source, host: m.host, lines: m.lines, bytes: m.bytes, receivedAt: m.receivedAt, status: m.status });
