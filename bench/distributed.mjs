@@ -56,7 +56,9 @@ async function distributedRun(files, ids, workers, kafkaBrokers) {
   await ensureTopics(createKafka({ brokers: [kafkaBrokers], clientId: 'bench' }, silent), topics);
   const children = [];
   const start = (cmd, id) => {
-    const c = spawn(process.execPath, [cli, cmd], { env: { ...env, WORKER_ID: `${cmd}-${id}` }, stdio: ['ignore', 'ignore', 'inherit'] });
+    // parse and detect would serve health on 0.0.0.0:9464 by default: one free port each instead.
+    const health = cmd === 'ingest' ? {} : { HEALTH_LISTEN: '127.0.0.1:0' };
+    const c = spawn(process.execPath, [cli, cmd], { env: { ...env, ...health, WORKER_ID: `${cmd}-${id}` }, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(c);
   };
   start('ingest', 0);

@@ -61,7 +61,7 @@ export const ENVIRONMENT = {
   DUMPSTREAM_PARTITIONS: 'partitions of the segments and facts topics (default 8)',
   REDIS_URL: 'redis://[:password@]host:port[/db] or rediss:// for TLS (default redis://127.0.0.1:6379)',
   REDIS_KEY_PREFIX: 'prefix of every Redis key (default ds)',
-  HEALTH_LISTEN: 'host:port of /metrics, /healthz, /readyz (default 0.0.0.0:9464; ingest: its API port)',
+  HEALTH_LISTEN: 'host:port of /metrics, /healthz, /readyz (default: parse and detect 0.0.0.0:9464; ingest its API port)',
   LOG_LEVEL: 'debug, info, warn or error (default info)',
   WORKER_ID: 'stable id of this worker, for Kafka transactions (default hostname-pid)',
   INGEST_LISTEN: 'host:port of the upload API (default 0.0.0.0:8080)',

@@ -28,7 +28,9 @@ export async function serviceCommand(name: 'ingest' | 'parse' | 'detect', argv: 
   }
   let config;
   try {
-    config = loadConfig(process.env, NEEDS[name]);
+    // parse and detect have no other HTTP: their health and metrics get a port of their own.
+    const env = name !== 'ingest' && !process.env.HEALTH_LISTEN ? { ...process.env, HEALTH_LISTEN: '0.0.0.0:9464' } : process.env;
+    config = loadConfig(env, NEEDS[name]);
   } catch (e) {
     if (!isConfigError(e)) throw e;
     io.stderr.write(`dumpstream ${name}: ${e.message}\n`);
