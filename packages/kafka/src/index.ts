@@ -3,3 +3,5 @@ export { topicsFor, TOPIC_KINDS, LARGE_MESSAGE_BYTES } from './topics';
 export type { TopicKind, TopicSpec, Topics } from './topics';
 export { createKafka, ensureTopics, compressionFor, isMessageTooLarge, COMPRESS_ABOVE_BYTES } from './client';
 export type { KafkaConnection, Log } from './client';
+export { watchConsumerLag, lagOf } from './lag';
+export type { ConsumerLagOptions, ConsumerLagWatch, PartitionOffsets } from './lag';
