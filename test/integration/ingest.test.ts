@@ -275,7 +275,7 @@ describe('ingest over HTTP', () => {
     expect(await get(`${open.url}/readyz`)).toEqual({ status: 200, body: 'ready\n' });
     expect(await metric(open.url, 'dumpstream_transcripts_received_total{way="http"}')).toBeGreaterThanOrEqual(6);
     expect(await metric(open.url, 'dumpstream_segments_produced_total')).toBeGreaterThan(100);
-    expect(await metric(open.url, 'dumpstream_bytes_received_total{way="http"}')).toBeGreaterThan(6_000_000);
+    expect(await metric(open.url, 'dumpstream_received_bytes_total{way="http"}')).toBeGreaterThan(6_000_000);
     expect(await metric(open.url, 'dumpstream_upload_duration_seconds_count{way="http"}')).toBeGreaterThanOrEqual(6);
     const nf = await get(`${open.url}/nowhere`);
     expect(nf.status).toBe(404);
@@ -316,12 +316,12 @@ describe('ingest refusing uploads', () => {
     const member = zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024, 'x'), { level: 9 });
     const bomb = Buffer.concat(Array.from({ length: 64 }, () => member));
     expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
-    const before = await metric(strict.url, 'dumpstream_bytes_received_total{way="http"}');
+    const before = await metric(strict.url, 'dumpstream_received_bytes_total{way="http"}');
     const t0 = Date.now();
     const a = await post(strict.url, bomb, { ...auth, 'Content-Encoding': 'gzip', 'X-Dumpstream-Source': 'bomb.txt' });
     expect([a.status, a.json]).toEqual([413, { error: 'transcript larger than the limit of 2 MiB (decompressed)', code: 'TOO_LARGE' }]);
     expect(Date.now() - t0).toBeLessThan(5000);
-    const inflated = (await metric(strict.url, 'dumpstream_bytes_received_total{way="http"}')) - before;
+    const inflated = (await metric(strict.url, 'dumpstream_received_bytes_total{way="http"}')) - before;
     expect(inflated).toBeLessThanOrEqual(STRICT_MAX + 64 * 1024);
     expect(await manifestOf((x) => x.source === 'bomb.txt', 'the bomb manifest')).toMatchObject({ status: 'aborted' });
   });
@@ -362,12 +362,12 @@ describe('ingest refusing uploads', () => {
 
   it('429 past the concurrency limit; a client that disconnects midway leaves an aborted manifest', async () => {
     const bytes = fs.readFileSync(generated);
-    const before = await metric(strict.url, 'dumpstream_bytes_received_total{way="http"}');
+    const before = await metric(strict.url, 'dumpstream_received_bytes_total{way="http"}');
     // One upload that sends 256 KiB and then stalls, holding the only slot.
     const stalled = http.request(`${strict.url}/v1/transcripts`, { method: 'POST', agent: false, headers: { ...auth, 'X-Dumpstream-Source': 'stalled.txt', 'Transfer-Encoding': 'chunked' } });
     stalled.on('error', () => {});
     stalled.write(bytes.subarray(0, 256 * 1024));
-    await waitFor('the stalled upload to be read', async () => ((await metric(strict.url, 'dumpstream_bytes_received_total{way="http"}')) - before >= 256 * 1024 ? true : undefined));
+    await waitFor('the stalled upload to be read', async () => ((await metric(strict.url, 'dumpstream_received_bytes_total{way="http"}')) - before >= 256 * 1024 ? true : undefined));
 
     const busy = await post(strict.url, fs.readFileSync(SEED), auth);
     expect([busy.status, busy.json, busy.headers['retry-after']]).toEqual([429, { error: '1 uploads are in progress already: retry after 5 s', code: 'TOO_MANY_UPLOADS' }, '5']);

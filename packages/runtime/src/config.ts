@@ -32,6 +32,8 @@ export interface Config {
   redisKeyPrefix: string;
   /** Address of /metrics, /healthz, /readyz (ingest may serve them on its API port instead). */
   healthListen: Listen | null;
+  /** Distinct root images and hosts kept as metric label values before the rest count as `other`. */
+  metricsLabelCap: number;
   logLevel: LogLevel;
   workerId: string;
   ingest: {
@@ -62,6 +64,7 @@ export const ENVIRONMENT = {
   REDIS_URL: 'redis://[:password@]host:port[/db] or rediss:// for TLS (default redis://127.0.0.1:6379)',
   REDIS_KEY_PREFIX: 'prefix of every Redis key (default ds)',
   HEALTH_LISTEN: 'host:port of /metrics, /healthz, /readyz (default: parse and detect 0.0.0.0:9464; ingest its API port)',
+  METRICS_LABEL_CAP: 'distinct root images and hosts kept as metric labels; later ones count as other (default 50)',
   LOG_LEVEL: 'debug, info, warn or error (default info)',
   WORKER_ID: 'stable id of this worker, for Kafka transactions (default hostname-pid)',
   INGEST_LISTEN: 'host:port of the upload API (default 0.0.0.0:8080)',
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
     redisTls: redisUrl.startsWith('rediss://'),
     redisKeyPrefix,
     healthListen,
+    metricsLabelCap: parseInt10(env.METRICS_LABEL_CAP, 'METRICS_LABEL_CAP', 50, 0, 100_000, problems),
     logLevel,
     workerId: env.WORKER_ID?.trim() || `${os.hostname()}-${process.pid}`,
     ingest: {

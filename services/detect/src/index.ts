@@ -11,15 +11,15 @@
  */
 import Redis from 'ioredis';
 import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
-import { compressionFor, createKafka, ensureTopics, isMessageTooLarge, topicsFor, type Log } from '@dumpstream/kafka';
-import { pipelineMetrics, serviceRegistry } from '@dumpstream/metrics';
+import { compressionFor, createKafka, ensureTopics, isMessageTooLarge, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
+import { detectMetrics, serviceRegistry } from '@dumpstream/metrics';
 import { DumpStore, type ReportLease } from '@dumpstream/redis';
 import { createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeDumpManifest, decodeFacts, encodeAlert, encodeReport, isSchemaError } from '@dumpstream/schemas';
 import type { Registry } from 'prom-client';
-import { buildOutcome, trimReport } from './reporter';
+import { buildOutcome, faultRootsOf, trimReport } from './reporter';
 
-export { buildOutcome, alertOf, trimReport } from './reporter';
+export { buildOutcome, alertOf, faultRootsOf, trimReport } from './reporter';
 
 export interface DetectHandle {
   healthPort: number | null;
@@ -32,6 +32,8 @@ export interface DetectHandle {
 export interface DetectOptions {
   log?: Log;
   registry?: Registry;
+  /** How often the consumer lag metric is refreshed. Default 10 s. */
+  lagEveryMs?: number;
   /** Called when the consumer stops for good (a non-retriable error); the CLI exits so a supervisor restarts it. */
   onFatal?: (error: Error) => void;
 }
@@ -61,7 +63,7 @@ interface Trigger {
 export async function startDetect(config: Config, options: DetectOptions = {}): Promise<DetectHandle> {
   const log = options.log ?? createLog('detect', config.logLevel);
   const registry = options.registry ?? serviceRegistry('detect');
-  const metrics = pipelineMetrics(registry);
+  const metrics = detectMetrics(registry, { labelCap: config.metricsLabelCap });
   const topics = topicsFor(config.topicPrefix, { segments: config.partitions, facts: config.partitions });
   const group = detectGroup(config);
 
@@ -115,6 +117,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       try {
         outcome = await buildOutcome(store, lease, incomplete);
       } catch (e) {
+        metrics.dumpsAnalysed.inc({ outcome: 'failed' });
         await store.release(lease);
         throw e;
       }
@@ -163,6 +166,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         metrics.findings.inc({ pattern: f.pattern, severity: f.severity });
         for (const c of f.chains) metrics.chainLength.observe(c.length);
       }
+      for (const image of faultRootsOf(r)) metrics.countFault(image, r.host);
       metrics.werFaultProcesses.observe(r.findings[0]?.werFaultProcesses ?? r.processes.filter((p) => /werfault\.exe$/i.test(p.image ?? '')).length);
       if (manifest) metrics.uploadToReport.observe(Math.max(0, Date.now() - manifest.receivedAt) / 1000);
       metrics.stageDuration.observe({ stage: 'publish' }, Number(process.hrtime.bigint() - t0) / 1e9);
@@ -231,6 +235,13 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.facts.name, topics.manifests.name], fromBeginning: true });
+  const lag = watchConsumerLag(kafka, consumer, {
+    groupId: group,
+    topics: { [topics.facts.name]: 'facts', [topics.manifests.name]: 'manifests' },
+    everyMs: options.lagEveryMs,
+    onLag: (topic, n) => metrics.consumerLag.set({ topic }, n),
+    onError: () => metrics.kafkaErrors.inc({ operation: 'lag' }),
+  });
   await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 4, eachMessage: handle });
 
   let sweeping = false;
@@ -256,6 +267,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       stopping = true;
       clearInterval(timer);
       await consumer.disconnect();
+      await lag.stop();
       await txChain;
       await producer.disconnect();
       await redis.quit().catch(() => redis.disconnect());

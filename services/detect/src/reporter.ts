@@ -42,6 +42,16 @@ export async function buildOutcome(store: DumpStore, lease: ReportLease, incompl
   return { report, alert: finding ? alertOf(report) : null, manifest };
 }
 
+/**
+ * The images of the original faults behind a report's WerFault.exe chains: each root process once
+ * (many chains share a root when reporters branch), null where the root's image is not known.
+ */
+export function faultRootsOf(report: Report): (string | null)[] {
+  const roots = new Map<string, string | null>();
+  for (const f of report.findings) for (const c of f.chains) roots.set(`${c.root.pid ?? '?'}:${c.root.image ?? '?'}`, c.root.image);
+  return [...roots.values()];
+}
+
 /** The alert of a report with a finding. */
 export function alertOf(report: Report): Alert | null {
   const f = report.findings[0];

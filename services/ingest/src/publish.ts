@@ -5,7 +5,7 @@ import { encodeDumpManifest, encodeSegment, type DumpManifest } from '@dumpstrea
 import { Segmenter, sniffTranscript, type Segment } from '@dumpstream/transcript';
 import { detailOf, IngestError, toIngestError } from './errors';
 import type { UploadMetadata } from './metadata';
-import type { IngestMetrics, Way } from './metrics';
+import type { IngestMetrics, Way } from '@dumpstream/metrics';
 
 /** Where transcripts go and how: shared by the HTTP API and the spool folder. */
 export interface PublishTarget {
@@ -50,7 +50,7 @@ export async function publishTranscript(target: PublishTarget, body: AsyncIterab
   const receivedAt = Date.now();
   const { log, metrics } = target;
   const hash = createHash('sha256');
-  const sender = new SegmentSender(target.producer, target.topics.segments.name, target.maxInFlightBytes, () => metrics.segmentsProduced.inc());
+  const sender = new SegmentSender(target.producer, target.topics.segments.name, target.maxInFlightBytes, () => metrics.segmentsProduced.inc(), () => metrics.kafkaErrors.inc({ operation: 'publish' }));
   let lines = 0;
   let bytes = 0;
   let encodeFailure: unknown = null;
@@ -143,6 +143,7 @@ class SegmentSender {
     private readonly topic: string,
     private readonly maxInFlightBytes: number,
     private readonly onAck: () => void,
+    private readonly onError: () => void,
   ) {}
 
   add(key: string, value: Buffer): void {
@@ -154,6 +155,7 @@ class SegmentSender {
       .then(
         () => this.onAck(),
         (e: unknown) => {
+          this.onError();
           this.failure ??= e;
         },
       )

@@ -1,11 +1,11 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Partitioners, type Producer } from 'kafkajs';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { createKafka, ensureTopics, topicsFor, type Log } from '@dumpstream/kafka';
 import { createLog, healthRoutes, startHealthServer, type Config } from '@dumpstream/runtime';
 import { UploadApi } from './http';
-import { ingestMetrics } from './metrics';
+import { ingestMetrics, serviceRegistry } from '@dumpstream/metrics';
 import type { PublishTarget } from './publish';
 import { SpoolFolder } from './spool';
 
@@ -13,7 +13,7 @@ import { SpoolFolder } from './spool';
 export interface IngestOptions {
   /** Default: JSON lines on stderr at config.logLevel. */
   log?: Log;
-  /** Where the metrics go. Default: a registry of its own (never prom-client's global one). */
+  /** Where the metrics go. Default: a registry of its own with the default process metrics (never prom-client's global one). */
   registry?: Registry;
   /** An upload that sends nothing for this long while ingest waits for it is dropped. Default 30 s. */
   idleTimeoutMs?: number;
@@ -54,7 +54,7 @@ export interface IngestHandle {
  */
 export async function startIngest(config: Config, options: IngestOptions = {}): Promise<IngestHandle> {
   const log = options.log ?? createLog('ingest', config.logLevel);
-  const registry = options.registry ?? new Registry();
+  const registry = options.registry ?? serviceRegistry('ingest');
   const metrics = ingestMetrics(registry);
   const topics = topicsFor(config.topicPrefix, { segments: config.partitions, facts: config.partitions });
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-ingest` }, log);

@@ -4,8 +4,8 @@
  * so as many workers as the topic has partitions share the work.
  */
 import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
-import { compressionFor, createKafka, ensureTopics, topicsFor, type Log } from '@dumpstream/kafka';
-import { pipelineMetrics, serviceRegistry } from '@dumpstream/metrics';
+import { compressionFor, createKafka, ensureTopics, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
+import { parseMetrics, serviceRegistry } from '@dumpstream/metrics';
 import { createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeSegment, encodeFacts, isSchemaError } from '@dumpstream/schemas';
 import { parseSegment } from '@dumpstream/transcript';
@@ -21,6 +21,8 @@ export interface ParseHandle {
 export interface ServiceOptions {
   log?: Log;
   registry?: Registry;
+  /** How often the consumer lag metric is refreshed. Default 10 s. */
+  lagEveryMs?: number;
   /** Called when the consumer stops for good (a non-retriable error); the CLI exits so a supervisor restarts it. */
   onFatal?: (error: Error) => void;
 }
@@ -34,7 +36,7 @@ export function parseGroup(config: Config): string {
 export async function startParse(config: Config, options: ServiceOptions = {}): Promise<ParseHandle> {
   const log = options.log ?? createLog('parse', config.logLevel);
   const registry = options.registry ?? serviceRegistry('parse');
-  const metrics = pipelineMetrics(registry);
+  const metrics = parseMetrics(registry);
   const topics = topicsFor(config.topicPrefix, { segments: config.partitions, facts: config.partitions });
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-parse` }, log);
   await ensureTopics(kafka, topics);
@@ -74,7 +76,12 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
     // The effect (facts on the topic, acknowledged by all replicas) is durable before the
     // offset is marked: a crash here redelivers the segment, and merging its facts twice is a no-op.
     const value = encodeFacts({ ...facts, uploadId: segment.uploadId });
-    await producer.send({ topic: topics.facts.name, acks: -1, compression: compressionFor(value.length), messages: [{ key: `${segment.uploadId}:${segment.seq}`, value }] });
+    try {
+      await producer.send({ topic: topics.facts.name, acks: -1, compression: compressionFor(value.length), messages: [{ key: `${segment.uploadId}:${segment.seq}`, value }] });
+    } catch (e) {
+      metrics.kafkaErrors.inc({ operation: 'publish' });
+      throw e; // kafkajs retries the segment with backoff
+    }
     metrics.segmentsParsed.inc({ outcome: 'ok' });
     metrics.stageDuration.observe({ stage: 'parse' }, Number(process.hrtime.bigint() - t0) / 1e9);
   };
@@ -82,6 +89,13 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topic: topics.segments.name, fromBeginning: true });
+  const lag = watchConsumerLag(kafka, consumer, {
+    groupId: parseGroup(config),
+    topics: { [topics.segments.name]: 'segments' },
+    everyMs: options.lagEveryMs,
+    onLag: (topic, n) => metrics.consumerLag.set({ topic }, n),
+    onError: () => metrics.kafkaErrors.inc({ operation: 'lag' }),
+  });
   await consumer.run({ autoCommit: true, autoCommitInterval: 1000, partitionsConsumedConcurrently: 2, eachMessage: handle });
 
   const ready = () => joined && !stopping;
@@ -94,6 +108,7 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
       stopping = true;
       // disconnect() lets the message in hand finish and commits what is done.
       await consumer.disconnect();
+      await lag.stop();
       await producer.disconnect();
       await health?.close();
     },
