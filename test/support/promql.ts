@@ -36,11 +36,11 @@ export async function exportedSeries(): Promise<Map<string, Set<string>>> {
       const declared = (registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] }).labelNames ?? [];
       const seen = m.values.flatMap((v) => Object.keys(v.labels));
       const labels = [...declared, ...seen].filter((l) => l !== 'le');
-      if (m.type === 'histogram') {
+      if (String(m.type) === 'histogram') {
         add(`${m.name}_bucket`, [...labels, 'le']);
         add(`${m.name}_sum`, labels);
         add(`${m.name}_count`, labels);
-      } else if (m.type === 'summary') {
+      } else if (String(m.type) === 'summary') {
         add(m.name, [...labels, 'quantile']);
         add(`${m.name}_sum`, labels);
         add(`${m.name}_count`, labels);

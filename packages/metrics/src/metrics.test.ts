@@ -21,7 +21,7 @@ describe('the metrics helpers', () => {
     for (const m of metrics) {
       expect(m.name).toMatch(/^dumpstream_[a-z][a-z0-9_]*[a-z0-9]$/);
       expect(m.help.length).toBeGreaterThan(10);
-      if (m.type === 'counter') expect(m.name).toMatch(/_total$/);
+      if (String(m.type) === 'counter') expect(m.name).toMatch(/_total$/);
       else expect(m.name).not.toMatch(/_total$/);
       // Anything timed is in seconds; anything sized is in bytes; no other units.
       if (/duration|latency|_to_|time/.test(m.name)) expect(m.name).toMatch(/_seconds$/);
