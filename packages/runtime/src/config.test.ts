@@ -14,6 +14,7 @@ describe('loadConfig', () => {
         INGEST_MAX_BYTES: '500m',
         INGEST_TOKEN: 'x'.repeat(32),
         DETECT_INCOMPLETE_AFTER: '30',
+        DETECT_LEASE: '8',
       },
       { kafka: true },
     );
@@ -22,6 +23,9 @@ describe('loadConfig', () => {
     expect(c.redisTls).toBe(true);
     expect(c.ingest.maxBytes).toBe(500 * 1024 * 1024);
     expect(c.detect.incompleteAfterMs).toBe(30_000);
+    expect(c.detect.leaseMs).toBe(8_000);
+    expect(loadConfig({}).detect.leaseMs).toBe(30_000);
+    expect(() => loadConfig({ DETECT_LEASE: '1' })).toThrow(/DETECT_LEASE=1: expected a whole number from 2 to 3600/);
   });
 
   it('lists every problem at once, by variable', () => {

@@ -47,6 +47,8 @@ export interface Config {
   detect: {
     incompleteAfterMs: number;
     sweepEveryMs: number;
+    /** How long a reporting worker holds a dump (renewed while it works) before another may take over. */
+    leaseMs: number;
   };
 }
 
@@ -74,6 +76,7 @@ export const ENVIRONMENT = {
   INGEST_SPOOL_DIR: 'folder watched for transcripts (default none)',
   INGEST_SEGMENT_LINES: 'lines per segment (default 4000)',
   DETECT_INCOMPLETE_AFTER: 'seconds without progress before a dump is reported incomplete (default 600)',
+  DETECT_LEASE: 'seconds a detect worker holds the dump it reports, renewed while it works; another takes over this long after it dies (default 30)',
 } as const;
 
 function parseListen(v: string, name: string, problems: string[]): Listen | null {
@@ -170,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
     detect: {
       incompleteAfterMs: parseInt10(env.DETECT_INCOMPLETE_AFTER, 'DETECT_INCOMPLETE_AFTER', 600, 1, 30 * 86_400, problems) * 1000,
       sweepEveryMs: 1000,
+      leaseMs: parseInt10(env.DETECT_LEASE, 'DETECT_LEASE', 30, 2, 3600, problems) * 1000,
     },
   };
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(config.workerId)) problems.push(`WORKER_ID=${config.workerId}: use letters, digits, . _ -`);
