@@ -58,6 +58,27 @@ describe('DumpStore', () => {
     expect(await store.finish(again.lease!, 'reported')).toBe(true);
   });
 
+  it('keeps a lease only for its holder, and remembers what the holder was publishing with', async () => {
+    const upload = freshId();
+    await store.recordManifest(upload, manifest(1));
+    const first = await store.mergeFacts(upload, 0, Buffer.from('x'));
+    expect(await store.recordAttempt(first.lease!, 'facts|3|41')).toBe(true);
+    // Renewed past its lease time, it stays held: nobody else takes over a live reporter.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 900));
+      expect(await store.renew(first.lease!)).toBe(true);
+    }
+    expect((await store.mergeFacts(upload, 0, Buffer.from('x'))).completion).toBe('claimed');
+    // Not renewed, it lapses; the next holder finds the attempt the first one noted.
+    await new Promise((r) => setTimeout(r, 2200));
+    const again = await store.mergeFacts(upload, 0, Buffer.from('x'));
+    expect(again.completion).toBe('complete');
+    expect(await store.renew(first.lease!)).toBe(false);
+    expect(await store.recordAttempt(first.lease!, 'facts|3|99')).toBe(false);
+    expect(await store.attempt(upload)).toBe('facts|3|41');
+    expect(await store.finish(again.lease!, 'reported')).toBe(true);
+  });
+
   it('recognises identical content reported before', async () => {
     const dumpId = freshId(32);
     expect(await store.claimContent(dumpId, 'aaaaaaaaaaaaaaaa')).toBe(true);

@@ -82,3 +82,27 @@ export const RELEASE = `
 if redis.call('GET', KEYS[3]) == 'reporting:' .. ARGV[1] then redis.call('DEL', KEYS[3]) return 1 end
 return 0
 `;
+
+/**
+ * Keeps a lease: only its holder may extend it. KEYS: state. ARGV: token, leaseMs → 1, or 0 when
+ * the lease expired or another worker holds it now.
+ */
+export const RENEW = `
+if redis.call('GET', KEYS[1]) == 'reporting:' .. ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+  return 1
+end
+return 0
+`;
+
+/**
+ * Notes, under the lease, which message the holder is about to publish the report with (its
+ * Kafka transaction commits that message's offset), so that a worker taking over after a crash can
+ * tell whether the report went out. KEYS: meta, state. ARGV: token, attempt, ttlSeconds → 1 or 0.
+ */
+export const RECORD_ATTEMPT = `
+if redis.call('GET', KEYS[2]) ~= 'reporting:' .. ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'attempt', ARGV[2])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end
+return 1
+`;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DumpKeys } from './keys';
-import { CLAIM_INCOMPLETE, FINISH, MERGE_FACTS, RECORD_MANIFEST, RELEASE } from './scripts';
+import { CLAIM_INCOMPLETE, FINISH, MERGE_FACTS, RECORD_ATTEMPT, RECORD_MANIFEST, RELEASE, RENEW } from './scripts';
 
 /** What a merge found about the upload as a whole. */
 export type Completion =
@@ -50,6 +50,8 @@ type Scripted = Redis & {
   dsClaimIncomplete(meta: string, facts: string, state: string, token: string, leaseMs: number): Promise<string>;
   dsFinish(meta: string, facts: string, state: string, token: string, outcome: string, retention: number): Promise<number>;
   dsRelease(meta: string, facts: string, state: string, token: string): Promise<number>;
+  dsRenew(state: string, token: string, leaseMs: number): Promise<number>;
+  dsRecordAttempt(meta: string, state: string, token: string, attempt: string, ttl: number): Promise<number>;
 };
 
 /**
@@ -75,6 +77,10 @@ export class DumpStore {
       r.defineCommand('dsClaimIncomplete', { numberOfKeys: 3, lua: CLAIM_INCOMPLETE });
       r.defineCommand('dsFinish', { numberOfKeys: 3, lua: FINISH });
       r.defineCommand('dsRelease', { numberOfKeys: 3, lua: RELEASE });
+    }
+    if (typeof r.dsRenew !== 'function') {
+      r.defineCommand('dsRenew', { numberOfKeys: 1, lua: RENEW });
+      r.defineCommand('dsRecordAttempt', { numberOfKeys: 2, lua: RECORD_ATTEMPT });
     }
     this.redis = r;
   }
@@ -145,6 +151,34 @@ export class DumpStore {
   /** Gives the lease back after a failed attempt. */
   async release(lease: ReportLease): Promise<void> {
     await this.redis.dsRelease(...this.three(lease.uploadId), lease.token);
+  }
+
+  /** Extends the lease by the lease time. False when it expired or another worker holds it now. */
+  async renew(lease: ReportLease): Promise<boolean> {
+    return (await this.redis.dsRenew(this.keys.state(lease.uploadId), lease.token, this.leaseMs)) === 1;
+  }
+
+  /**
+   * Notes which message the lease holder publishes the report with (see `attempt`). False when
+   * the lease is no longer held.
+   */
+  async recordAttempt(lease: ReportLease, attempt: string): Promise<boolean> {
+    return (await this.redis.dsRecordAttempt(this.keys.meta(lease.uploadId), this.keys.state(lease.uploadId), lease.token, attempt, this.ttl)) === 1;
+  }
+
+  /** The last attempt recorded by a lease holder of this upload, or null. */
+  async attempt(uploadId: string): Promise<string | null> {
+    return this.redis.hget(this.keys.meta(uploadId), 'attempt');
+  }
+
+  /** Marks the upload active now: the sweeper looks at it again only after another idle period. */
+  async markActive(uploadId: string): Promise<void> {
+    await this.touch(uploadId);
+  }
+
+  /** Takes the upload off the sweeper's list (it is done). */
+  async forget(uploadId: string): Promise<void> {
+    await this.redis.zrem(this.keys.active(), uploadId);
   }
 
   /** Uploads with no activity for `idleMs`: candidates for an incomplete report. */
