@@ -43,6 +43,25 @@ describe('dumpstream analyze', () => {
     expect(r.out).toContain('└─ WerFault.exe 211012 (Cid 33844)  [waiting, parentage]');
   });
 
+  it('draws the inputs as one HTML page, a section each, naming the ones it could not analyse', async () => {
+    const missing = path.join(dir, 'missing.txt');
+    const r = await cli(['analyze', '--format', 'html', SEED, missing, SEED]);
+    expect(r.code).toBe(1);
+    expect(r.out.match(/<!DOCTYPE html>/g)).toHaveLength(1);
+    expect(r.out.match(/<section class="report"/g)).toHaveLength(3);
+    expect(r.out.match(/<svg class="tree"/g)).toHaveLength(4);
+    expect(r.out).toContain('not analysed: no such file');
+    expect(r.err).toContain(`dumpstream: ${missing}: no such file`);
+  });
+
+  it('draws the inputs as one standalone SVG', async () => {
+    const r = await cli(['analyze', '--format=svg', SEED]);
+    expect(r.code).toBe(0);
+    expect(r.out.startsWith('<?xml')).toBe(true);
+    expect(r.out.match(/<svg /g)).toHaveLength(1);
+    expect(r.out.match(/data-kind="reporter"/g)).toHaveLength(9);
+  });
+
   it('reads standard input for -', async () => {
     const r = await cli(['analyze', '--format=json', '-'], await fs.readFile(SEED, 'utf8'));
     expect(r.code).toBe(0);
@@ -74,7 +93,7 @@ describe('dumpstream analyze', () => {
     expect((await cli(['analyze'])).code).toBe(2);
     const bad = await cli(['analyze', '--format', 'xml', SEED]);
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain('--format must be text or json, not "xml"');
+    expect(bad.err).toContain('--format must be text, json, html or svg, not "xml"');
     expect((await cli(['analyze', '--frobnicate', SEED])).code).toBe(2);
   });
 });

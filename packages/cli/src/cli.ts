@@ -11,7 +11,8 @@ export type { Io };
 
 export const USAGE = `usage: dumpstream COMMAND [ARGS]
 
-  analyze [--format text|json] FILE...   analyse transcripts here, with no servers
+  analyze [--format FORMAT] FILE...      analyse transcripts here, with no servers (text,
+                                         json, or a picture: html, svg)
   submit FILE... --url URL               send transcripts to an ingest service
   watch reports|alerts                   print the pipeline's reports or alerts as NDJSON
   ingest | parse | detect                run a service of the distributed pipeline

@@ -1,27 +1,34 @@
 import { createReadStream, promises as fs } from 'node:fs';
-import { renderText } from '@dumpstream/report';
+import { htmlPage, renderHtmlFailure, renderHtmlSection, renderText, svgBlock, svgDocument } from '@dumpstream/report';
 import { analyzeTranscript, InputError, isInputError } from '../analyze';
 import { ProgressBar } from '../progress';
 import { EXIT, UsageError, type Io } from './common';
 
-export const ANALYZE_USAGE = `usage: dumpstream analyze [--format text|json] FILE... (- for standard input)
+export const ANALYZE_USAGE = `usage: dumpstream analyze [--format text|json|html|svg] FILE... (- for standard input)
 
 Analyses crash-dump debugger transcripts (kd, cdb, WinDbg) in this process, with no servers, and
 reports WerFault.exe recursion storms (Error Reporting Fault).
 
   --format text   a summary per dump with the WerFault.exe chains drawn as trees (default)
   --format json   one JSON object per input, one per line (schema dumpstream.report/v1)
+  --format html   one self-contained HTML page (no script, nothing fetched) drawing each dump's
+                  WerFault.exe chains as trees: original faults, reporters, evidence, exception
+                  stacks; a section per input, written when the last input is done
+  --format svg    the same pictures as one standalone SVG document, the inputs one under another
 
 Exit status: 0 every input analysed; 1 an input could not be analysed; 2 usage error.
 `;
 
+const FORMATS = ['text', 'json', 'html', 'svg'] as const;
+type Format = (typeof FORMATS)[number];
+
 interface AnalyzeArgs {
-  format: 'text' | 'json';
+  format: Format;
   files: string[];
 }
 
 function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
-  let format: 'text' | 'json' = 'text';
+  let format: Format = 'text';
   const files: string[] = [];
   let endOfOptions = false;
   for (let i = 0; i < argv.length; i++) {
@@ -30,8 +37,8 @@ function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
       endOfOptions = true;
     } else if (!endOfOptions && (a === '--format' || a === '-f' || a.startsWith('--format='))) {
       const v = a.startsWith('--format=') ? a.slice(9) : argv[++i];
-      if (v !== 'text' && v !== 'json') throw new UsageError(`--format must be text or json, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
-      format = v;
+      if (!(FORMATS as readonly string[]).includes(v)) throw new UsageError(`--format must be text, json, html or svg, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+      format = v as Format;
     } else if (!endOfOptions && a.startsWith('-') && a !== '-') {
       throw new UsageError(`unknown option ${a}`);
     } else {
@@ -50,6 +57,9 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   }
   const args = parseAnalyzeArgs(argv);
   let status: number = EXIT.ok;
+  // Pictures are one document for all inputs: sections are kept (not reports) and written at the end.
+  const sections: string[] = [];
+  const blocks: ReturnType<typeof svgBlock>[] = [];
   for (const file of args.files) {
     const name = file === '-' ? '(standard input)' : file;
     try {
@@ -57,13 +67,18 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
       const bar = ProgressBar.forStream(io.stderr, name, size);
       const report = await analyzeTranscript(name, stream, { onProgress: (b) => bar?.update(b) });
       bar?.done();
-      io.stdout.write(args.format === 'json' ? `${JSON.stringify(report)}\n` : `${renderText(report)}\n`);
+      if (args.format === 'html') sections.push(renderHtmlSection(report));
+      else if (args.format === 'svg') blocks.push(svgBlock(report));
+      else io.stdout.write(args.format === 'json' ? `${JSON.stringify(report)}\n` : `${renderText(report)}\n`);
     } catch (e) {
       if (!isInputError(e)) throw e;
       io.stderr.write(`dumpstream: ${name}: ${e.message}\n`);
+      if (args.format === 'html') sections.push(renderHtmlFailure(name, e.message));
       status = EXIT.inputFailed;
     }
   }
+  if (args.format === 'html') io.stdout.write(htmlPage(sections, args.files.length === 1 ? (args.files[0] === '-' ? '(standard input)' : args.files[0]) : `${args.files.length} dumps`));
+  if (args.format === 'svg') io.stdout.write(svgDocument(blocks));
   return status;
 }
 
