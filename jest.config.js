@@ -1,5 +1,6 @@
 // Two projects: `unit` (pure code, no servers: specs next to the code in packages/NAME/src, the
-// real-transcript suites in test/corpus, deploy file checks in test/deploy) and `integration` (test/infra, test/integration,
+// real-transcript suites in test/corpus, deploy file checks in test/deploy, pictures rendered by
+// headless Chromium in test/render: needs /usr/bin/chromium) and `integration` (test/infra, test/integration,
 // test/e2e: real Kafka and Redis, started once by test/support/globalSetup.ts).
 // `npx jest --selectProjects unit` runs the quick half.
 
@@ -18,7 +19,7 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/test/corpus', '<rootDir>/test/deploy'],
+      roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/test/corpus', '<rootDir>/test/deploy', '<rootDir>/test/render'],
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       transform,
