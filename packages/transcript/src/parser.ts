@@ -681,7 +681,6 @@ const THREAD_DETAIL_PREFIXES = [
   'Priority',
   'IRP List',
   'Kernel stack',
-  'Owning Process',
   'LargeStack',
   'Ticks:',
 ];
