@@ -13,7 +13,7 @@ import Redis from 'ioredis';
 import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
 import { compressionFor, createKafka, ensureTopics, isMessageTooLarge, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
 import { detectMetrics, serviceRegistry } from '@dumpstream/metrics';
-import { DumpStore, type ReportLease } from '@dumpstream/redis';
+import { DumpStore, type Completion, type ReportLease } from '@dumpstream/redis';
 import { createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeDumpManifest, decodeFacts, encodeAlert, encodeReport, isSchemaError } from '@dumpstream/schemas';
 import type { Registry } from 'prom-client';
@@ -53,6 +53,8 @@ function factsKey(key: Buffer | null): { uploadId: string; seq: number } | null 
   return Number.isSafeInteger(seq) && seq >= 0 ? { uploadId: k.slice(0, colon), seq } : null;
 }
 
+type Merged = { completion: Completion; lease: ReportLease | null };
+
 interface Trigger {
   topic: string;
   partition: number;
@@ -83,7 +85,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     metrics.redisErrors.inc({ operation: 'connection' });
   });
   redis.on('end', () => (redisUp = false));
-  const store = new DumpStore(redis, { prefix: config.redisKeyPrefix });
+  const store = new DumpStore(redis, { prefix: config.redisKeyPrefix, leaseMs: config.detect.leaseMs });
 
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-detect` }, log);
   await ensureTopics(kafka, topics);
@@ -109,19 +111,33 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
 
   const commit = (t: Trigger) => consumer.commitOffsets([{ topic: t.topic, partition: t.partition, offset: (BigInt(t.offset) + 1n).toString() }]);
 
-  /** Reports an upload under a lease; publishes and commits `trigger` atomically. */
-  const report = (lease: ReportLease, trigger: Trigger | null, incomplete: boolean): Promise<void> =>
+  /**
+   * Reports an upload under a lease; publishes and commits `trigger` atomically. The lease is
+   * renewed while the report waits its turn and is built, so a live reporter keeps it; it is
+   * checked once more just before the commit (a reporter that lost it aborts instead).
+   */
+  const report = async (lease: ReportLease, trigger: Trigger | null, expectWhole: boolean): Promise<void> => {
+    const renewal = setInterval(() => void store.renew(lease).catch(() => undefined), Math.max(500, Math.floor(config.detect.leaseMs / 3)));
+    try {
+      await reportLeased(lease, trigger, expectWhole);
+    } finally {
+      clearInterval(renewal);
+    }
+  };
+
+  const reportLeased = (lease: ReportLease, trigger: Trigger | null, expectWhole: boolean): Promise<void> =>
     serially(async () => {
       const t0 = process.hrtime.bigint();
       let outcome;
       try {
-        outcome = await buildOutcome(store, lease, incomplete);
+        outcome = await buildOutcome(store, lease, expectWhole);
       } catch (e) {
         metrics.dumpsAnalysed.inc({ outcome: 'failed' });
         await store.release(lease);
         throw e;
       }
       const { report: r, alert, manifest } = outcome;
+      const incomplete = r.status === 'incomplete';
       metrics.stageDuration.observe({ stage: 'detect' }, Number(process.hrtime.bigint() - t0) / 1e9);
       if (!incomplete && !(await store.claimContent(r.dumpId, lease.uploadId))) {
         if (trigger) await commit(trigger);
@@ -141,6 +157,8 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
               topics: [{ topic: trigger.topic, partitions: [{ partition: trigger.partition, offset: (BigInt(trigger.offset) + 1n).toString() }] }],
             });
           }
+          // Fencing: a reporter that lost its lease (paused past it, say) must not publish too.
+          if (!(await store.renew(lease))) throw new Error(`lost the lease on upload ${lease.uploadId} before committing its report`);
           await tx.commit();
         } catch (e) {
           await tx.abort().catch(() => undefined);
@@ -183,6 +201,24 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     log.warn('message dead-lettered', { topic, partition, offset: message.offset, reason });
   };
 
+  /**
+   * Merges until the upload is not `claimed` by another worker. Its offset must not be committed
+   * while another holds the lease: if that worker died, this message may be the one its report
+   * would have committed, and committing it here would leave the dump unreported. So it waits
+   * for the holder to finish, or for its lease to lapse and then takes over (the merge is
+   * idempotent: the same call again takes the lease once it is free).
+   */
+  const mergeSettled = async (merge: () => Promise<Merged>, payload: EachMessagePayload): Promise<Merged> => {
+    let merged = await merge();
+    while (merged.completion === 'claimed') {
+      if (stopping) throw new Error('stopping: the message is left to the next owner of its partition');
+      await new Promise((r) => setTimeout(r, Math.min(1000, Math.floor(config.detect.leaseMs / 4))));
+      await payload.heartbeat();
+      merged = await merge();
+    }
+    return merged;
+  };
+
   const handle = async (payload: EachMessagePayload): Promise<void> => {
     const { topic, partition, message } = payload;
     const trigger: Trigger = { topic, partition, offset: message.offset };
@@ -197,10 +233,10 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           const f = decodeFacts(message.value!);
           return { uploadId: f.uploadId, seq: f.segment };
         })();
-        merged = await store.mergeFacts(where.uploadId, where.seq, message.value);
+        merged = await mergeSettled(() => store.mergeFacts(where.uploadId, where.seq, message.value!), payload);
       } else {
         const m = decodeDumpManifest(message.value);
-        merged = await store.recordManifest(m.uploadId, { segments: m.segments, dumpId: m.dumpId, source: m.source, host: m.host, lines: m.lines, bytes: m.bytes, receivedAt: m.receivedAt, status: m.status });
+        merged = await mergeSettled(() => store.recordManifest(m.uploadId, { segments: m.segments, dumpId: m.dumpId, source: m.source, host: m.host, lines: m.lines, bytes: m.bytes, receivedAt: m.receivedAt, status: m.status }), payload);
         if (merged.completion === 'aborted') {
           metrics.dumpsAnalysed.inc({ outcome: 'aborted' });
           log.info('upload aborted by ingest: dropped', { uploadId: m.uploadId, reason: m.reason });
@@ -215,17 +251,20 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       throw e; // transient (Redis, Kafka): kafkajs retries the message with backoff
     }
     metrics.stageDuration.observe({ stage: 'merge' }, Number(process.hrtime.bigint() - t0) / 1e9);
-    if (merged.lease) await report(merged.lease, trigger, false);
+    if (merged.lease) await report(merged.lease, trigger, true);
     else await commit(trigger);
   };
 
-  /** Reports uploads that made no progress for the configured time as incomplete. */
+  /**
+   * Reports uploads that made no progress for the configured time: as incomplete, unless every
+   * segment and the manifest are in (a reporter died holding it and nothing was redelivered).
+   */
   const sweep = async (): Promise<number> => {
     let n = 0;
     for (const uploadId of await store.idle(config.detect.incompleteAfterMs)) {
       const lease = await store.claimIncomplete(uploadId);
       if (!lease) continue;
-      await report(lease, null, true);
+      await report(lease, null, false);
       n++;
     }
     return n;

@@ -14,20 +14,26 @@ export interface Outcome {
 /**
  * Builds the report of an upload from the facts merged in Redis: the same fold, detection and
  * report as `dumpstream analyze`, so both give the same report for the same bytes.
- * `incompleteReason` is set when the upload timed out before every segment arrived.
+ * The report is complete when the manifest and every segment are in, else `incompleteReason`
+ * says what is missing: `expectWhole` says the caller's merge saw it complete (then what is
+ * missing was lost from Redis meanwhile), else the upload timed out.
  */
-export async function buildOutcome(store: DumpStore, lease: ReportLease, incomplete: boolean): Promise<Outcome> {
+export async function buildOutcome(store: DumpStore, lease: ReportLease, expectWhole: boolean): Promise<Outcome> {
   const manifest = await store.manifest(lease.uploadId);
   const blobs = await store.facts(lease.uploadId);
   const graph = new DumpGraph();
   for (const { blob } of blobs) graph.merge(decodeFacts(blob));
   const dump = graph.resolve();
   const finding = detectErrorReportingFault(dump);
+  const whole = manifest !== null && manifest.status === 'complete' && blobs.length >= manifest.segments;
   let incompleteReason: string | null = null;
-  if (incomplete) {
-    incompleteReason = manifest
-      ? `only ${blobs.length} of ${manifest.segments} segments arrived before the timeout`
-      : `the end of the upload never arrived (ingest stopped or lost it); ${blobs.length} segment${blobs.length === 1 ? '' : 's'} arrived`;
+  if (!whole) {
+    const s = (n: number) => `${n} segment${n === 1 ? '' : 's'}`;
+    incompleteReason = expectWhole
+      ? `the dump's partial graph was lost from Redis (flushed or evicted) before it was reported; ${manifest ? `${blobs.length} of ${manifest.segments}` : s(blobs.length)} left`
+      : manifest
+        ? `only ${blobs.length} of ${manifest.segments} segments arrived before the timeout`
+        : `the end of the upload never arrived (ingest stopped or lost it); ${s(blobs.length)} arrived`;
   }
   const report = buildReport({
     source: manifest?.source ?? '(unknown: the upload never finished)',

@@ -1,0 +1,97 @@
+/**
+ * A detect worker that dies while it reports a dump: another worker takes the report over once
+ * the lease lapses, and publishes it exactly once. The dead worker is played by a DumpStore that
+ * takes the lease (and, for the crash after the Kafka commit, commits the offset its transaction
+ * would have) and then does nothing more.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import Redis from 'ioredis';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { analyzeTranscript } from '@dumpstream/cli';
+import { startDetect, type DetectHandle } from '@dumpstream/detect-service';
+import { createKafka, ensureTopics, topicsFor, type Topics } from '@dumpstream/kafka';
+import { DumpStore } from '@dumpstream/redis';
+import type { Report } from '@dumpstream/report';
+import { loadConfig, silentLog, type Config } from '@dumpstream/runtime';
+import { decodeReport, encodeDumpManifest, encodeFacts } from '@dumpstream/schemas';
+import { Segmenter } from '@dumpstream/transcript';
+import { uniquePrefix, waitFor } from '../support/ids';
+
+jest.setTimeout(120_000);
+
+const SEED = path.resolve(__dirname, '..', 'fixtures', 'seed-error-reporting-fault.txt');
+const SEGMENT_LINES = 400;
+
+let prefix: string;
+let config: Config;
+let topics: Topics;
+let kafka: Kafka;
+let producer: Producer;
+let watcher: Consumer;
+let redis: Redis;
+let dead: DumpStore;
+let detect: DetectHandle | undefined;
+const reports: Report[] = [];
+
+/** The seed's facts messages and manifest for a new upload of it. */
+async function upload(): Promise<{ uploadId: string; dumpId: string; facts: { key: string; value: Buffer }[]; manifest: Buffer; record: Parameters<DumpStore['recordManifest']>[1] }> {
+  const bytes = await fs.readFile(SEED);
+  const uploadId = randomUUID();
+  const facts: { key: string; value: Buffer }[] = [];
+  const seg = new Segmenter((s, f) => facts.push({ key: `${uploadId}:${s.seq}`, value: encodeFacts({ ...f, uploadId }) }), { maxLines: SEGMENT_LINES });
+  seg.push(bytes);
+  const summary = seg.end();
+  const dumpId = createHash('sha256').update(bytes).digest('hex');
+  const record = { dumpId, source: 'seed.txt', host: null, segments: summary.segments, lines: summary.lines, bytes: summary.bytes, receivedAt: Date.now(), status: 'complete' as const };
+  return { uploadId, dumpId, facts, manifest: encodeDumpManifest({ uploadId, ...record, reason: null }), record };
+}
+
+beforeAll(async () => {
+  prefix = uniquePrefix('takeover');
+  config = loadConfig(
+    { KAFKA_BROKERS: process.env.KAFKA_BROKERS, REDIS_URL: process.env.REDIS_URL, DUMPSTREAM_TOPIC_PREFIX: `${prefix}.`, DUMPSTREAM_PARTITIONS: '2', REDIS_KEY_PREFIX: prefix, DETECT_LEASE: '3', DETECT_INCOMPLETE_AFTER: '600', WORKER_ID: 'd1' },
+    { kafka: true, redis: true },
+  );
+  topics = topicsFor(config.topicPrefix, { segments: 2, facts: 2 });
+  await ensureTopics(createKafka({ brokers: config.kafka.brokers, clientId: 'takeover' }, silentLog), topics);
+  kafka = new Kafka({ brokers: config.kafka.brokers, clientId: 'takeover-test', logLevel: logLevel.NOTHING });
+  producer = kafka.producer();
+  await producer.connect();
+  redis = new Redis(process.env.REDIS_URL!);
+  dead = new DumpStore(redis, { prefix, leaseMs: 3000 });
+  watcher = kafka.consumer({ groupId: `${prefix}-watch`, readUncommitted: false });
+  await watcher.connect();
+  await watcher.subscribe({ topic: topics.reports.name, fromBeginning: true });
+  await watcher.run({ eachMessage: async ({ message }) => void reports.push(decodeReport(message.value!)) });
+});
+
+afterAll(async () => {
+  await detect?.stop();
+  await watcher?.disconnect();
+  await producer?.disconnect();
+  redis?.disconnect();
+});
+
+it('takes over the report of a worker that died holding the lease, when its trigger is redelivered', async () => {
+  const u = await upload();
+  // The dead worker merged everything; its last merge took the lease, then it died.
+  await dead.recordManifest(u.uploadId, u.record);
+  const merges = [];
+  for (const [seq, f] of u.facts.entries()) merges.push(await dead.mergeFacts(u.uploadId, seq, f.value));
+  expect(merges.at(-1)!.completion).toBe('complete');
+  // Its trigger was never committed, so the message comes again to a live worker.
+  await producer.send({ topic: topics.facts.name, messages: [u.facts.at(-1)!] });
+  detect = await startDetect(config, { log: silentLog });
+
+  await waitFor('the report, from the worker that took over', () => (reports.some((r) => r.dumpId === u.dumpId) ? true : undefined), 60_000, 200);
+  const want = await analyzeTranscript('seed.txt', (async function* () {
+    yield await fs.readFile(SEED);
+  })(), { segmenter: { maxLines: SEGMENT_LINES } });
+  const got = reports.filter((r) => r.dumpId === u.dumpId);
+  expect(got).toHaveLength(1);
+  expect(got[0]).toEqual(want);
+  expect(await dead.state(u.uploadId)).toBe('reported');
+});
+
