@@ -2,7 +2,8 @@
  * A detect worker that dies while it reports a dump: another worker takes the report over once
  * the lease lapses, and publishes it exactly once. The dead worker is played by a DumpStore that
  * takes the lease (and, for the crash after the Kafka commit, commits the offset its transaction
- * would have) and then does nothing more.
+ * would have) and then does nothing more. And an upload that never ends is reported incomplete
+ * once, through a sweep request.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -10,7 +11,7 @@ import * as path from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { analyzeTranscript } from '@dumpstream/cli';
-import { startDetect, type DetectHandle } from '@dumpstream/detect-service';
+import { detectGroup, startDetect, type DetectHandle } from '@dumpstream/detect-service';
 import { createKafka, ensureTopics, topicsFor, type Topics } from '@dumpstream/kafka';
 import { DumpStore } from '@dumpstream/redis';
 import type { Report } from '@dumpstream/report';
@@ -22,7 +23,8 @@ import { uniquePrefix, waitFor } from '../support/ids';
 jest.setTimeout(120_000);
 
 const SEED = path.resolve(__dirname, '..', 'fixtures', 'seed-error-reporting-fault.txt');
-const SEGMENT_LINES = 400;
+// Small segments, so that the seed has several.
+const SEGMENT_LINES = 30;
 
 let prefix: string;
 let config: Config;
@@ -36,16 +38,17 @@ let detect: DetectHandle | undefined;
 const reports: Report[] = [];
 
 /** The seed's facts messages and manifest for a new upload of it. */
-async function upload(): Promise<{ uploadId: string; dumpId: string; facts: { key: string; value: Buffer }[]; manifest: Buffer; record: Parameters<DumpStore['recordManifest']>[1] }> {
-  const bytes = await fs.readFile(SEED);
+async function upload(): Promise<{ uploadId: string; bytes: Buffer; dumpId: string; facts: { key: string; value: Buffer }[]; manifest: Buffer; record: Parameters<DumpStore['recordManifest']>[1] }> {
   const uploadId = randomUUID();
+  // Bytes of its own (the seed and a line naming the upload), so that no two tests share a dumpId.
+  const bytes = Buffer.concat([await fs.readFile(SEED), Buffer.from(`\nupload ${uploadId}\n`)]);
   const facts: { key: string; value: Buffer }[] = [];
   const seg = new Segmenter((s, f) => facts.push({ key: `${uploadId}:${s.seq}`, value: encodeFacts({ ...f, uploadId }) }), { maxLines: SEGMENT_LINES });
   seg.push(bytes);
   const summary = seg.end();
   const dumpId = createHash('sha256').update(bytes).digest('hex');
   const record = { dumpId, source: 'seed.txt', host: null, segments: summary.segments, lines: summary.lines, bytes: summary.bytes, receivedAt: Date.now(), status: 'complete' as const };
-  return { uploadId, dumpId, facts, manifest: encodeDumpManifest({ uploadId, ...record, reason: null }), record };
+  return { uploadId, bytes, dumpId, facts, manifest: encodeDumpManifest({ uploadId, ...record, reason: null }), record };
 }
 
 beforeAll(async () => {
@@ -87,7 +90,7 @@ it('takes over the report of a worker that died holding the lease, when its trig
 
   await waitFor('the report, from the worker that took over', () => (reports.some((r) => r.dumpId === u.dumpId) ? true : undefined), 60_000, 200);
   const want = await analyzeTranscript('seed.txt', (async function* () {
-    yield await fs.readFile(SEED);
+    yield u.bytes;
   })(), { segmenter: { maxLines: SEGMENT_LINES } });
   const got = reports.filter((r) => r.dumpId === u.dumpId);
   expect(got).toHaveLength(1);
@@ -95,3 +98,41 @@ it('takes over the report of a worker that died holding the lease, when its trig
   expect(await dead.state(u.uploadId)).toBe('reported');
 });
 
+
+it('does not publish again when the dead worker died after its transaction committed', async () => {
+  await detect?.stop();
+  detect = undefined;
+  const u = await upload();
+  await dead.recordManifest(u.uploadId, u.record);
+  let last;
+  for (const [seq, f] of u.facts.entries()) last = await dead.mergeFacts(u.uploadId, seq, f.value);
+  expect(last!.completion).toBe('complete');
+  // Its trigger, noted under the lease; its transaction published the report (not played here:
+  // any report seen is a second one) and committed the trigger's offset; then it died.
+  const [sent] = await producer.send({ topic: topics.facts.name, messages: [u.facts.at(-1)!] });
+  expect(await dead.recordAttempt(last!.lease!, `${topics.facts.name}|${sent.partition}|${sent.baseOffset}`)).toBe(true);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.setOffsets({ groupId: detectGroup(config), topic: topics.facts.name, partitions: [{ partition: sent.partition, offset: String(BigInt(sent.baseOffset!) + 1n) }] });
+  await admin.disconnect();
+
+  // Nothing redelivers the trigger: the sweeper finds the upload idle once the lease lapses.
+  detect = await startDetect({ ...config, detect: { ...config.detect, incompleteAfterMs: 2000 } }, { log: silentLog });
+  await waitFor('the upload marked reported by the worker that took over', async () => ((await dead.state(u.uploadId)) === 'reported' ? true : undefined), 60_000, 200);
+  await new Promise((r) => setTimeout(r, 3000));
+  expect(reports.filter((r) => r.dumpId === u.dumpId)).toEqual([]);
+});
+
+it('reports an upload whose end never came as incomplete, once, through a sweep request', async () => {
+  const u = await upload();
+  expect(u.facts.length).toBeGreaterThan(2);
+  // Two segments arrived; ingest died before the rest and the manifest.
+  for (const [seq, f] of u.facts.slice(0, 2).entries()) await dead.mergeFacts(u.uploadId, seq, f.value);
+  await waitFor('the incomplete report', () => (reports.some((r) => r.dumpId === u.uploadId) ? true : undefined), 60_000, 200);
+  await detect!.sweep();
+  await new Promise((r) => setTimeout(r, 4000));
+  const got = reports.filter((r) => r.dumpId === u.uploadId);
+  expect(got).toHaveLength(1);
+  expect(got[0]).toMatchObject({ status: 'incomplete', incompleteReason: 'the end of the upload never arrived (ingest stopped or lost it); 2 segments arrived' });
+  expect(await dead.state(u.uploadId)).toBe('incomplete');
+});

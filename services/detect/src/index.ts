@@ -7,7 +7,12 @@
  * - the report, the alert and the consumed offset are published in one Kafka transaction, so a
  *   crash before the commit leaves no visible report and redelivers the message;
  * - identical bytes uploaded again are recognised by their content hash and not reported twice;
- * - uploads that stop making progress are reported as incomplete by a sweeper after a timeout.
+ * - uploads that stop making progress are reported as incomplete after a timeout: the sweeper
+ *   puts a sweep request on `manifests` and the worker that consumes it reports, so that every
+ *   report is published with the offset of the message that triggered it;
+ * - a worker taking over a report after a crash first checks whether the dead worker's
+ *   transaction went through (the offset of the message it noted is committed) and then does
+ *   not publish again.
  */
 import Redis from 'ioredis';
 import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
@@ -54,6 +59,12 @@ function factsKey(key: Buffer | null): { uploadId: string; seq: number } | null 
 }
 
 type Merged = { completion: Completion; lease: ReportLease | null };
+
+/**
+ * A message on `manifests` with this header is a sweep request: "the upload in the key made no
+ * progress for DETECT_INCOMPLETE_AFTER: report it with what there is". Its value is ignored.
+ */
+export const SWEEP_HEADER = 'x-dumpstream-sweep';
 
 interface Trigger {
   topic: string;
@@ -111,12 +122,26 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
 
   const commit = (t: Trigger) => consumer.commitOffsets([{ topic: t.topic, partition: t.partition, offset: (BigInt(t.offset) + 1n).toString() }]);
 
+  const admin = kafka.admin();
+  const attemptOf = (t: Trigger) => `${t.topic}|${t.partition}|${t.offset}`;
+  /**
+   * Whether the group's committed offset has passed the message an attempt noted. Only a report's
+   * transaction commits past a message whose upload is being reported (other workers wait, see
+   * mergeSettled), so this says the attempt's report went out.
+   */
+  const committedPast = async (attempt: string): Promise<boolean> => {
+    const [topic, partition, offset] = attempt.split('|');
+    const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const p = offsets.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === Number(partition));
+    return p !== undefined && /^\d+$/.test(p.offset) && BigInt(p.offset) > BigInt(offset);
+  };
+
   /**
    * Reports an upload under a lease; publishes and commits `trigger` atomically. The lease is
    * renewed while the report waits its turn and is built, so a live reporter keeps it; it is
    * checked once more just before the commit (a reporter that lost it aborts instead).
    */
-  const report = async (lease: ReportLease, trigger: Trigger | null, expectWhole: boolean): Promise<void> => {
+  const report = async (lease: ReportLease, trigger: Trigger, expectWhole: boolean): Promise<void> => {
     const renewal = setInterval(() => void store.renew(lease).catch(() => undefined), Math.max(500, Math.floor(config.detect.leaseMs / 3)));
     try {
       await reportLeased(lease, trigger, expectWhole);
@@ -125,9 +150,18 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     }
   };
 
-  const reportLeased = (lease: ReportLease, trigger: Trigger | null, expectWhole: boolean): Promise<void> =>
+  const reportLeased = (lease: ReportLease, trigger: Trigger, expectWhole: boolean): Promise<void> =>
     serially(async () => {
       const t0 = process.hrtime.bigint();
+      // A takeover: the worker before us may have died after its transaction committed and before
+      // it marked the upload reported. Then its report is out: do not publish it again.
+      const prior = await store.attempt(lease.uploadId);
+      if (prior !== null && (await committedPast(prior))) {
+        await commit(trigger);
+        await store.finish(lease, 'reported');
+        log.info('the report went out before its reporter stopped: not published again', { uploadId: lease.uploadId, attempt: prior });
+        return;
+      }
       let outcome;
       try {
         outcome = await buildOutcome(store, lease, expectWhole);
@@ -138,25 +172,31 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       }
       const { report: r, alert, manifest } = outcome;
       const incomplete = r.status === 'incomplete';
+      if (outcome.segmentsMerged === 0 && manifest === null) {
+        // Nothing left of it (a stale sweep request): nothing to report.
+        await commit(trigger);
+        await store.finish(lease, 'incomplete');
+        return;
+      }
       metrics.stageDuration.observe({ stage: 'detect' }, Number(process.hrtime.bigint() - t0) / 1e9);
       if (!incomplete && !(await store.claimContent(r.dumpId, lease.uploadId))) {
-        if (trigger) await commit(trigger);
+        await commit(trigger);
         await store.finish(lease, 'duplicate');
         metrics.dumpsAnalysed.inc({ outcome: 'duplicate' });
         log.info('identical transcript reported before: not reported again', { dumpId: r.dumpId, uploadId: lease.uploadId });
         return;
       }
+      // Noted before the transaction: whoever takes over can tell whether it committed.
+      if (!(await store.recordAttempt(lease, attemptOf(trigger)))) throw new Error(`lost the lease on upload ${lease.uploadId} before publishing its report`);
       const publish = async (value: Buffer) => {
         const tx = await producer.transaction();
         try {
           await tx.send({ topic: topics.reports.name, compression: compressionFor(value.length), messages: [{ key: r.dumpId, value }] });
           if (alert) await tx.send({ topic: topics.alerts.name, messages: [{ key: r.dumpId, value: encodeAlert(alert) }] });
-          if (trigger) {
-            await tx.sendOffsets({
-              consumerGroupId: group,
-              topics: [{ topic: trigger.topic, partitions: [{ partition: trigger.partition, offset: (BigInt(trigger.offset) + 1n).toString() }] }],
-            });
-          }
+          await tx.sendOffsets({
+            consumerGroupId: group,
+            topics: [{ topic: trigger.topic, partitions: [{ partition: trigger.partition, offset: (BigInt(trigger.offset) + 1n).toString() }] }],
+          });
           // Fencing: a reporter that lost its lease (paused past it, say) must not publish too.
           if (!(await store.renew(lease))) throw new Error(`lost the lease on upload ${lease.uploadId} before committing its report`);
           await tx.commit();
@@ -219,10 +259,34 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     return merged;
   };
 
+  /** A sweep request: report the upload with what there is, unless another worker is at it or it is done. */
+  const handleSweep = async (payload: EachMessagePayload, trigger: Trigger): Promise<void> => {
+    const uploadId = payload.message.key?.toString('latin1') ?? '';
+    let lease: ReportLease | null;
+    try {
+      for (;;) {
+        lease = await store.claimIncomplete(uploadId);
+        const state = lease ? null : await store.state(uploadId);
+        if (lease || !state?.startsWith('reporting')) break;
+        // Another worker reports it, or died doing so: wait for it to finish or for its lease to lapse.
+        if (stopping) throw new Error('stopping: the sweep request is left to the next owner of its partition');
+        await new Promise((r) => setTimeout(r, Math.min(1000, Math.floor(config.detect.leaseMs / 4))));
+        await payload.heartbeat();
+      }
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      await deadLetter(payload, e.message, 'INVALID_ID');
+      return commit(trigger);
+    }
+    if (lease) await report(lease, trigger, false);
+    else await commit(trigger);
+  };
+
   const handle = async (payload: EachMessagePayload): Promise<void> => {
     const { topic, partition, message } = payload;
     const trigger: Trigger = { topic, partition, offset: message.offset };
     if (message.value === null) return commit(trigger);
+    if (topic === topics.manifests.name && message.headers?.[SWEEP_HEADER] !== undefined) return handleSweep(payload, trigger);
     const t0 = process.hrtime.bigint();
     let merged;
     try {
@@ -256,21 +320,28 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   };
 
   /**
-   * Reports uploads that made no progress for the configured time: as incomplete, unless every
-   * segment and the manifest are in (a reporter died holding it and nothing was redelivered).
+   * Asks for a report of each upload that made no progress for the configured time: a sweep
+   * request on `manifests` (keyed by the upload, so any worker may take it), reported as
+   * incomplete unless every segment and the manifest are in by then. Returns the requests sent.
    */
   const sweep = async (): Promise<number> => {
     let n = 0;
     for (const uploadId of await store.idle(config.detect.incompleteAfterMs)) {
-      const lease = await store.claimIncomplete(uploadId);
-      if (!lease) continue;
-      await report(lease, null, false);
+      const state = await store.state(uploadId);
+      if (state !== null && !state.startsWith('reporting')) {
+        await store.forget(uploadId);
+        continue;
+      }
+      await producer.send({ topic: topics.manifests.name, acks: -1, messages: [{ key: uploadId, value: Buffer.from('sweep'), headers: { [SWEEP_HEADER]: 'idle' } }] });
+      // Not asked again before another idle period.
+      await store.markActive(uploadId);
       n++;
     }
     return n;
   };
 
   await redis.ping();
+  await admin.connect();
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.facts.name, topics.manifests.name], fromBeginning: true });
@@ -309,6 +380,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       await lag.stop();
       await txChain;
       await producer.disconnect();
+      await admin.disconnect();
       await redis.quit().catch(() => redis.disconnect());
       await health?.close();
     },

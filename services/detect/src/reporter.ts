@@ -9,6 +9,8 @@ export interface Outcome {
   report: Report;
   alert: Alert | null;
   manifest: ManifestRecord | null;
+  /** Segments whose facts were in Redis. */
+  segmentsMerged: number;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function buildOutcome(store: DumpStore, lease: ReportLease, expectW
     host: manifest?.host ?? null,
     incompleteReason,
   });
-  return { report, alert: finding ? alertOf(report) : null, manifest };
+  return { report, alert: finding ? alertOf(report) : null, manifest, segmentsMerged: blobs.length };
 }
 
 /**
