@@ -5,9 +5,6 @@
  * would have) and then does nothing more. And an upload that never ends is reported incomplete
  * once, through a sweep request.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { analyzeTranscript } from '@dumpstream/cli';
@@ -16,13 +13,12 @@ import { createKafka, ensureTopics, topicsFor, type Topics } from '@dumpstream/k
 import { DumpStore } from '@dumpstream/redis';
 import type { Report } from '@dumpstream/report';
 import { loadConfig, silentLog, type Config } from '@dumpstream/runtime';
-import { decodeReport, encodeDumpManifest, encodeFacts } from '@dumpstream/schemas';
-import { Segmenter } from '@dumpstream/transcript';
+import { decodeReport } from '@dumpstream/schemas';
 import { uniquePrefix, waitFor } from '../support/ids';
+import { prepareUpload } from '../support/upload';
 
 jest.setTimeout(120_000);
 
-const SEED = path.resolve(__dirname, '..', 'fixtures', 'seed-error-reporting-fault.txt');
 // Small segments, so that the seed has several.
 const SEGMENT_LINES = 30;
 
@@ -37,19 +33,7 @@ let dead: DumpStore;
 let detect: DetectHandle | undefined;
 const reports: Report[] = [];
 
-/** The seed's facts messages and manifest for a new upload of it. */
-async function upload(): Promise<{ uploadId: string; bytes: Buffer; dumpId: string; facts: { key: string; value: Buffer }[]; manifest: Buffer; record: Parameters<DumpStore['recordManifest']>[1] }> {
-  const uploadId = randomUUID();
-  // Bytes of its own (the seed and a line naming the upload), so that no two tests share a dumpId.
-  const bytes = Buffer.concat([await fs.readFile(SEED), Buffer.from(`\nupload ${uploadId}\n`)]);
-  const facts: { key: string; value: Buffer }[] = [];
-  const seg = new Segmenter((s, f) => facts.push({ key: `${uploadId}:${s.seq}`, value: encodeFacts({ ...f, uploadId }) }), { maxLines: SEGMENT_LINES });
-  seg.push(bytes);
-  const summary = seg.end();
-  const dumpId = createHash('sha256').update(bytes).digest('hex');
-  const record = { dumpId, source: 'seed.txt', host: null, segments: summary.segments, lines: summary.lines, bytes: summary.bytes, receivedAt: Date.now(), status: 'complete' as const };
-  return { uploadId, bytes, dumpId, facts, manifest: encodeDumpManifest({ uploadId, ...record, reason: null }), record };
-}
+const upload = () => prepareUpload(SEGMENT_LINES);
 
 beforeAll(async () => {
   prefix = uniquePrefix('takeover');

@@ -320,13 +320,50 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   };
 
   /**
-   * Asks for a report of each upload that made no progress for the configured time: a sweep
-   * request on `manifests` (keyed by the upload, so any worker may take it), reported as
-   * incomplete unless every segment and the manifest are in by then. Returns the requests sent.
+   * The time before which everything produced to `segments` and `manifests` has been parsed and
+   * merged: a round takes the high watermarks of segments and manifests, waits until the parse
+   * group has committed past those of segments, then takes those of facts, and waits until this
+   * group has committed past them and those of manifests. An upload with no merge since then has
+   * nothing of its own left in Kafka; one with a merge later may (the pipeline is behind: a
+   * rebalance after a crash, a parse or detect outage, a backlog).
+   */
+  let drainedBefore = 0;
+  let round: { at: number; stage: 'parse' | 'detect'; segments: Offsets; manifests: Offsets; facts: Offsets } | null = null;
+  type Offsets = { partition: number; high: string; low: string }[];
+  const caughtUp = async (groupId: string, topic: string, highs: Offsets): Promise<boolean> => {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return highs.every(({ partition, high, low }) => {
+      const c = committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+      return c === '-1' ? high === low : BigInt(c) >= BigInt(high);
+    });
+  };
+  const advanceDrain = async (): Promise<void> => {
+    if (round === null) {
+      const at = Date.now();
+      const [segments, manifests] = await Promise.all([admin.fetchTopicOffsets(topics.segments.name), admin.fetchTopicOffsets(topics.manifests.name)]);
+      round = { at, stage: 'parse', segments, manifests, facts: [] };
+    }
+    if (round.stage === 'parse') {
+      // The parse service's group (services/parse parseGroup).
+      if (!(await caughtUp(`${config.topicPrefix}parse`, topics.segments.name, round.segments))) return;
+      round = { ...round, stage: 'detect', facts: await admin.fetchTopicOffsets(topics.facts.name) };
+    }
+    if (!(await caughtUp(group, topics.facts.name, round.facts)) || !(await caughtUp(group, topics.manifests.name, round.manifests))) return;
+    drainedBefore = round.at;
+    round = null;
+  };
+
+  /**
+   * Asks for a report of each upload that made no progress for the configured time, and none
+   * since the pipeline last caught up (advanceDrain): a sweep request on `manifests` (keyed by
+   * the upload, so any worker may take it), reported as incomplete unless every segment and the
+   * manifest are in by then. Returns the requests sent.
    */
   const sweep = async (): Promise<number> => {
+    await advanceDrain();
     let n = 0;
-    for (const uploadId of await store.idle(config.detect.incompleteAfterMs)) {
+    if (drainedBefore === 0) return 0;
+    for (const uploadId of await store.idle(Math.max(config.detect.incompleteAfterMs, Date.now() - drainedBefore))) {
       const state = await store.state(uploadId);
       if (state !== null && !state.startsWith('reporting')) {
         await store.forget(uploadId);
