@@ -1,7 +1,8 @@
 // Two projects: `unit` (pure code, no servers: specs next to the code in packages/NAME/src, the
 // real-transcript suites in test/corpus, deploy file checks in test/deploy, pictures rendered by
 // headless Chromium in test/render: needs /usr/bin/chromium) and `integration` (test/infra, test/integration,
-// test/e2e: real Kafka and Redis, started once by test/support/globalSetup.ts).
+// test/e2e: real Kafka and Redis, started once by test/support/globalSetup.ts), and `faults`
+// (test/faults: fault injection, each scenario on a broker and a Redis of its own).
 // `npx jest --selectProjects unit` runs the quick half.
 
 const transform = {
@@ -12,6 +13,9 @@ const moduleNameMapper = {
   '^@dumpstream/detect-service$': '<rootDir>/services/detect/src/index.ts',
   '^@dumpstream/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
 };
+
+// The fault scenarios small and quick enough for every `npm test` (and CI).
+const FAULTS_QUICK = ['kill-workers', 'replay'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -35,6 +39,19 @@ module.exports = {
       moduleNameMapper,
       globalSetup: '<rootDir>/test/support/globalSetup.ts',
       globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
+    },
+    {
+      // Fault injection (test/faults): each scenario owns a broker and a Redis it breaks, and runs
+      // the services as child processes from dist/ (built first). `npm run test:faults` runs them all
+      // with a fleet of 200; plain `npm test` runs FAULTS_QUICK with a fleet of 40 (see docs/RELIABILITY.md).
+      displayName: 'faults',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/faults'],
+      testMatch: process.env.FAULTS_SUITE === 'full' ? ['<rootDir>/test/faults/**/*.test.ts'] : FAULTS_QUICK.map((f) => `<rootDir>/test/faults/${f}.test.ts`),
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      transform,
+      moduleNameMapper,
+      globalSetup: '<rootDir>/test/faults/support/globalSetup.ts',
     },
   ],
   testTimeout: 60000,
