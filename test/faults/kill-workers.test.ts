@@ -46,7 +46,7 @@ it('loses and duplicates nothing when parse and detect workers are killed and re
   }
   await Promise.all(run.services.filter((p) => !p.running).map((p) => startAndWait(p)));
   await submitting;
-  await run.waitForReports(run.fleet.map((f) => f.dumpId), 900_000).catch(() => undefined);
+  await run.waitForAll().catch(() => undefined);
   const verdict = await checkRun(run);
   recordFigures(verdict.figures);
   expect(verdict.problems).toEqual([]);

@@ -48,3 +48,21 @@ export async function faultFleet(n = fleetSize()): Promise<FleetFile[]> {
   }
   return out;
 }
+
+/**
+ * A large transcript that is not part of the fleet (~10 MB), for uploads that are meant to fail
+ * midway. Written once.
+ */
+export async function victimTranscript(i: number): Promise<FleetFile> {
+  const root = process.env.DUMPSTREAM_CACHE ?? path.join(os.homedir(), '.cache', 'dumpstream');
+  const dir = path.join(root, 'faults', 'victims');
+  mkdirSync(dir, { recursive: true });
+  const name = `victim-${i}.txt`;
+  const file = path.join(dir, name);
+  if (!existsSync(file)) {
+    await writeTranscript({ seed: 9000 + i, processes: 4000, chains: [{ depth: 5, branching: 3 }], threadsPerProcess: [3, 8] }, `${file}.part`, { answer: false });
+    renameSync(`${file}.part`, file);
+  }
+  const bytes = readFileSync(file);
+  return { file, name, dumpId: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+}

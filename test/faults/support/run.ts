@@ -4,7 +4,8 @@
  * client does when the service is away), a log of the faults injected, and the check of every
  * dump's invariants at the end (check.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { createReadStream, mkdirSync } from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -173,6 +174,53 @@ export class FaultRun {
   /** Resolves once a report per dumpId is in (or throws after `timeoutMs`). */
   async waitForReports(dumpIds: string[], timeoutMs: number): Promise<void> {
     await waitFor(`a report for each of ${dumpIds.length} dumps`, () => (dumpIds.every((id) => this.observer.reports.has(id)) ? true : undefined), timeoutMs, 500);
+  }
+
+  /**
+   * Resolves once every dump submitted so far has a report, by its dumpId or (when its end was
+   * lost with Redis) by its uploadId; throws after `timeoutMs`.
+   */
+  async waitForAll(timeoutMs = 900_000): Promise<void> {
+    const reports = this.observer.reports;
+    await waitFor(
+      `a report for each of ${this.submitted.length} dumps`,
+      () => (this.submitted.every((s) => !s.result.ok || reports.has(s.file.dumpId) || reports.has(s.result.uploadId!)) ? true : undefined),
+      timeoutMs,
+      500,
+    );
+  }
+
+  /**
+   * Uploads a file slowly (chunked, `bytesPerSecond`), as a client on a slow link: for killing
+   * ingest in the middle of it. Resolves with the HTTP status (0 when the connection broke).
+   */
+  slowUpload(file: string, bytesPerSecond: number): Promise<{ status: number; error: string | null; sent: number }> {
+    return new Promise((resolve) => {
+      const url = new URL(`${this.ingestUrl}/v1/transcripts`);
+      const req = http.request(url, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-dumpstream-source': path.basename(file), 'x-dumpstream-host': HOST } });
+      let sent = 0;
+      let done = false;
+      const finish = (status: number, error: string | null) => {
+        if (done) return;
+        done = true;
+        stream.destroy();
+        resolve({ status, error, sent });
+      };
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => finish(res.statusCode ?? 0, res.statusCode === 202 ? null : `HTTP ${res.statusCode}`));
+      });
+      req.on('error', (e) => finish(0, e.message));
+      const chunk = 64 * 1024;
+      const stream = createReadStream(file, { highWaterMark: chunk });
+      stream.on('data', (b) => {
+        stream.pause();
+        req.write(b);
+        sent += b.length;
+        setTimeout(() => stream.resume(), (1000 * b.length) / bytesPerSecond);
+      });
+      stream.on('end', () => req.end());
+    });
   }
 
   /** Dumps of the fleet reported so far. */
