@@ -31,6 +31,10 @@ export interface FaultRunOptions {
   redis?: RedisServerOptions;
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /** Extra environment for ingest only. */
+  ingestEnv?: Record<string, string>;
+  /** INGEST_TOKEN: ingest requires it, the client sends it. */
+  token?: string;
   /** Also read the segments and manifests topics (which uploads exist, which ended). */
   watchUploads?: boolean;
   /** Fleet to submit (default faultFleet()). */
@@ -82,6 +86,8 @@ export class FaultRun {
     readonly observer: Observer,
     readonly fleet: FleetFile[],
     readonly ingestUrl: string,
+    /** The environment every service gets (before WORKER_ID and per-service additions). */
+    readonly env: Record<string, string>,
   ) {}
 
   static async start(options: FaultRunOptions): Promise<FaultRun> {
@@ -100,15 +106,16 @@ export class FaultRun {
       INGEST_SEGMENT_LINES: String(SEGMENT_LINES),
       DETECT_INCOMPLETE_AFTER: String(options.incompleteAfterS ?? 60),
       DETECT_LEASE: String(options.leaseS ?? 10),
+      ...(options.token ? { INGEST_TOKEN: options.token } : {}),
       ...options.env,
     };
     const proc = (kind: ServiceKind, n: number) =>
-      new ServiceProcess(kind, `${kind}-${n}`, { ...env, WORKER_ID: `${kind}-${n}`, ...(kind === 'ingest' ? {} : { HEALTH_LISTEN: '127.0.0.1:0' }) }, path.join(dir, `${kind}-${n}.log`));
+      new ServiceProcess(kind, `${kind}-${n}`, { ...env, WORKER_ID: `${kind}-${n}`, ...(kind === 'ingest' ? options.ingestEnv : { HEALTH_LISTEN: '127.0.0.1:0' }) }, path.join(dir, `${kind}-${n}.log`));
     const ingest = proc('ingest', 1);
     const parsers = Array.from({ length: options.parse ?? 2 }, (_, i) => proc('parse', i + 1));
     const detectors = Array.from({ length: options.detect ?? 2 }, (_, i) => proc('detect', i + 1));
     const observer = new Observer(broker.brokers, `${prefix}.`, prefix);
-    const run = new FaultRun(options, dir, broker, redis, prefix, ingest, parsers, detectors, observer, fleet, `http://127.0.0.1:${port}`);
+    const run = new FaultRun(options, dir, broker, redis, prefix, ingest, parsers, detectors, observer, fleet, `http://127.0.0.1:${port}`, env);
     // ingest first: it creates the topics the others subscribe to.
     await startAndWait(ingest);
     await Promise.all([...parsers, ...detectors].map((p) => startAndWait(p)));
@@ -156,7 +163,7 @@ export class FaultRun {
           let result: SubmitResult;
           for (;;) {
             attempts++;
-            [result] = await submitTranscripts({ files: [files[i].file], url: this.ingestUrl, host: HOST, timeoutMs: 180_000 });
+            [result] = await submitTranscripts({ files: [files[i].file], url: this.ingestUrl, host: HOST, token: this.options.token, timeoutMs: 180_000 });
             if (result.ok) break;
             if (result.uploadId) failedUploads.push(result.uploadId);
             const retriable = result.status === 0 || result.status === 429 || result.status >= 500;

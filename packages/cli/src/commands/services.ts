@@ -42,7 +42,15 @@ export async function serviceCommand(name: 'ingest' | 'parse' | 'detect', argv: 
     log.error('fatal: exiting so that the service is restarted', { error: e });
     process.exit(1);
   };
-  const handle = name === 'ingest' ? await startIngest(config, { log }) : name === 'parse' ? await startParse(config, { log, onFatal }) : await startDetect(config, { log, onFatal });
+  let handle;
+  try {
+    handle = name === 'ingest' ? await startIngest(config, { log }) : name === 'parse' ? await startParse(config, { log, onFatal }) : await startDetect(config, { log, onFatal });
+  } catch (e) {
+    // Kafka or Redis refused us (a wrong password, say), a port is taken…: say why and exit. The
+    // clients it opened would otherwise keep the process alive, started in name only.
+    log.error('cannot start: exiting so that the service is restarted', { error: e });
+    process.exit(1);
+  }
   // Resolves never: the signal handler exits the process after the graceful stop.
   await new Promise<void>(() => stopOnSignals(() => handle.stop(), log));
   return EXIT.ok;
