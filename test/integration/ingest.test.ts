@@ -346,6 +346,21 @@ describe('ingest refusing uploads', () => {
     expect([br.status, br.json.code]).toEqual([415, 'UNSUPPORTED_ENCODING']);
   });
 
+  it('415 for text that holds nothing a debugger prints (an HTML page, JSON, a web server log), with an aborted manifest', async () => {
+    const inputs: [string, string][] = [
+      ['status.html', '<!doctype html>\n<html><head><title>Status</title></head>\n<body><p>All systems normal.</p></body></html>\n'.repeat(200)],
+      ['events.json', `${JSON.stringify(Array.from({ length: 300 }, (_, i) => ({ id: i, process: `p${i}.exe`, pid: 1000 + i, thread: 7 })), null, 1)}\n`],
+      ['access.log', '127.0.0.1 - - [29/Nov/2026:14:00:00 +0000] "GET /index.html HTTP/1.1" 200 512 "-" "curl/8.5"\n'.repeat(500)],
+    ];
+    for (const [source, text] of inputs) {
+      const r = await post(strict.url, Buffer.from(text), { ...auth, 'X-Dumpstream-Source': source });
+      const lines = text.split('\n').length - 1;
+      expect([source, r.status, r.json]).toEqual([source, 415, { error: `not a debugger transcript: no prompt, process, thread or stack in ${lines} lines`, code: 'NOT_TRANSCRIPT' }]);
+      // Segments may be out already: the manifest says the upload is not whole, so detect drops it.
+      expect((await manifestOf((m) => m.source === source, `the manifest of ${source}`)).status).toBe('aborted');
+    }
+  });
+
   it('413 when a segment would be larger than the topic accepts (long lines, no boundary)', async () => {
     // Its own topics, the segments topic made with a 1 MiB max.message.bytes before ingest starts.
     const small = `${uniquePrefix('ingsmall')}.`;

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { compressionFor, type Log, type Topics } from '@dumpstream/kafka';
 import { encodeDumpManifest, encodeSegment, type DumpManifest } from '@dumpstream/schemas';
-import { Segmenter, sniffTranscript, type Segment } from '@dumpstream/transcript';
+import { Segmenter, sniffTranscript, type Facts, type Segment } from '@dumpstream/transcript';
 import { detailOf, IngestError, toIngestError } from './errors';
 import type { UploadMetadata } from './metadata';
 import type { IngestMetrics, Way } from '@dumpstream/metrics';
@@ -42,8 +42,9 @@ const MAX_REASON = 1000;
  * After the last segment is acknowledged it produces a `complete` manifest. If anything fails once
  * segments may have been produced, it produces an `aborted` manifest with the reason (best effort)
  * and throws.
- * @throws IngestError EMPTY, NOT_TRANSCRIPT (nothing produced); KAFKA, or the body's own errors
- *   (TOO_LARGE, CLIENT_ABORTED, …) after an aborted manifest.
+ * @throws IngestError EMPTY, NOT_TRANSCRIPT for binary input (nothing produced); NOT_TRANSCRIPT for
+ *   text with nothing a debugger prints, KAFKA, or the body's own errors (TOO_LARGE,
+ *   CLIENT_ABORTED, …) after an aborted manifest.
  */
 export async function publishTranscript(target: PublishTarget, body: AsyncIterable<Buffer>, meta: UploadMetadata & { way: Way }): Promise<IngestedTranscript> {
   const uploadId = randomUUID();
@@ -54,8 +55,11 @@ export async function publishTranscript(target: PublishTarget, body: AsyncIterab
   let lines = 0;
   let bytes = 0;
   let encodeFailure: unknown = null;
+  // Whether anything a debugger prints turned up (the segmenter parses as it cuts, for the context).
+  let debuggerOutput = false;
   const segmenter = new Segmenter(
-    (segment: Segment) => {
+    (segment: Segment, facts: Facts) => {
+      debuggerOutput ||= facts.processes.length > 0 || facts.threads.length > 0 || facts.stacks.length > 0 || facts.system.length > 0 || facts.commandLines.length > 0;
       if (encodeFailure !== null) return;
       try {
         const value = encodeSegment({ ...segment, uploadId, source: meta.source, host: meta.host, receivedAt });
@@ -103,6 +107,9 @@ export async function publishTranscript(target: PublishTarget, body: AsyncIterab
     const summary = segmenter.end();
     if (encodeFailure !== null) throw encodeFailure;
     await sender.flush();
+    // Text, but not a transcript (an HTML page, JSON, another program's log): refused as
+    // `dumpstream analyze` refuses it, and the segments already out are dropped (aborted manifest).
+    if (!debuggerOutput) throw new IngestError('NOT_TRANSCRIPT', `not a debugger transcript: no prompt, process, thread or stack in ${summary.lines} line${summary.lines === 1 ? '' : 's'}`);
     const dumpId = hash.digest('hex');
     await sendManifest(target, { uploadId, dumpId, source: meta.source, host: meta.host, segments: summary.segments, lines: summary.lines, bytes: summary.bytes, receivedAt, status: 'complete', reason: null });
     metrics.transcriptsReceived.inc({ way: meta.way });
