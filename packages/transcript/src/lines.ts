@@ -86,10 +86,10 @@ export class LineReader {
     while (pos <= n) {
       const nl = text.indexOf('\n', pos);
       if (nl < 0) {
-        this.appendPartial(text, pos, n, batch);
+        this.appendPartial(text, pos, n);
         break;
       }
-      this.appendPartial(text, pos, nl, batch);
+      this.appendPartial(text, pos, nl);
       this.emit(batch);
       pos = nl + 1;
     }
@@ -97,7 +97,7 @@ export class LineReader {
     return batch;
   }
 
-  private appendPartial(text: string, from: number, to: number, batch: LineBatch): void {
+  private appendPartial(text: string, from: number, to: number): void {
     if (this.skipping || from >= to) return;
     const room = MAX_LINE_LENGTH - this.partial.length;
     if (to - from <= room) {
@@ -105,11 +105,12 @@ export class LineReader {
     } else {
       this.partial += text.slice(from, from + room);
       this.skipping = true;
-      batch.truncated.push(this.nextLine);
     }
   }
 
   private emit(batch: LineBatch): void {
+    // Said in the batch that holds the line: it may have been cut chunks before it ends.
+    if (this.skipping) batch.truncated.push(this.nextLine);
     let line = this.partial;
     if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
     batch.lines.push(line);

@@ -205,6 +205,21 @@ describe('tolerance', () => {
     expect(f.processes[0].pid).toBe(0x12);
   });
 
+  it('says so also when the long line comes over many chunks, and when it is the last line, with no newline', () => {
+    const all: Facts[] = [];
+    const s = new Segmenter((_seg, f) => all.push(f));
+    s.push('PROCESS 80986f40  Cid: 0012    Peb: 7ffde000  ParentCid: 0002\n');
+    for (let i = 0; i < 50; i++) s.push('y'.repeat(10_000));
+    s.push('\nPROCESS 80986f80  Cid: 0016    Peb: 7ffde000  ParentCid: 0002\n');
+    for (let i = 0; i < 50; i++) s.push('z'.repeat(10_000));
+    s.end();
+    expect(all.flatMap((f) => f.warnings).map((w) => [w.line, w.kind])).toEqual([
+      [2, 'truncated-line'],
+      [4, 'truncated-line'],
+    ]);
+    expect(all.flatMap((f) => f.processes).map((p) => p.pid)).toEqual([0x12, 0x16]);
+  });
+
   it('counts lines it does not know, and never throws on them', () => {
     const f = parse(lines('rax=00000000001ff3f0 rbx=0000000000000002', 'lm', 'start             end                 module name'));
     expect(f.unparsedLines).toBe(3);
