@@ -14,6 +14,14 @@ export interface LineBatch {
   plain: boolean;
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+const UNPAIRED = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** The text with unpaired UTF-16 surrogates replaced by U+FFFD (String.prototype.toWellFormed, ES2024). */
+function wellFormed(text: string): string {
+  return SURROGATE.test(text) ? text.replace(UNPAIRED, '\ufffd') : text;
+}
+
 /**
  * Splits a byte stream into lines without ever holding more than one chunk and one line.
  *
@@ -29,6 +37,7 @@ export class LineReader {
   private nextLine = 1;
   private started = false;
   private bytes = 0;
+  private utf16 = false;
 
   /** Total bytes fed so far. */
   get bytesRead(): number {
@@ -45,7 +54,7 @@ export class LineReader {
     let text: string;
     if (typeof chunk === 'string') {
       this.bytes += Buffer.byteLength(chunk);
-      text = chunk;
+      text = wellFormed(chunk);
       if (!this.started) {
         this.started = true;
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -58,6 +67,7 @@ export class LineReader {
         let skip = 0;
         if (chunk.length >= 2 && chunk[0] === 0xff && chunk[1] === 0xfe) {
           encoding = 'utf16le';
+          this.utf16 = true;
           skip = 2;
         } else if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
           skip = 3;
@@ -66,6 +76,10 @@ export class LineReader {
         chunk = skip ? chunk.subarray(skip) : chunk;
       }
       text = this.decoder!.write(chunk);
+      // UTF-16 may hold unpaired surrogates (the decoder keeps a pair split across chunks whole):
+      // they become U+FFFD, as invalid UTF-8 does, so that every string is valid Unicode and
+      // survives UTF-8 (Kafka messages, JSON) unchanged.
+      if (this.utf16) text = wellFormed(text);
     }
     return this.split(text, false);
   }
@@ -73,7 +87,7 @@ export class LineReader {
   /** Flushes the last line (a transcript need not end with a newline). */
   end(): LineBatch {
     const rest = this.decoder ? this.decoder.end() : '';
-    return this.split(rest, true);
+    return this.split(this.utf16 ? wellFormed(rest) : rest, true);
   }
 
   private split(text: string, final: boolean): LineBatch {
