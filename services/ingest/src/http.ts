@@ -129,8 +129,11 @@ export class UploadApi {
     try {
       const body = decodedBody(req, coding, { maxBytes: this.options.maxBytes, idleMs: this.options.idleMs, minRate: this.options.minRate });
       const result = await publishTranscript(this.target, body, { ...meta, way: 'http' });
-      // Held until the answer is out, so that a graceful stop does not cut it off.
+      // Held until the answer is out, so that a graceful stop does not cut it off. The response may
+      // be gone already (bytes after the body that are not HTTP make Node answer 400 and close the
+      // socket): then there is nothing to wait for, and waiting would hold the upload slot for ever.
       await new Promise<void>((resolve) => {
+        if (res.destroyed || res.writableEnded) return resolve();
         res.once('close', resolve);
         res.once('finish', resolve);
         answer(res, 202, result);
