@@ -167,7 +167,7 @@ async function expectIngested(uploadId: string, bytes: Buffer, source: string, h
     const s = got.get(seq)!;
     expect(s).toBeDefined();
     expect({ source: s.source, host: s.host, receivedAt: s.receivedAt }).toEqual({ source, host, receivedAt: manifest.receivedAt });
-    expect({ seq: s.seq, firstLine: s.firstLine, context: s.context, lines: s.lines }).toEqual(want);
+    expect({ seq: s.seq, firstLine: s.firstLine, context: s.context, lines: s.lines, truncatedLines: s.truncatedLines }).toEqual(want);
   }
   return { manifest, partitions: partitionsByUpload.get(uploadId)!.size };
 }

@@ -11,7 +11,7 @@ import { SchemaError } from './errors';
  * detect needs it (to know when a dump is whole), and parse workers then read one type only.
  */
 export const MESSAGE_SCHEMAS = [
-  { name: 'Segment', topic: 'segments', file: 'segment.avsc', version: 1 },
+  { name: 'Segment', topic: 'segments', file: 'segment.avsc', version: 2 },
   { name: 'DumpManifest', topic: 'manifests', file: 'dump-manifest.avsc', version: 1 },
   { name: 'Facts', topic: 'facts', file: 'facts.avsc', version: 1 },
   { name: 'Report', topic: 'reports', file: 'report.avsc', version: 2 },

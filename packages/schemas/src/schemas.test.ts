@@ -19,7 +19,7 @@ import { AVRO_DIR, MESSAGE_SCHEMAS, readSchema, schemaFingerprint, schemaPath, t
  * (4) on release, copy the schema to avro/history/<file>.v<version>.avsc.
  */
 const PINNED: Record<MessageSchemaName, string> = {
-  Segment: '900829b8597c785392629631380594cf2b7cc5d92c2e7603a31fbcae18885f00',
+  Segment: 'a737ad8d970bf7ec3c95b060e7b7ad666cb5e9992577afbad7c6d943175f95a8',
   DumpManifest: '65b5b03923152aed2af442a4d6a3be819aa64e82fe24499ab94391dcaed85756',
   Facts: '6d81ba03f5396c380ca9796b7850a9cf011efb193850ee41a0f6153dda5263ca',
   Report: '9817841b93f374434db3fc4badeeaf5d0854c67c92d9fb11433716ebcc1d7aae',

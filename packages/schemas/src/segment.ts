@@ -34,8 +34,9 @@ interface ContextWire extends Omit<DebuggerContext, 'target' | 'block' | 'thread
   stack: (Omit<Stack, 'layout' | 'owner'> & { layout: Wire<Layout> | null; owner: Wire<Stack['owner']> }) | null;
 }
 
-interface SegmentWire extends Omit<SegmentMessage, 'context'> {
+interface SegmentWire extends Omit<SegmentMessage, 'context' | 'truncatedLines'> {
   context: ContextWire;
+  truncatedLines: number[] | null;
 }
 
 const TARGET_KEYS = optionalKeys<Target>()(['processAddress', 'pid']);
@@ -45,7 +46,7 @@ const LAYOUT_KEYS = optionalKeys<Layout>()(['callSiteOnly']);
 
 /** Encodes a segment message. Throws SchemaError ENCODE_INVALID when a field does not fit the schema. */
 export function encodeSegment(message: SegmentMessage): Buffer {
-  return encodeWire('Segment', message);
+  return encodeWire('Segment', { ...message, truncatedLines: message.truncatedLines ?? [] });
 }
 
 /**
@@ -63,6 +64,7 @@ export function decodeSegment(bytes: Buffer): SegmentMessage {
     source: w.source,
     host: w.host,
     receivedAt: w.receivedAt,
+    truncatedLines: w.truncatedLines ?? [],
   };
 }
 

@@ -1,7 +1,7 @@
 import { initialContext } from './context';
 import type { Facts } from './facts';
 import { parseLines } from './parser';
-import { Segmenter } from './segmenter';
+import { parseSegment, Segmenter, type Segment } from './segmenter';
 
 /** Parses a snippet as a whole transcript (through the segmenter, as the pipeline does). */
 function parse(text: string | Buffer, maxLines?: number): Facts {
@@ -218,6 +218,18 @@ describe('tolerance', () => {
       [4, 'truncated-line'],
     ]);
     expect(all.flatMap((f) => f.processes).map((p) => p.pid)).toEqual([0x12, 0x16]);
+  });
+
+  it('says so also when the segment is parsed on its own (a parse worker), from the lines it carries', () => {
+    const pieces: [Segment, Facts][] = [];
+    const s = new Segmenter((seg, f) => pieces.push([seg, f]), { keepLines: true, maxLines: 2, hardMaxLines: 2 });
+    s.push('PROCESS 80986f40  Cid: 0012    Peb: 7ffde000  ParentCid: 0002\n');
+    for (let i = 0; i < 10; i++) s.push('y'.repeat(10_000));
+    s.push('\nPROCESS 80986f80  Cid: 0016    Peb: 7ffde000  ParentCid: 0002\n');
+    s.end();
+    expect(pieces.flatMap(([seg]) => seg.truncatedLines)).toEqual([2]);
+    for (const [seg, f] of pieces) expect(parseSegment(seg)).toEqual(f);
+    expect(pieces.flatMap(([, f]) => f.warnings).map((w) => w.kind)).toEqual(['truncated-line']);
   });
 
   it('counts lines it does not know, and never throws on them', () => {

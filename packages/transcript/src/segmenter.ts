@@ -12,6 +12,11 @@ export interface Segment {
   firstLine: number;
   context: DebuggerContext;
   lines: string[];
+  /**
+   * 1-based numbers of its lines that were cut at MAX_LINE_LENGTH: parseSegment warns about them
+   * as the segmenter did (the cut line alone cannot say it was cut).
+   */
+  truncatedLines?: number[];
 }
 
 export interface SegmenterOptions {
@@ -50,6 +55,7 @@ export class Segmenter {
   private segStartContext: DebuggerContext = initialContext();
   private segFirstLine = 1;
   private segLines: string[] = [];
+  private segTruncated: number[] = [];
   private segLineCount = 0;
   private segChars = 0;
   private seq = 0;
@@ -99,7 +105,8 @@ export class Segmenter {
       if (t < truncated.length && truncated[t] === lineNo) {
         t++;
         this.truncated++;
-        this.parser.warn('truncated-line', `line longer than ${line.length} characters was cut`, lineNo);
+        this.segTruncated.push(lineNo);
+        this.parser.warn('truncated-line', truncatedText(line), lineNo);
       }
       this.parser.line(line, lineNo);
     }
@@ -115,22 +122,32 @@ export class Segmenter {
 
   private cut(nextFirstLine?: number): void {
     const { facts, context } = this.parser.finish();
-    const segment: Segment = { seq: this.seq, firstLine: this.segFirstLine, context: this.segStartContext, lines: this.segLines };
+    const segment: Segment = { seq: this.seq, firstLine: this.segFirstLine, context: this.segStartContext, lines: this.segLines, truncatedLines: this.segTruncated };
     this.onSegment(segment, facts);
     this.seq++;
     this.segStartContext = cloneContext(context);
     this.segFirstLine = nextFirstLine ?? this.segFirstLine + this.segLineCount;
     this.segLines = [];
+    this.segTruncated = [];
     this.segLineCount = 0;
     this.segChars = 0;
     this.parser = new TranscriptParser(this.segStartContext, this.seq, this.segFirstLine);
   }
 }
 
+const truncatedText = (line: string): string => `line longer than ${line.length} characters was cut`;
+
 /** Parses one segment on its own, as a parse worker does. Pure; never throws. */
 export function parseSegment(segment: Segment): Facts {
   const p = new TranscriptParser(segment.context, segment.seq, segment.firstLine);
   const lines = segment.lines;
-  for (let i = 0; i < lines.length; i++) p.line(lines[i], segment.firstLine + i);
+  const cut = segment.truncatedLines ?? [];
+  let t = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = segment.firstLine + i;
+    while (t < cut.length && cut[t] < lineNo) t++;
+    if (t < cut.length && cut[t] === lineNo) p.warn('truncated-line', truncatedText(lines[i]), lineNo);
+    p.line(lines[i], lineNo);
+  }
   return p.finish().facts;
 }
