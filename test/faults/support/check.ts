@@ -28,6 +28,8 @@ export interface CheckOptions {
   settleMs?: number;
   /** How long to wait for the reports of orphaned uploads (default 3 × DETECT_INCOMPLETE_AFTER). */
   orphanWaitMs?: number;
+  /** dumpIds of reports the scenario made outside the fleet (checked by the scenario itself), once each. */
+  extraReports?: Set<string>;
 }
 
 export interface Figures {
@@ -177,12 +179,19 @@ export async function checkRun(run: FaultRun, options: CheckOptions = {}): Promi
   }
   let unexpectedReports = 0;
   for (const [key, got] of obs.reports) {
+    if (options.extraReports?.has(key)) {
+      if (got.length > 1) {
+        duplicates += got.length - 1;
+        problems.push(`${key.slice(0, 16)}… (outside the fleet): ${got.length} reports`);
+      }
+      continue;
+    }
     if (accounted.has(key)) continue;
     // Identical bytes under another upload count once, with the dump (checked above).
     unexpectedReports += got.length;
     problems.push(`unexpected report ${key.slice(0, 16)}… (${got[0].value.status}, source ${got[0].value.source}, ${got[0].value.incompleteReason ?? ''})`);
   }
-  for (const key of obs.alerts.keys()) if (!accounted.has(key)) problems.push(`unexpected alert ${key.slice(0, 16)}…`);
+  for (const key of obs.alerts.keys()) if (!accounted.has(key) && !options.extraReports?.has(key)) problems.push(`unexpected alert ${key.slice(0, 16)}…`);
 
   const unexpectedDeadLetters = obs.deadLetters.filter((d) => !options.expectedDeadLetter?.(d.value));
   for (const d of unexpectedDeadLetters) problems.push(`dead letter from ${d.value.service} (${d.value.sourceTopic}@${d.value.sourcePartition}/${d.value.sourceOffset}): ${d.value.errorCode} ${d.value.reason}`);
