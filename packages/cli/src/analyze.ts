@@ -20,6 +20,8 @@ export function isInputError(e: unknown): e is InputError {
 
 export interface AnalyzeOptions {
   segmenter?: SegmenterOptions;
+  /** Facts a dump keeps before the rest is left out with a warning (DEFAULT_MAX_FACTS). */
+  maxFacts?: number;
   /** Called as bytes are consumed, for progress bars. */
   onProgress?: (bytes: number) => void;
 }
@@ -30,7 +32,7 @@ export interface AnalyzeOptions {
  */
 export async function analyzeTranscript(source: string, input: AsyncIterable<Buffer | string>, options: AnalyzeOptions = {}): Promise<Report> {
   const hash = createHash('sha256');
-  const graph = new DumpGraph();
+  const graph = new DumpGraph({ maxFacts: options.maxFacts });
   const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), options.segmenter);
   let sniffed = false;
   for await (const raw of input) {
@@ -48,7 +50,7 @@ export async function analyzeTranscript(source: string, input: AsyncIterable<Buf
   segmenter.end();
   const dump = graph.resolve();
   const st = dump.stats;
-  if (st.processes === 0 && st.threads === 0 && st.frames === 0 && Object.keys(dump.system).length === 0) {
+  if (graph.cutAt === null && st.processes === 0 && st.threads === 0 && st.frames === 0 && Object.keys(dump.system).length === 0) {
     throw new InputError(`not a debugger transcript: no prompt, process, thread or stack in ${st.lines} line${st.lines === 1 ? '' : 's'}`);
   }
   const finding = detectErrorReportingFault(dump);

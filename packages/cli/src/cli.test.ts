@@ -95,5 +95,19 @@ describe('dumpstream analyze', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--format must be text, json, html or svg, not "xml"');
     expect((await cli(['analyze', '--frobnicate', SEED])).code).toBe(2);
+    const facts = await cli(['analyze', '--max-facts', 'lots', SEED]);
+    expect(facts.code).toBe(2);
+    expect(facts.err).toContain('--max-facts must be a whole number of facts above 0, not "lots"');
+  });
+
+  it('leaves out the end of a dump past --max-facts, with a warning saying from which line', async () => {
+    const whole = JSON.parse((await cli(['analyze', '--format', 'json', SEED])).out);
+    const r = await cli(['analyze', '--format', 'json', '--max-facts', '10', SEED]);
+    expect(r.code).toBe(0);
+    const capped = JSON.parse(r.out);
+    expect(capped.warnings[0].kind).toBe('facts-capped');
+    expect(capped.warnings[0].text).toMatch(/^the dump holds more than 10 facts .*the transcript from line \d+ on was left out$/);
+    expect(capped.stats.lines).toBeLessThan(whole.stats.lines);
+    expect(capped.stats.processes + capped.stats.frames).toBeLessThanOrEqual(10);
   });
 });

@@ -1,5 +1,5 @@
 import { Segmenter, type Facts } from '@dumpstream/transcript';
-import { DumpGraph } from './graph';
+import { DumpGraph, factCount } from './graph';
 import { reportLinks, reportedPidFromCommandLine, isWerFault } from './links';
 
 function segments(text: string, maxLines = 2): Facts[] {
@@ -77,6 +77,65 @@ describe('DumpGraph', () => {
       conflicts: [{ kind: 'parentage', targetPid: 0x999 }],
     });
     expect(links.has(0x100)).toBe(false);
+  });
+});
+
+describe('the fact limit', () => {
+  /** A process list of n processes; a segment that opens inside a block names its process again (one more fact). */
+  const list = (n: number) =>
+    segments(
+      lines(
+        '0: kd> !process 0 0',
+        ...Array.from({ length: n }, (_, i) => [`PROCESS fffffa80000${(0x10000 + i).toString(16)}`, `    SessionId: 1  Cid: ${(4 * i + 8).toString(16)}    Peb: 7efdf000  ParentCid: 0004`, '    Image: app.exe', '']).flat(),
+      ),
+      8,
+    );
+
+  it('keeps the segments from the first up to the limit, and says from which line the rest was left out', () => {
+    const segs = list(40);
+    const total = segs.reduce((n, f) => n + factCount(f), 0);
+    expect(total).toBeGreaterThanOrEqual(40);
+    const g = new DumpGraph({ maxFacts: 15 });
+    for (const f of segs) g.merge(f);
+    const dump = g.resolve();
+    // Whole segments only: every kept process was printed before the cut, none after.
+    expect(g.cutAt).not.toBeNull();
+    const kept = segs.slice(0, g.cutAt!).reduce((n, f) => n + factCount(f), 0);
+    expect(kept).toBeLessThanOrEqual(15);
+    expect(kept + factCount(segs[g.cutAt!])).toBeGreaterThan(15);
+    expect(dump.processes.length).toBeGreaterThan(5);
+    const cutLine = segs[g.cutAt!].firstLine;
+    expect(dump.processes.every((p) => p.line < cutLine)).toBe(true);
+    expect(dump.warnings[0]).toEqual({
+      line: cutLine,
+      kind: 'facts-capped',
+      text: `the dump holds more than 15 facts (processes, threads, stacks, frames, command lines): the report covers lines 1-${cutLine - 1}, the transcript from line ${cutLine} on was left out`,
+    });
+    expect(dump.stats.lines).toBe(cutLine - 1);
+    expect(dump.stats.warnings).toBe(1);
+  });
+
+  it('cuts at the same place whatever the order of merges', () => {
+    const segs = list(40);
+    const inOrder = new DumpGraph({ maxFacts: 15 });
+    for (const f of segs) inOrder.merge(f);
+    const reversed = new DumpGraph({ maxFacts: 15 });
+    for (const f of [...segs].reverse()) reversed.merge(f);
+    const interleaved = new DumpGraph({ maxFacts: 15 });
+    for (const f of [...segs.filter((_, i) => i % 2 === 1), ...segs.filter((_, i) => i % 2 === 0)]) interleaved.merge(f);
+    expect(reversed.resolve()).toEqual(inOrder.resolve());
+    expect(interleaved.resolve()).toEqual(inOrder.resolve());
+    expect(reversed.cutAt).toBe(inOrder.cutAt);
+  });
+
+  it('leaves a dump within the limit whole and without the warning', () => {
+    const segs = list(40);
+    const g = new DumpGraph({ maxFacts: segs.reduce((n, f) => n + factCount(f), 0) });
+    for (const f of segs) g.merge(f);
+    const dump = g.resolve();
+    expect(g.cutAt).toBeNull();
+    expect(dump.processes).toHaveLength(40);
+    expect(dump.warnings.some((w) => w.kind === 'facts-capped')).toBe(false);
   });
 });
 

@@ -5,34 +5,101 @@ import { imageFromCommandLine } from '@dumpstream/transcript';
 export const MAX_DUMP_WARNINGS = 200;
 
 /**
+ * Facts a dump may hold before the rest of it is left out (processes, threads, stacks, frames and
+ * command lines, counted by `factCount`). It bounds the memory of a report whatever the input:
+ * about 1 KB per process and 0.2 KB per frame once resolved. The largest real transcripts seen
+ * (a 277 MB `!process 0 ff` of 1.6 M frames) stay under it.
+ */
+export const DEFAULT_MAX_FACTS = 2_000_000;
+
+/** What one segment adds to a dump's memory: each process, thread, stack, frame and command line. */
+export function factCount(f: Facts): number {
+  let n = f.processes.length + f.threads.length + f.stacks.length + f.commandLines.length;
+  for (const s of f.stacks) n += s.frames.length;
+  return n;
+}
+
+export interface DumpGraphOptions {
+  /** Facts kept before the rest of the transcript is left out, with a warning (default DEFAULT_MAX_FACTS). */
+  maxFacts?: number;
+}
+
+/**
  * The facts of one dump, as merged so far. Merging is keyed by segment: merging a segment's facts
  * twice, or segments in any order, gives the same graph. `resolve()` reads the merged facts in
  * transcript order and builds the process graph.
+ *
+ * A dump keeps the longest run of segments from the first whose facts fit in `maxFacts`; the
+ * segment that would pass it and all after it are left out (and the report says from which line).
+ * The cut depends only on the segments' contents, so it is the same whatever order they merge in;
+ * merged in order, nothing past the cut is held.
  */
 export class DumpGraph {
   private readonly segments = new Map<number, Facts>();
+  /** Facts of every segment merged, including those left out. */
+  private readonly counts = new Map<number, number>();
+  private readonly maxFacts: number;
+  /** Segments 0 … prefixEnd-1 are all known; prefixFacts is their facts. */
+  private prefixEnd = 0;
+  private prefixFacts = 0;
+  /** The first segment left out, once the known prefix passes maxFacts. */
+  private cut: number | null = null;
+
+  constructor(options: DumpGraphOptions = {}) {
+    this.maxFacts = options.maxFacts ?? DEFAULT_MAX_FACTS;
+  }
 
   /** Folds one segment's facts in. Idempotent; commutative with every other merge. */
   merge(facts: Facts): void {
-    if (!this.segments.has(facts.segment)) this.segments.set(facts.segment, facts);
+    if (this.counts.has(facts.segment)) return;
+    this.counts.set(facts.segment, factCount(facts));
+    if (this.cut !== null && facts.segment >= this.cut) return;
+    this.segments.set(facts.segment, facts);
+    while (this.cut === null && this.counts.has(this.prefixEnd)) {
+      this.prefixFacts += this.counts.get(this.prefixEnd)!;
+      if (this.prefixFacts > this.maxFacts) {
+        this.cut = this.prefixEnd;
+        for (const k of this.segments.keys()) if (k >= this.prefixEnd) this.segments.delete(k);
+      }
+      this.prefixEnd++;
+    }
   }
 
-  /** Segments merged so far. */
+  /** Segments merged so far (including any left out past the fact limit). */
   get segmentCount(): number {
-    return this.segments.size;
+    return this.counts.size;
+  }
+
+  /** The first segment left out for passing the fact limit, or null while everything fits. */
+  get cutAt(): number | null {
+    return this.cut;
   }
 
   /** True when segments 0 … n-1 are all merged. */
   hasAll(n: number): boolean {
-    if (this.segments.size < n) return false;
-    for (let i = 0; i < n; i++) if (!this.segments.has(i)) return false;
+    if (this.counts.size < n) return false;
+    for (let i = 0; i < n; i++) if (!this.counts.has(i)) return false;
     return true;
   }
 
-  /** Builds the process graph from everything merged so far. */
+  /** Builds the process graph from everything merged so far, up to the fact limit. */
   resolve(): ResolvedDump {
     const ordered = [...this.segments.keys()].sort((a, b) => a - b).map((k) => this.segments.get(k)!);
-    return resolveFacts(ordered);
+    const dump = resolveFacts(ordered);
+    if (this.cut !== null) {
+      const kept = ordered.filter((f) => f.segment < this.cut!);
+      const last = kept[kept.length - 1];
+      const covered = last ? last.firstLine + last.lineCount - 1 : 0;
+      // First, so that it is never among the warnings counted but not kept.
+      dump.warnings.unshift({
+        line: covered + 1,
+        kind: 'facts-capped',
+        text: `the dump holds more than ${this.maxFacts} facts (processes, threads, stacks, frames, command lines): ${covered > 0 ? `the report covers lines 1-${covered}, ` : ''}the transcript from line ${covered + 1} on was left out`,
+      });
+      if (dump.warnings.length > MAX_DUMP_WARNINGS) dump.warnings.pop();
+      dump.stats.warnings++;
+    }
+    return dump;
   }
 }
 

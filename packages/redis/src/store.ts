@@ -124,10 +124,33 @@ export class DumpStore {
 
   /** Every merged segment's facts, in segment order. */
   async facts(uploadId: string): Promise<{ seq: number; blob: Buffer }[]> {
-    const h = await this.redis.hgetallBuffer(this.keys.facts(uploadId));
-    return Object.entries(h)
-      .map(([k, v]) => ({ seq: Number(k), blob: v }))
-      .sort((a, b) => a.seq - b.seq);
+    const out: { seq: number; blob: Buffer }[] = [];
+    for await (const f of this.factsInOrder(uploadId)) out.push(f);
+    return out;
+  }
+
+  /** The sequence numbers of the segments merged so far, ascending. */
+  async segmentsMerged(uploadId: string): Promise<number[]> {
+    const keys = await this.redis.hkeys(this.keys.facts(uploadId));
+    return keys.map(Number).sort((a, b) => a - b);
+  }
+
+  /**
+   * Merged segments' facts one at a time in segment order, fetched a few at a time, so that a
+   * reader that stops early (a dump past its fact limit) never holds the rest. A segment that goes
+   * (flushed) between the listing and its fetch is skipped.
+   */
+  async *factsInOrder(uploadId: string, batch = 8): AsyncGenerator<{ seq: number; blob: Buffer }> {
+    const seqs = await this.segmentsMerged(uploadId);
+    const key = this.keys.facts(uploadId);
+    for (let i = 0; i < seqs.length; i += batch) {
+      const part = seqs.slice(i, i + batch);
+      const blobs = await this.redis.hmgetBuffer(key, ...part.map(String));
+      for (let j = 0; j < part.length; j++) {
+        const blob = blobs[j];
+        if (blob) yield { seq: part[j], blob };
+      }
+    }
   }
 
   /**

@@ -49,6 +49,8 @@ export interface Config {
     sweepEveryMs: number;
     /** How long a reporting worker holds a dump (renewed while it works) before another may take over. */
     leaseMs: number;
+    /** Facts a dump keeps before the rest of it is left out with a warning; null: the graph's default. */
+    maxFacts: number | null;
   };
 }
 
@@ -77,6 +79,7 @@ export const ENVIRONMENT = {
   INGEST_SEGMENT_LINES: 'lines per segment (default 4000)',
   DETECT_INCOMPLETE_AFTER: 'seconds without progress before a dump is reported incomplete (default 600)',
   DETECT_LEASE: 'seconds a detect worker holds the dump it reports, renewed while it works; another takes over this long after it dies (default 30)',
+  DUMP_MAX_FACTS: 'processes, threads, stacks, frames and command lines one dump keeps before the rest of its transcript is left out with a warning; bounds detect memory at about 1 KB a fact (default 2000000, as analyze)',
 } as const;
 
 function parseListen(v: string, name: string, problems: string[]): Listen | null {
@@ -174,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
       incompleteAfterMs: parseInt10(env.DETECT_INCOMPLETE_AFTER, 'DETECT_INCOMPLETE_AFTER', 600, 1, 30 * 86_400, problems) * 1000,
       sweepEveryMs: 1000,
       leaseMs: parseInt10(env.DETECT_LEASE, 'DETECT_LEASE', 30, 2, 3600, problems) * 1000,
+      maxFacts: env.DUMP_MAX_FACTS?.trim() ? parseInt10(env.DUMP_MAX_FACTS, 'DUMP_MAX_FACTS', 0, 1, 1_000_000_000, problems) : null,
     },
   };
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(config.workerId)) problems.push(`WORKER_ID=${config.workerId}: use letters, digits, . _ -`);

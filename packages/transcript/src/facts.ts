@@ -170,7 +170,9 @@ export type WarningKind =
   | 'bad-number'
   | 'truncated-block'
   | 'unattributed'
-  | 'segment-cut';
+  | 'segment-cut'
+  /** Set by the dump graph, not the parser: the dump passed its fact limit and its end was left out. */
+  | 'facts-capped';
 
 export interface Warning {
   line: number;

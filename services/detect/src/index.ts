@@ -164,7 +164,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       }
       let outcome;
       try {
-        outcome = await buildOutcome(store, lease, expectWhole);
+        outcome = await buildOutcome(store, lease, expectWhole, { maxFacts: config.detect.maxFacts ?? undefined });
       } catch (e) {
         metrics.dumpsAnalysed.inc({ outcome: 'failed' });
         await store.release(lease);

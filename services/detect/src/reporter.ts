@@ -1,5 +1,5 @@
 import { detectErrorReportingFault } from '@dumpstream/detect';
-import { DumpGraph } from '@dumpstream/graph';
+import { DumpGraph, type DumpGraphOptions } from '@dumpstream/graph';
 import type { DumpStore, ManifestRecord, ReportLease } from '@dumpstream/redis';
 import { buildReport, type Report } from '@dumpstream/report';
 import { decodeFacts, type Alert } from '@dumpstream/schemas';
@@ -20,22 +20,26 @@ export interface Outcome {
  * says what is missing: `expectWhole` says the caller's merge saw it complete (then what is
  * missing was lost from Redis meanwhile), else the upload timed out.
  */
-export async function buildOutcome(store: DumpStore, lease: ReportLease, expectWhole: boolean): Promise<Outcome> {
+export async function buildOutcome(store: DumpStore, lease: ReportLease, expectWhole: boolean, options: DumpGraphOptions = {}): Promise<Outcome> {
   const manifest = await store.manifest(lease.uploadId);
-  const blobs = await store.facts(lease.uploadId);
-  const graph = new DumpGraph();
-  for (const { blob } of blobs) graph.merge(decodeFacts(blob));
+  const merged = (await store.segmentsMerged(lease.uploadId)).length;
+  const graph = new DumpGraph(options);
+  // In segment order, so that the facts past the dump's limit are never fetched nor held.
+  for await (const { blob } of store.factsInOrder(lease.uploadId)) {
+    graph.merge(decodeFacts(blob));
+    if (graph.cutAt !== null) break;
+  }
   const dump = graph.resolve();
   const finding = detectErrorReportingFault(dump);
-  const whole = manifest !== null && manifest.status === 'complete' && blobs.length >= manifest.segments;
+  const whole = manifest !== null && manifest.status === 'complete' && merged >= manifest.segments;
   let incompleteReason: string | null = null;
   if (!whole) {
     const s = (n: number) => `${n} segment${n === 1 ? '' : 's'}`;
     incompleteReason = expectWhole
-      ? `the dump's partial graph was lost from Redis (flushed or evicted) before it was reported; ${manifest ? `${blobs.length} of ${manifest.segments}` : s(blobs.length)} left`
+      ? `the dump's partial graph was lost from Redis (flushed or evicted) before it was reported; ${manifest ? `${merged} of ${manifest.segments}` : s(merged)} left`
       : manifest
-        ? `only ${blobs.length} of ${manifest.segments} segments arrived before the timeout`
-        : `the end of the upload never arrived (ingest stopped or lost it); ${s(blobs.length)} arrived`;
+        ? `only ${merged} of ${manifest.segments} segments arrived before the timeout`
+        : `the end of the upload never arrived (ingest stopped or lost it); ${s(merged)} arrived`;
   }
   const report = buildReport({
     source: manifest?.source ?? '(unknown: the upload never finished)',
@@ -47,7 +51,7 @@ export async function buildOutcome(store: DumpStore, lease: ReportLease, expectW
     host: manifest?.host ?? null,
     incompleteReason,
   });
-  return { report, alert: finding ? alertOf(report) : null, manifest, segmentsMerged: blobs.length };
+  return { report, alert: finding ? alertOf(report) : null, manifest, segmentsMerged: merged };
 }
 
 /**

@@ -1,10 +1,11 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { htmlPage, renderHtmlFailure, renderHtmlSection, renderText, svgBlock, svgDocument } from '@dumpstream/report';
+import { DEFAULT_MAX_FACTS } from '@dumpstream/graph';
 import { analyzeTranscript, InputError, isInputError } from '../analyze';
 import { ProgressBar } from '../progress';
 import { EXIT, UsageError, type Io } from './common';
 
-export const ANALYZE_USAGE = `usage: dumpstream analyze [--format text|json|html|svg] FILE... (- for standard input)
+export const ANALYZE_USAGE = `usage: dumpstream analyze [--format text|json|html|svg] [--max-facts N] FILE... (- for standard input)
 
 Analyses crash-dump debugger transcripts (kd, cdb, WinDbg) in this process, with no servers, and
 reports WerFault.exe recursion storms (Error Reporting Fault).
@@ -15,6 +16,9 @@ reports WerFault.exe recursion storms (Error Reporting Fault).
                   WerFault.exe chains as trees: original faults, reporters, evidence, exception
                   stacks; a section per input, written when the last input is done
   --format svg    the same pictures as one standalone SVG document, the inputs one under another
+  --max-facts N   processes, threads, stacks, frames and command lines a dump keeps before the
+                  rest of its transcript is left out with a warning (default ${DEFAULT_MAX_FACTS},
+                  or DUMP_MAX_FACTS); bounds memory at roughly 1 KB a fact
 
 Exit status: 0 every input analysed; 1 an input could not be analysed; 2 usage error.
 `;
@@ -24,11 +28,18 @@ type Format = (typeof FORMATS)[number];
 
 interface AnalyzeArgs {
   format: Format;
+  maxFacts: number;
   files: string[];
 }
 
-function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
+function parseMaxFacts(v: string | undefined, from: string): number {
+  if (v === undefined || !/^[1-9][0-9_,]{0,12}$/.test(v.trim())) throw new UsageError(`${from} must be a whole number of facts above 0, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+  return Number(v.trim().replace(/[_,]/g, ''));
+}
+
+function parseAnalyzeArgs(argv: string[], env: NodeJS.ProcessEnv): AnalyzeArgs {
   let format: Format = 'text';
+  let maxFacts = env.DUMP_MAX_FACTS?.trim() ? parseMaxFacts(env.DUMP_MAX_FACTS, 'DUMP_MAX_FACTS') : DEFAULT_MAX_FACTS;
   const files: string[] = [];
   let endOfOptions = false;
   for (let i = 0; i < argv.length; i++) {
@@ -39,6 +50,8 @@ function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
       const v = a.startsWith('--format=') ? a.slice(9) : argv[++i];
       if (!(FORMATS as readonly string[]).includes(v)) throw new UsageError(`--format must be text, json, html or svg, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
       format = v as Format;
+    } else if (!endOfOptions && (a === '--max-facts' || a.startsWith('--max-facts='))) {
+      maxFacts = parseMaxFacts(a.startsWith('--max-facts=') ? a.slice(12) : argv[++i], '--max-facts');
     } else if (!endOfOptions && a.startsWith('-') && a !== '-') {
       throw new UsageError(`unknown option ${a}`);
     } else {
@@ -46,7 +59,7 @@ function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
     }
   }
   if (files.length === 0) throw new UsageError('no input: name a transcript file, or - for standard input');
-  return { format, files };
+  return { format, maxFacts, files };
 }
 
 /** `dumpstream analyze`: the embedded pipeline over each input in turn. */
@@ -55,7 +68,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(ANALYZE_USAGE);
     return EXIT.ok;
   }
-  const args = parseAnalyzeArgs(argv);
+  const args = parseAnalyzeArgs(argv, io.env ?? process.env);
   let status: number = EXIT.ok;
   // Pictures are one document for all inputs: sections are kept (not reports) and written at the end.
   const sections: string[] = [];
@@ -65,7 +78,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     try {
       const { stream, size } = await open(file, io.stdin);
       const bar = ProgressBar.forStream(io.stderr, name, size);
-      const report = await analyzeTranscript(name, stream, { onProgress: (b) => bar?.update(b) });
+      const report = await analyzeTranscript(name, stream, { maxFacts: args.maxFacts, onProgress: (b) => bar?.update(b) });
       bar?.done();
       if (args.format === 'html') sections.push(renderHtmlSection(report));
       else if (args.format === 'svg') blocks.push(svgBlock(report));

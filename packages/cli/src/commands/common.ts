@@ -3,6 +3,8 @@ export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WriteStream | NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream;
+  /** The environment options fall back on (the process's when absent). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Exit statuses: 0 done; 1 an input or a run failed; 2 the command line or configuration is wrong. */
