@@ -15,6 +15,11 @@ describe('loadConfig', () => {
         INGEST_TOKEN: 'x'.repeat(32),
         DETECT_INCOMPLETE_AFTER: '30',
         DETECT_LEASE: '8',
+        DUMP_MAX_FACTS: '500000',
+        INGEST_HEADERS_TIMEOUT: '5',
+        INGEST_IDLE_TIMEOUT: '10',
+        INGEST_MIN_RATE: '4k',
+        INGEST_MIN_RATE_AFTER: '20',
       },
       { kafka: true },
     );
@@ -24,6 +29,11 @@ describe('loadConfig', () => {
     expect(c.ingest.maxBytes).toBe(500 * 1024 * 1024);
     expect(c.detect.incompleteAfterMs).toBe(30_000);
     expect(c.detect.leaseMs).toBe(8_000);
+    expect(c.detect.maxFacts).toBe(500_000);
+    expect(loadConfig({}).detect.maxFacts).toBeNull();
+    expect(c.ingest).toMatchObject({ headersTimeoutMs: 5_000, idleTimeoutMs: 10_000, minBytesPerSecond: 4096, minRateAfterMs: 20_000 });
+    expect(loadConfig({}).ingest).toMatchObject({ headersTimeoutMs: 15_000, idleTimeoutMs: 30_000, minBytesPerSecond: 1024, minRateAfterMs: 60_000 });
+    expect(() => loadConfig({ DUMP_MAX_FACTS: '0' })).toThrow(/DUMP_MAX_FACTS=0: expected a whole number from 1/);
     expect(loadConfig({}).detect.leaseMs).toBe(30_000);
     expect(() => loadConfig({ DETECT_LEASE: '1' })).toThrow(/DETECT_LEASE=1: expected a whole number from 2 to 3600/);
   });

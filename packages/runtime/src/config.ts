@@ -43,6 +43,11 @@ export interface Config {
     maxConcurrent: number;
     spoolDir: string | null;
     maxLinesPerSegment: number;
+    /** Against slow and stalled clients (slowloris). */
+    headersTimeoutMs: number;
+    idleTimeoutMs: number;
+    minBytesPerSecond: number;
+    minRateAfterMs: number;
   };
   detect: {
     incompleteAfterMs: number;
@@ -77,6 +82,10 @@ export const ENVIRONMENT = {
   INGEST_MAX_CONCURRENT: 'uploads served at once; more get 429 (default 16)',
   INGEST_SPOOL_DIR: 'folder watched for transcripts (default none)',
   INGEST_SEGMENT_LINES: 'lines per segment (default 4000)',
+  INGEST_HEADERS_TIMEOUT: 'seconds a client has to send its request headers (default 15)',
+  INGEST_IDLE_TIMEOUT: 'seconds an upload may send nothing before it is dropped with 408 (default 30)',
+  INGEST_MIN_RATE: 'slowest average upload accepted once INGEST_MIN_RATE_AFTER has passed, in bytes a second (default 1k; suffixes k, m)',
+  INGEST_MIN_RATE_AFTER: 'seconds an upload may take before INGEST_MIN_RATE applies (default 60)',
   DETECT_INCOMPLETE_AFTER: 'seconds without progress before a dump is reported incomplete (default 600)',
   DETECT_LEASE: 'seconds a detect worker holds the dump it reports, renewed while it works; another takes over this long after it dies (default 30)',
   DUMP_MAX_FACTS: 'processes, threads, stacks, frames and command lines one dump keeps before the rest of its transcript is left out with a warning; bounds detect memory at about 1 KB a fact (default 2000000, as analyze)',
@@ -172,6 +181,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
       maxConcurrent: parseInt10(env.INGEST_MAX_CONCURRENT, 'INGEST_MAX_CONCURRENT', 16, 1, 10_000, problems),
       spoolDir: env.INGEST_SPOOL_DIR?.trim() || null,
       maxLinesPerSegment: parseInt10(env.INGEST_SEGMENT_LINES, 'INGEST_SEGMENT_LINES', 4000, 10, 1_000_000, problems),
+      headersTimeoutMs: parseInt10(env.INGEST_HEADERS_TIMEOUT, 'INGEST_HEADERS_TIMEOUT', 15, 1, 3600, problems) * 1000,
+      idleTimeoutMs: parseInt10(env.INGEST_IDLE_TIMEOUT, 'INGEST_IDLE_TIMEOUT', 30, 1, 86_400, problems) * 1000,
+      minBytesPerSecond: env.INGEST_MIN_RATE?.trim() ? parseSize(env.INGEST_MIN_RATE, 'INGEST_MIN_RATE', problems) : 1024,
+      minRateAfterMs: parseInt10(env.INGEST_MIN_RATE_AFTER, 'INGEST_MIN_RATE_AFTER', 60, 1, 86_400, problems) * 1000,
     },
     detect: {
       incompleteAfterMs: parseInt10(env.DETECT_INCOMPLETE_AFTER, 'DETECT_INCOMPLETE_AFTER', 600, 1, 30 * 86_400, problems) * 1000,

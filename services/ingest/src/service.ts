@@ -15,13 +15,13 @@ export interface IngestOptions {
   log?: Log;
   /** Where the metrics go. Default: a registry of its own with the default process metrics (never prom-client's global one). */
   registry?: Registry;
-  /** An upload that sends nothing for this long while ingest waits for it is dropped. Default 30 s. */
+  /** An upload that sends nothing for this long while ingest waits for it is dropped. Default config.ingest.idleTimeoutMs (INGEST_IDLE_TIMEOUT). */
   idleTimeoutMs?: number;
-  /** Time a client has to send its request headers (against slowloris). Default 15 s. */
+  /** Time a client has to send its request headers (against slowloris). Default config.ingest.headersTimeoutMs (INGEST_HEADERS_TIMEOUT). */
   headersTimeoutMs?: number;
   /** Time a client has to send a whole upload. Default 4 h. */
   requestTimeoutMs?: number;
-  /** Uploads slower than this on average (time spent waiting for the client only) are dropped after minRateAfterMs. Default 1 KiB/s after 60 s. */
+  /** Uploads slower than this on average (time spent waiting for the client only) are dropped after minRateAfterMs. Default INGEST_MIN_RATE after INGEST_MIN_RATE_AFTER (1 KiB/s after 60 s). */
   minBytesPerSecond?: number;
   minRateAfterMs?: number;
   /** Encoded segment bytes one upload may have unacknowledged by Kafka before its body is paused. Default 4 MiB. */
@@ -96,14 +96,14 @@ export async function startIngest(config: Config, options: IngestOptions = {}): 
         token: config.ingest.token,
         maxBytes: config.ingest.maxBytes,
         maxConcurrent: config.ingest.maxConcurrent,
-        idleMs: options.idleTimeoutMs ?? 30_000,
-        minRate: { bytesPerSecond: options.minBytesPerSecond ?? 1024, afterMs: options.minRateAfterMs ?? 60_000 },
+        idleMs: options.idleTimeoutMs ?? config.ingest.idleTimeoutMs,
+        minRate: { bytesPerSecond: options.minBytesPerSecond ?? config.ingest.minBytesPerSecond, afterMs: options.minRateAfterMs ?? config.ingest.minRateAfterMs },
         health: healthOnApi,
       },
       log,
     );
 
-    const headersTimeout = options.headersTimeoutMs ?? 15_000;
+    const headersTimeout = options.headersTimeoutMs ?? config.ingest.headersTimeoutMs;
     const server = http.createServer({
       headersTimeout,
       requestTimeout: Math.max(options.requestTimeoutMs ?? 4 * 3_600_000, headersTimeout),
