@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import type { Topics } from './topics';
 
 /** Where the brokers are and how to reach them. */
@@ -48,6 +48,22 @@ export function createKafka(conn: KafkaConnection, log: Log): Kafka {
  * Creates the pipeline's topics if they are missing, and adds partitions where an existing topic
  * has fewer than configured. Safe to run from every service at every start.
  */
+/**
+ * A producer for the messages whose consumers are idempotent (segments, manifests, facts, dead
+ * letters, sweep requests: all merged or handled by key): acks from every in-sync replica, retried
+ * until it succeeds, so a message may be written twice but is never lost.
+ *
+ * Deliberately not kafkajs's idempotent mode: when a produce's response is lost (a broker killed
+ * after it wrote the batch), kafkajs hands the batch's sequence number back, a concurrent send
+ * takes it, and the broker acknowledges that send as a duplicate of the written batch without
+ * writing it; the caller is told it succeeded (test/integration/produce-lost-response.test.ts).
+ * A broker restart in test/faults lost a segment that way. Detect's reports go through a
+ * transactional producer, which sends one transaction at a time and is not exposed to it.
+ */
+export function atLeastOnceProducer(kafka: Kafka, options: { maxInFlightRequests?: number } = {}): Producer {
+  return kafka.producer({ idempotent: false, maxInFlightRequests: options.maxInFlightRequests, createPartitioner: Partitioners.DefaultPartitioner });
+}
+
 export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();

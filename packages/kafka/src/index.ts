@@ -1,7 +1,7 @@
 /** @dumpstream/kafka: topics of the pipeline and a kafkajs client configured for it. */
 export { topicsFor, TOPIC_KINDS, LARGE_MESSAGE_BYTES } from './topics';
 export type { TopicKind, TopicSpec, Topics } from './topics';
-export { createKafka, ensureTopics, compressionFor, isMessageTooLarge, COMPRESS_ABOVE_BYTES } from './client';
+export { createKafka, atLeastOnceProducer, ensureTopics, compressionFor, isMessageTooLarge, COMPRESS_ABOVE_BYTES } from './client';
 export type { KafkaConnection, Log } from './client';
 export { watchConsumerLag, lagOf } from './lag';
 export type { ConsumerLagOptions, ConsumerLagWatch, PartitionOffsets } from './lag';

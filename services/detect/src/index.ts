@@ -16,7 +16,7 @@
  */
 import Redis from 'ioredis';
 import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
-import { compressionFor, createKafka, ensureTopics, isMessageTooLarge, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
+import { atLeastOnceProducer, compressionFor, createKafka, ensureTopics, isMessageTooLarge, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
 import { detectMetrics, serviceRegistry } from '@dumpstream/metrics';
 import { DumpStore, type Completion, type ReportLease } from '@dumpstream/redis';
 import { createLog, startHealthServer, type Config } from '@dumpstream/runtime';
@@ -100,7 +100,11 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
 
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-detect` }, log);
   await ensureTopics(kafka, topics);
+  // Reports, alerts and offsets: one transaction at a time (see `serially`).
   const producer: Producer = kafka.producer({ transactionalId: `${config.topicPrefix}detect-${config.workerId}`, idempotent: true, maxInFlightRequests: 1 });
+  // Dead letters and sweep requests, sent from any partition's handler and the sweeper at once:
+  // not through the transactional producer's idempotent sends (see atLeastOnceProducer).
+  const plain: Producer = atLeastOnceProducer(kafka);
   const consumer: Consumer = kafka.consumer({ groupId: group, sessionTimeout: 30_000, heartbeatInterval: 1000, maxBytes: 16 * 1024 * 1024 });
   let joined = false;
   let stopping = false;
@@ -232,7 +236,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     });
 
   const deadLetter = async ({ topic, partition, message }: EachMessagePayload, reason: string, code: string) => {
-    await producer.send({
+    await plain.send({
       topic: topics.deadLetters.name,
       acks: -1,
       messages: [{ key: message.key, value: message.value, headers: deadLetterHeaders({ reason, errorCode: code, sourceTopic: topic, sourcePartition: partition, sourceOffset: message.offset, service: 'detect', failedAt: Date.now() }) }],
@@ -369,7 +373,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         await store.forget(uploadId);
         continue;
       }
-      await producer.send({ topic: topics.manifests.name, acks: -1, messages: [{ key: uploadId, value: Buffer.from('sweep'), headers: { [SWEEP_HEADER]: 'idle' } }] });
+      await plain.send({ topic: topics.manifests.name, acks: -1, messages: [{ key: uploadId, value: Buffer.from('sweep'), headers: { [SWEEP_HEADER]: 'idle' } }] });
       // Not asked again before another idle period.
       await store.markActive(uploadId);
       n++;
@@ -380,6 +384,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   await redis.ping();
   await admin.connect();
   await producer.connect();
+  await plain.connect();
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.facts.name, topics.manifests.name], fromBeginning: true });
   const lag = watchConsumerLag(kafka, consumer, {
@@ -417,6 +422,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       await lag.stop();
       await txChain;
       await producer.disconnect();
+      await plain.disconnect();
       await admin.disconnect();
       await redis.quit().catch(() => redis.disconnect());
       await health?.close();

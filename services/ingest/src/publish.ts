@@ -134,8 +134,8 @@ async function sendManifest(target: PublishTarget, manifest: DumpManifest): Prom
 }
 
 /**
- * One upload's segments on their way to Kafka: each is sent on its own (the idempotent producer
- * serialises requests per broker anyway) and counted until acknowledged, so the reader can wait
+ * One upload's segments on their way to Kafka: each is sent on its own (the producer serialises
+ * requests per broker anyway) and counted until acknowledged, so the reader can wait
  * for room. The first failure (after the client's retries) sticks and is thrown from room/flush.
  */
 class SegmentSender {

@@ -1,8 +1,8 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { createKafka, ensureTopics, topicsFor, type Log } from '@dumpstream/kafka';
+import { atLeastOnceProducer, createKafka, ensureTopics, topicsFor, type Log } from '@dumpstream/kafka';
 import { createLog, healthRoutes, startHealthServer, type Config } from '@dumpstream/runtime';
 import { UploadApi } from './http';
 import { ingestMetrics, serviceRegistry } from '@dumpstream/metrics';
@@ -46,7 +46,7 @@ export interface IngestHandle {
 }
 
 /**
- * Starts ingest: creates the topics if missing, connects an idempotent producer (acks all),
+ * Starts ingest: creates the topics if missing, connects an at-least-once producer (acks all, retried; see atLeastOnceProducer),
  * serves `POST /v1/transcripts` on config.ingest.listen (with /healthz, /readyz and /metrics
  * there too unless config.healthListen is set), and watches config.ingest.spoolDir when set.
  * Rejects when Kafka cannot be reached (after the client's retries), the port cannot be bound or
@@ -69,11 +69,7 @@ export async function startIngest(config: Config, options: IngestOptions = {}): 
 
   try {
     await ensureTopics(kafka, topics);
-    const producer: Producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    const producer: Producer = atLeastOnceProducer(kafka, { maxInFlightRequests: 1 });
     producer.on(producer.events.CONNECT, () => (kafkaUp = true));
     producer.on(producer.events.DISCONNECT, () => (kafkaUp = false));
     await producer.connect();

@@ -4,7 +4,7 @@
  * so as many workers as the topic has partitions share the work.
  */
 import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
-import { compressionFor, createKafka, ensureTopics, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
+import { atLeastOnceProducer, compressionFor, createKafka, ensureTopics, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
 import { parseMetrics, serviceRegistry } from '@dumpstream/metrics';
 import { createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeSegment, encodeFacts, isSchemaError } from '@dumpstream/schemas';
@@ -40,7 +40,7 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
   const topics = topicsFor(config.topicPrefix, { segments: config.partitions, facts: config.partitions });
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-parse` }, log);
   await ensureTopics(kafka, topics);
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
+  const producer: Producer = atLeastOnceProducer(kafka, { maxInFlightRequests: 5 });
   const consumer: Consumer = kafka.consumer({ groupId: parseGroup(config), sessionTimeout: 10_000, heartbeatInterval: 1000, maxBytes: 16 * 1024 * 1024 });
   let joined = false;
   let stopping = false;
