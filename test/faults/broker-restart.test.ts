@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 it('loses and duplicates nothing when the broker restarts', async () => {
-  run = await FaultRun.start({ scenario: 'broker-restart' });
+  run = await FaultRun.start({ scenario: 'broker-restart', watchUploads: true });
   const n = run.fleet.length;
   const submitting = run.submit();
   await run.waitForProgress(Math.ceil(0.25 * n));

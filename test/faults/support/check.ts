@@ -78,6 +78,16 @@ async function embedded(file: string, name: string): Promise<Report> {
 
 const round = (n: number): number => Math.round(n * 10) / 10;
 
+/** Which segments of an upload never reached `segments` or `facts` (when the run watched them). */
+function whereLost(obs: FaultRun['observer'], uploadId: string): string {
+  const m = obs.manifests.get(uploadId);
+  const seen = obs.segmentSeqs.get(uploadId);
+  if (!m || !seen) return '';
+  const facts = obs.factSeqs.get(uploadId) ?? new Set<number>();
+  const all = Array.from({ length: m.segments }, (_, i) => i);
+  return ` [upload ${uploadId}: missing on segments ${JSON.stringify(all.filter((i) => !seen.has(i)))}, on facts ${JSON.stringify(all.filter((i) => !facts.has(i)))}]`;
+}
+
 /** Waits for stragglers, then checks every invariant; returns the problems found and the figures. */
 export async function checkRun(run: FaultRun, options: CheckOptions = {}): Promise<Verdict> {
   const obs = run.observer;
@@ -138,7 +148,7 @@ export async function checkRun(run: FaultRun, options: CheckOptions = {}): Promi
     const r = got[0].value;
     if (r.status === 'incomplete') {
       incomplete++;
-      if (!options.incompleteAllowed) problems.push(`${name}: reported incomplete: ${r.incompleteReason}`);
+      if (!options.incompleteAllowed) problems.push(`${name}: reported incomplete: ${r.incompleteReason}${s.result.uploadId ? whereLost(obs, s.result.uploadId) : ''}`);
       checkAlerts(r.dumpId, r, name);
       continue;
     }
