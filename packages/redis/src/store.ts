@@ -138,10 +138,10 @@ export class DumpStore {
   /**
    * Merged segments' facts one at a time in segment order, fetched a few at a time, so that a
    * reader that stops early (a dump past its fact limit) never holds the rest. A segment that goes
-   * (flushed) between the listing and its fetch is skipped.
+   * (flushed) between the listing and its fetch is skipped. `seqs`: the listing, when the caller has it.
    */
-  async *factsInOrder(uploadId: string, batch = 8): AsyncGenerator<{ seq: number; blob: Buffer }> {
-    const seqs = await this.segmentsMerged(uploadId);
+  async *factsInOrder(uploadId: string, seqs?: number[], batch = 8): AsyncGenerator<{ seq: number; blob: Buffer }> {
+    seqs ??= await this.segmentsMerged(uploadId);
     const key = this.keys.facts(uploadId);
     for (let i = 0; i < seqs.length; i += batch) {
       const part = seqs.slice(i, i + batch);

@@ -22,10 +22,11 @@ export interface Outcome {
  */
 export async function buildOutcome(store: DumpStore, lease: ReportLease, expectWhole: boolean, options: DumpGraphOptions = {}): Promise<Outcome> {
   const manifest = await store.manifest(lease.uploadId);
-  const merged = (await store.segmentsMerged(lease.uploadId)).length;
+  const seqs = await store.segmentsMerged(lease.uploadId);
+  const merged = seqs.length;
   const graph = new DumpGraph(options);
   // In segment order, so that the facts past the dump's limit are never fetched nor held.
-  for await (const { blob } of store.factsInOrder(lease.uploadId)) {
+  for await (const { blob } of store.factsInOrder(lease.uploadId, seqs)) {
     graph.merge(decodeFacts(blob));
     if (graph.cutAt !== null) break;
   }
