@@ -1,5 +1,6 @@
+import { once } from 'node:events';
 import { createReadStream, promises as fs } from 'node:fs';
-import { htmlPage, renderHtmlFailure, renderHtmlSection, renderText, svgBlock, svgDocument } from '@dumpstream/report';
+import { htmlPage, renderHtmlFailure, renderHtmlSection, renderText, reportJsonChunks, svgBlock, svgDocument } from '@dumpstream/report';
 import { DEFAULT_MAX_FACTS } from '@dumpstream/graph';
 import { analyzeTranscript, InputError, isInputError } from '../analyze';
 import { ProgressBar } from '../progress';
@@ -82,7 +83,11 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
       bar?.done();
       if (args.format === 'html') sections.push(renderHtmlSection(report));
       else if (args.format === 'svg') blocks.push(svgBlock(report));
-      else io.stdout.write(args.format === 'json' ? `${JSON.stringify(report)}\n` : `${renderText(report)}\n`);
+      else if (args.format === 'json') {
+        // In pieces, waiting for the reader: a report of millions of frames is never one string.
+        for (const piece of reportJsonChunks(report)) if (!io.stdout.write(piece)) await once(io.stdout, 'drain');
+        io.stdout.write('\n');
+      } else io.stdout.write(`${renderText(report)}\n`);
     } catch (e) {
       if (!isInputError(e)) throw e;
       io.stderr.write(`dumpstream: ${name}: ${e.message}\n`);

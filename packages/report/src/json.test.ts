@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { detectErrorReportingFault } from '@dumpstream/detect';
+import { DumpGraph } from '@dumpstream/graph';
+import { Segmenter } from '@dumpstream/transcript';
+import { reportJsonChunks } from './json';
+import { buildReport, type Report } from './report';
+
+function reportOf(file: string): Report {
+  const graph = new DumpGraph();
+  const s = new Segmenter((_seg, f) => graph.merge(f));
+  const bytes = readFileSync(file);
+  s.push(bytes);
+  s.end();
+  const dump = graph.resolve();
+  const finding = detectErrorReportingFault(dump);
+  return buildReport({ source: path.basename(file), dumpId: 'd'.repeat(64), bytes: bytes.length, dump, findings: finding ? [finding] : [], host: null, incompleteReason: null });
+}
+
+const fixtures = path.join(__dirname, '..', '..', '..', 'test', 'fixtures');
+
+describe('reportJsonChunks', () => {
+  it.each(['seed-error-reporting-fault.txt', path.join('corpus', '01-mslearn-process-nt4-tablesize.txt')])('writes exactly JSON.stringify of the %s report, in pieces', (name) => {
+    const report = reportOf(path.join(fixtures, name));
+    expect(report.processes.length).toBeGreaterThan(3);
+    const pieces = [...reportJsonChunks(report, 200)];
+    expect(pieces.length).toBeGreaterThan(report.processes.length / 4);
+    expect(pieces.join('')).toBe(JSON.stringify(report));
+    expect([...reportJsonChunks(report)].join('')).toBe(JSON.stringify(report));
+  });
+
+  it('leaves out what JSON.stringify leaves out, and writes empty lists as []', () => {
+    const report = { ...reportOf(path.join(fixtures, 'seed-error-reporting-fault.txt')), processes: [], extra: undefined } as unknown as Report;
+    expect([...reportJsonChunks(report, 1)].join('')).toBe(JSON.stringify(report));
+  });
+});
