@@ -215,7 +215,14 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         } catch (e) {
           if (!isMessageTooLarge(e)) throw e;
           log.warn('report too large for the reports topic: publishing it without frames', { dumpId: r.dumpId });
-          await publish(encodeReport(trimReport(r)));
+          try {
+            await publish(encodeReport(trimReport(r, 'frames')));
+          } catch (e2) {
+            if (!isMessageTooLarge(e2)) throw e2;
+            // Else the message would be retried for ever, and its partition with it.
+            log.warn('report too large for the reports topic even without frames: publishing its findings only', { dumpId: r.dumpId });
+            await publish(encodeReport(trimReport(r, 'findings')));
+          }
         }
       } catch (e) {
         await store.release(lease);

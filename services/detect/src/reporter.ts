@@ -84,16 +84,46 @@ export function alertOf(report: Report): Alert | null {
   };
 }
 
+/** Chains a findings-only report keeps per finding (a storm's chains are one per leaf reporter). */
+export const MAX_TRIMMED_CHAINS = 10_000;
+
 /**
- * A report too large for the reports topic, made to fit: the frames of every thread and stack are
- * dropped (the findings keep their roots' exception stacks), and a warning says so.
+ * A report too large for the reports topic, made to fit. `frames`: the frames of every thread and
+ * stack are dropped (the findings keep their roots' exception stacks). `findings`, for when that is
+ * still too large (a dump of millions of processes): only the processes the findings name (roots
+ * and reporters) are kept, without stacks, and at most MAX_TRIMMED_CHAINS chains per finding.
+ * Either way a `report-trimmed` warning says what was left out.
  */
-export function trimReport(report: Report): Report {
+export function trimReport(report: Report, level: 'frames' | 'findings' = 'frames'): Report {
   const dropped = report.processes.reduce((n, p) => n + p.threads.reduce((m, t) => m + t.frames.length, 0), 0) + report.stacks.reduce((n, s) => n + s.frames.length, 0);
+  const note = (text: string) => [...report.warnings, { line: 0, kind: 'report-trimmed' as never, text: `${text} (dumpstream analyze gives them all)` }];
+  if (level === 'frames') {
+    return {
+      ...report,
+      processes: report.processes.map((p) => ({ ...p, threads: p.threads.map((t) => ({ ...t, frames: [] })) })),
+      stacks: report.stacks.map((s) => ({ ...s, frames: [] })),
+      warnings: note(`the report was too large for the reports topic: ${dropped} frames left out`),
+    };
+  }
+  const named = new Set<number>();
+  const findings = report.findings.map((f) => {
+    const chains = f.chains.slice(0, MAX_TRIMMED_CHAINS);
+    for (const c of chains) {
+      if (c.root.pid !== null) named.add(c.root.pid);
+      for (const r of c.reporters) named.add(r);
+    }
+    return { ...f, chains };
+  });
+  const chainsLeft = report.findings.reduce((n, f) => n + Math.max(0, f.chains.length - MAX_TRIMMED_CHAINS), 0);
+  const many = (n: number, one: string, more = `${one}s`) => `${n} ${n === 1 ? one : more}`;
+  const processes = report.processes.filter((p) => p.pid !== null && named.has(p.pid)).map((p) => ({ ...p, threads: p.threads.map((t) => ({ ...t, frames: [] })) }));
   return {
     ...report,
-    processes: report.processes.map((p) => ({ ...p, threads: p.threads.map((t) => ({ ...t, frames: [] })) })),
-    stacks: report.stacks.map((s) => ({ ...s, frames: [] })),
-    warnings: [...report.warnings, { line: 0, kind: 'report-trimmed' as never, text: `the report was too large for the reports topic: ${dropped} frames left out (dumpstream analyze gives them all)` }],
+    processes,
+    stacks: [],
+    findings,
+    warnings: note(
+      `the report was too large for the reports topic even without frames: only the ${many(processes.length, 'process', 'processes')} its findings name are listed; ${many(report.processes.length - processes.length, 'process', 'processes')}, ${many(report.stacks.length, 'stack')}, ${many(dropped, 'frame')}${chainsLeft > 0 ? ` and ${many(chainsLeft, 'chain')}` : ''} left out`,
+    ),
   };
 }
