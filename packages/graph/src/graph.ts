@@ -7,10 +7,12 @@ export const MAX_DUMP_WARNINGS = 200;
 /**
  * Facts a dump may hold before the rest of it is left out (processes, threads, stacks, frames and
  * command lines, counted by `factCount`). It bounds the memory of a report whatever the input:
- * about 1 KB per process and 0.2 KB per frame once resolved. The largest real transcripts seen
- * (a 277 MB `!process 0 ff` of 1.6 M frames) stay under it.
+ * measured peaks of `analyze --format json` are about 1.2 KB a process (a million processes:
+ * 1.3 GB) and 0.7 KB a fact of a thread-and-frame-heavy dump (the 277 MB benchmark transcript,
+ * 2.05 M facts: 1.6 GB), so a dump at the limit stays under Node's default heap (4 GB) and the
+ * largest transcripts we know of are read whole.
  */
-export const DEFAULT_MAX_FACTS = 2_000_000;
+export const DEFAULT_MAX_FACTS = 3_000_000;
 
 /** What one segment adds to a dump's memory: each process, thread, stack, frame and command line. */
 export function factCount(f: Facts): number {
