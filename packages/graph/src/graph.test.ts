@@ -128,6 +128,22 @@ describe('the fact limit', () => {
     expect(reversed.cutAt).toBe(inOrder.cutAt);
   });
 
+  it('holds no more than the limit when a segment is missing, and cuts where the held ones pass it', () => {
+    const segs = list(40);
+    const without1 = segs.filter((f) => f.segment !== 1);
+    const g = new DumpGraph({ maxFacts: 15 });
+    for (const f of [...without1].reverse()) g.merge(f);
+    expect(g.cutAt).not.toBeNull();
+    const kept = without1.filter((f) => f.segment < g.cutAt!);
+    expect(kept.reduce((n, f) => n + factCount(f), 0)).toBeLessThanOrEqual(15);
+    expect(kept.reduce((n, f) => n + factCount(f), 0) + factCount(segs[g.cutAt!])).toBeGreaterThan(15);
+    // The same cut as merged in order: a missing segment counts as empty.
+    const inOrder = new DumpGraph({ maxFacts: 15 });
+    for (const f of without1) inOrder.merge(f);
+    expect(inOrder.cutAt).toBe(g.cutAt);
+    expect(inOrder.resolve()).toEqual(g.resolve());
+  });
+
   it('leaves a dump within the limit whole and without the warning', () => {
     const segs = list(40);
     const g = new DumpGraph({ maxFacts: segs.reduce((n, f) => n + factCount(f), 0) });

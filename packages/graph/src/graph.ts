@@ -33,18 +33,19 @@ export interface DumpGraphOptions {
  *
  * A dump keeps the longest run of segments from the first whose facts fit in `maxFacts`; the
  * segment that would pass it and all after it are left out (and the report says from which line).
- * The cut depends only on the segments' contents, so it is the same whatever order they merge in;
- * merged in order, nothing past the cut is held.
+ * It never holds more than that: when the segments held pass the limit, the last of them goes and
+ * nothing from it on is taken again. Whatever the order of merges, what is left is the same run
+ * (each segment that goes is past the run, and the run's own segments always fit), so the cut
+ * depends only on the segments' contents; a segment that never arrives counts as empty.
  */
 export class DumpGraph {
   private readonly segments = new Map<number, Facts>();
-  /** Facts of every segment merged, including those left out. */
-  private readonly counts = new Map<number, number>();
+  /** Segments merged, including those left out: merging is idempotent. */
+  private readonly seen = new Set<number>();
   private readonly maxFacts: number;
-  /** Segments 0 … prefixEnd-1 are all known; prefixFacts is their facts. */
-  private prefixEnd = 0;
-  private prefixFacts = 0;
-  /** The first segment left out, once the known prefix passes maxFacts. */
+  /** Facts of the segments held. */
+  private held = 0;
+  /** The first segment left out, once the segments held passed maxFacts. */
   private cut: number | null = null;
 
   constructor(options: DumpGraphOptions = {}) {
@@ -53,23 +54,23 @@ export class DumpGraph {
 
   /** Folds one segment's facts in. Idempotent; commutative with every other merge. */
   merge(facts: Facts): void {
-    if (this.counts.has(facts.segment)) return;
-    this.counts.set(facts.segment, factCount(facts));
+    if (this.seen.has(facts.segment)) return;
+    this.seen.add(facts.segment);
     if (this.cut !== null && facts.segment >= this.cut) return;
     this.segments.set(facts.segment, facts);
-    while (this.cut === null && this.counts.has(this.prefixEnd)) {
-      this.prefixFacts += this.counts.get(this.prefixEnd)!;
-      if (this.prefixFacts > this.maxFacts) {
-        this.cut = this.prefixEnd;
-        for (const k of this.segments.keys()) if (k >= this.prefixEnd) this.segments.delete(k);
-      }
-      this.prefixEnd++;
+    this.held += factCount(facts);
+    while (this.held > this.maxFacts) {
+      let last = -1;
+      for (const k of this.segments.keys()) if (k > last) last = k;
+      this.held -= factCount(this.segments.get(last)!);
+      this.segments.delete(last);
+      this.cut = last;
     }
   }
 
   /** Segments merged so far (including any left out past the fact limit). */
   get segmentCount(): number {
-    return this.counts.size;
+    return this.seen.size;
   }
 
   /** The first segment left out for passing the fact limit, or null while everything fits. */
@@ -79,8 +80,8 @@ export class DumpGraph {
 
   /** True when segments 0 … n-1 are all merged. */
   hasAll(n: number): boolean {
-    if (this.counts.size < n) return false;
-    for (let i = 0; i < n; i++) if (!this.counts.has(i)) return false;
+    if (this.seen.size < n) return false;
+    for (let i = 0; i < n; i++) if (!this.seen.has(i)) return false;
     return true;
   }
 
