@@ -57,8 +57,9 @@ export function createKafka(conn: KafkaConnection, log: Log): Kafka {
  * after it wrote the batch), kafkajs hands the batch's sequence number back, a concurrent send
  * takes it, and the broker acknowledges that send as a duplicate of the written batch without
  * writing it; the caller is told it succeeded (test/integration/produce-lost-response.test.ts).
- * A broker restart in test/faults lost a segment, most likely that way (not traced). Detect's reports go through a
- * transactional producer, which sends one transaction at a time and is not exposed to it.
+ * A broker restart in test/faults lost a segment, most likely that way (not traced). Detect's
+ * reports go through a transactional producer, which sends one transaction at a time and is not
+ * exposed to it.
  */
 export function atLeastOnceProducer(kafka: Kafka, options: { maxInFlightRequests?: number } = {}): Producer {
   return kafka.producer({ idempotent: false, maxInFlightRequests: options.maxInFlightRequests, createPartitioner: Partitioners.DefaultPartitioner });
