@@ -19,8 +19,9 @@ import { topicsFor } from '@dumpstream/kafka';
 import { startParse, type ParseHandle } from '@dumpstream/parse';
 import { DumpStore } from '@dumpstream/redis';
 import type { Report } from '@dumpstream/report';
-import { loadConfig, silentLog, type Config } from '@dumpstream/runtime';
+import { silentLog, type Config } from '@dumpstream/runtime';
 import { decodeAlert, decodeReport, type Alert } from '@dumpstream/schemas';
+import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
 
 jest.setTimeout(180_000);
@@ -40,21 +41,7 @@ const alerts = new Map<string, Alert[]>();
 const files: { file: string; way: 'http' | 'spool' }[] = [];
 
 function configFor(prefix: string, workerId: string): Config {
-  return loadConfig(
-    {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      REDIS_URL: process.env.REDIS_URL,
-      DUMPSTREAM_TOPIC_PREFIX: `${prefix}.`,
-      DUMPSTREAM_PARTITIONS: '4',
-      REDIS_KEY_PREFIX: prefix,
-      INGEST_LISTEN: '127.0.0.1:0',
-      INGEST_SPOOL_DIR: spool,
-      INGEST_SEGMENT_LINES: String(SEGMENT_LINES),
-      DETECT_INCOMPLETE_AFTER: '120',
-      WORKER_ID: workerId,
-    },
-    { kafka: true, redis: true },
-  );
+  return testConfig(prefix, { DUMPSTREAM_PARTITIONS: '4', INGEST_SPOOL_DIR: spool, INGEST_SEGMENT_LINES: String(SEGMENT_LINES), DETECT_INCOMPLETE_AFTER: '120', WORKER_ID: workerId });
 }
 
 beforeAll(async () => {

@@ -19,8 +19,9 @@ import { topicsFor } from '@dumpstream/kafka';
 import { CappedLabel } from '@dumpstream/metrics';
 import { startParse, type ParseHandle } from '@dumpstream/parse';
 import type { Report } from '@dumpstream/report';
-import { loadConfig, silentLog, type Config } from '@dumpstream/runtime';
+import { silentLog, type Config } from '@dumpstream/runtime';
 import { decodeReport } from '@dumpstream/schemas';
+import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
 import { startPrometheus, type PrometheusHandle, type Sample } from '../support/prometheus';
 
@@ -51,21 +52,7 @@ const uploads: Upload[] = [];
 const reports = new Map<string, Report>();
 
 function configFor(workerId: string, env: Record<string, string> = {}): Config {
-  return loadConfig(
-    {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      REDIS_URL: process.env.REDIS_URL,
-      DUMPSTREAM_TOPIC_PREFIX: `${prefix}.`,
-      DUMPSTREAM_PARTITIONS: '2',
-      REDIS_KEY_PREFIX: prefix,
-      INGEST_LISTEN: '127.0.0.1:0',
-      INGEST_SPOOL_DIR: spool,
-      INGEST_SEGMENT_LINES: '300',
-      WORKER_ID: workerId,
-      ...env,
-    },
-    { kafka: true, redis: true },
-  );
+  return testConfig(prefix, { DUMPSTREAM_PARTITIONS: '2', INGEST_SPOOL_DIR: spool, INGEST_SEGMENT_LINES: '300', WORKER_ID: workerId, ...env });
 }
 
 /** One number per label value: `{ http: 3, spool: 2 }`. */

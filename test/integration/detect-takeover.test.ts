@@ -12,8 +12,9 @@ import { detectGroup, startDetect, type DetectHandle } from '@dumpstream/detect-
 import { createKafka, ensureTopics, topicsFor, type Topics } from '@dumpstream/kafka';
 import { DumpStore } from '@dumpstream/redis';
 import type { Report } from '@dumpstream/report';
-import { loadConfig, silentLog, type Config } from '@dumpstream/runtime';
+import { silentLog, type Config } from '@dumpstream/runtime';
 import { decodeReport } from '@dumpstream/schemas';
+import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
 import { prepareUpload } from '../support/upload';
 
@@ -37,10 +38,7 @@ const upload = () => prepareUpload(SEGMENT_LINES);
 
 beforeAll(async () => {
   prefix = uniquePrefix('takeover');
-  config = loadConfig(
-    { KAFKA_BROKERS: process.env.KAFKA_BROKERS, REDIS_URL: process.env.REDIS_URL, DUMPSTREAM_TOPIC_PREFIX: `${prefix}.`, DUMPSTREAM_PARTITIONS: '2', REDIS_KEY_PREFIX: prefix, DETECT_LEASE: '3', DETECT_INCOMPLETE_AFTER: '600', WORKER_ID: 'd1' },
-    { kafka: true, redis: true },
-  );
+  config = testConfig(prefix, { DUMPSTREAM_PARTITIONS: '2', DETECT_LEASE: '3', DETECT_INCOMPLETE_AFTER: '600', WORKER_ID: 'd1' });
   topics = topicsFor(config.topicPrefix, { segments: 2, facts: 2 });
   await ensureTopics(createKafka({ brokers: config.kafka.brokers, clientId: 'takeover' }, silentLog), topics);
   kafka = new Kafka({ brokers: config.kafka.brokers, clientId: 'takeover-test', logLevel: logLevel.NOTHING });

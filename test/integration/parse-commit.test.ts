@@ -8,9 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { createKafka, ensureTopics, topicsFor } from '@dumpstream/kafka';
 import { parseGroup, startParse, type ParseHandle } from '@dumpstream/parse';
-import { loadConfig, silentLog } from '@dumpstream/runtime';
+import { silentLog } from '@dumpstream/runtime';
 import { encodeSegment } from '@dumpstream/schemas';
 import { Segmenter, type Segment } from '@dumpstream/transcript';
+import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
 
 jest.setTimeout(60_000);
@@ -22,7 +23,7 @@ afterAll(async () => {
 
 it('commits the last segment of a burst while no more come', async () => {
   const prefix = uniquePrefix('parsecommit');
-  const config = loadConfig({ KAFKA_BROKERS: process.env.KAFKA_BROKERS, DUMPSTREAM_TOPIC_PREFIX: `${prefix}.`, DUMPSTREAM_PARTITIONS: '1', WORKER_ID: 'p1' }, { kafka: true });
+  const config = testConfig(prefix, { DUMPSTREAM_PARTITIONS: '1', WORKER_ID: 'p1' });
   const topics = topicsFor(config.topicPrefix, { segments: 1, facts: 1 });
   await ensureTopics(createKafka({ brokers: config.kafka.brokers, clientId: 'parse-commit' }, silentLog), topics);
   parse = await startParse(config, { log: silentLog });

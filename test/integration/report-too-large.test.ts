@@ -16,8 +16,9 @@ import { startIngest, submitTranscripts, type IngestHandle } from '@dumpstream/i
 import { COMPRESS_ABOVE_BYTES, topicsFor } from '@dumpstream/kafka';
 import { startParse, type ParseHandle } from '@dumpstream/parse';
 import type { Report } from '@dumpstream/report';
-import { loadConfig, silentLog } from '@dumpstream/runtime';
+import { silentLog } from '@dumpstream/runtime';
 import { decodeReport, encodeReport } from '@dumpstream/schemas';
+import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
 
 jest.setTimeout(180_000);
@@ -55,19 +56,7 @@ it('publishes a report too large even without frames with its findings only, say
   expect(withoutFrames).toBeGreaterThan(2 * limit);
 
   const prefix = uniquePrefix('toolarge');
-  const config = loadConfig(
-    {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      REDIS_URL: process.env.REDIS_URL,
-      DUMPSTREAM_TOPIC_PREFIX: `${prefix}.`,
-      DUMPSTREAM_PARTITIONS: '2',
-      REDIS_KEY_PREFIX: prefix,
-      INGEST_LISTEN: '127.0.0.1:0',
-      INGEST_SEGMENT_LINES: String(SEGMENT_LINES),
-      WORKER_ID: 'w1',
-    },
-    { kafka: true, redis: true },
-  );
+  const config = testConfig(prefix, { DUMPSTREAM_PARTITIONS: '2', INGEST_SEGMENT_LINES: String(SEGMENT_LINES), WORKER_ID: 'w1' });
   const topics = topicsFor(config.topicPrefix);
   const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: 'too-large', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();

@@ -11,8 +11,9 @@ import { createKafka, ensureTopics, topicsFor } from '@dumpstream/kafka';
 import { startParse, type ParseHandle } from '@dumpstream/parse';
 import { DumpStore } from '@dumpstream/redis';
 import type { Report } from '@dumpstream/report';
-import { loadConfig, silentLog } from '@dumpstream/runtime';
+import { silentLog } from '@dumpstream/runtime';
 import { decodeReport } from '@dumpstream/schemas';
+import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
 import { prepareUpload } from '../support/upload';
 
@@ -31,10 +32,7 @@ afterAll(async () => {
 
 it('waits for segments still queued for parse before it calls an upload stalled', async () => {
   const prefix = uniquePrefix('sweep');
-  const config = loadConfig(
-    { KAFKA_BROKERS: process.env.KAFKA_BROKERS, REDIS_URL: process.env.REDIS_URL, DUMPSTREAM_TOPIC_PREFIX: `${prefix}.`, DUMPSTREAM_PARTITIONS: '2', REDIS_KEY_PREFIX: prefix, DETECT_INCOMPLETE_AFTER: '2', DETECT_LEASE: '3', WORKER_ID: 'w1' },
-    { kafka: true, redis: true },
-  );
+  const config = testConfig(prefix, { DUMPSTREAM_PARTITIONS: '2', DETECT_INCOMPLETE_AFTER: '2', DETECT_LEASE: '3', WORKER_ID: 'w1' });
   const topics = topicsFor(config.topicPrefix, { segments: 2, facts: 2 });
   await ensureTopics(createKafka({ brokers: config.kafka.brokers, clientId: 'sweep' }, silentLog), topics);
   const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: 'sweep-test', logLevel: logLevel.NOTHING });

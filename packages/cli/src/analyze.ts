@@ -30,7 +30,7 @@ export interface AnalyzeOptions {
  * The embedded pipeline: segment → parse → merge → detect → report, in one process, streaming.
  * Throws InputError when the input is empty, binary, or holds nothing a debugger prints.
  */
-export async function analyzeTranscript(source: string, input: AsyncIterable<Buffer | string>, options: AnalyzeOptions = {}): Promise<Report> {
+export async function analyzeTranscript(source: string, input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: AnalyzeOptions = {}): Promise<Report> {
   const hash = createHash('sha256');
   const graph = new DumpGraph({ maxFacts: options.maxFacts });
   const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), options.segmenter);

@@ -90,8 +90,8 @@ export class DumpGraph {
     const ordered = [...this.segments.keys()].sort((a, b) => a - b).map((k) => this.segments.get(k)!);
     const dump = resolveFacts(ordered);
     if (this.cut !== null) {
-      const kept = ordered.filter((f) => f.segment < this.cut!);
-      const last = kept[kept.length - 1];
+      // Every segment held is before the cut.
+      const last = ordered[ordered.length - 1];
       const covered = last ? last.firstLine + last.lineCount - 1 : 0;
       // First, so that it is never among the warnings counted but not kept.
       dump.warnings.unshift({

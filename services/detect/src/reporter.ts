@@ -95,12 +95,13 @@ export const MAX_TRIMMED_CHAINS = 10_000;
  * Either way a `report-trimmed` warning says what was left out.
  */
 export function trimReport(report: Report, level: 'frames' | 'findings' = 'frames'): Report {
+  const withoutFrames = (p: Report['processes'][number]) => ({ ...p, threads: p.threads.map((t) => ({ ...t, frames: [] })) });
   const dropped = report.processes.reduce((n, p) => n + p.threads.reduce((m, t) => m + t.frames.length, 0), 0) + report.stacks.reduce((n, s) => n + s.frames.length, 0);
   const note = (text: string) => [...report.warnings, { line: 0, kind: 'report-trimmed' as never, text: `${text} (dumpstream analyze gives them all)` }];
   if (level === 'frames') {
     return {
       ...report,
-      processes: report.processes.map((p) => ({ ...p, threads: p.threads.map((t) => ({ ...t, frames: [] })) })),
+      processes: report.processes.map(withoutFrames),
       stacks: report.stacks.map((s) => ({ ...s, frames: [] })),
       warnings: note(`the report was too large for the reports topic: ${dropped} frames left out`),
     };
@@ -116,7 +117,7 @@ export function trimReport(report: Report, level: 'frames' | 'findings' = 'frame
   });
   const chainsLeft = report.findings.reduce((n, f) => n + Math.max(0, f.chains.length - MAX_TRIMMED_CHAINS), 0);
   const many = (n: number, one: string, more = `${one}s`) => `${n} ${n === 1 ? one : more}`;
-  const processes = report.processes.filter((p) => p.pid !== null && named.has(p.pid)).map((p) => ({ ...p, threads: p.threads.map((t) => ({ ...t, frames: [] })) }));
+  const processes = report.processes.filter((p) => p.pid !== null && named.has(p.pid)).map(withoutFrames);
   return {
     ...report,
     processes,

@@ -97,8 +97,8 @@ export async function checkRun(run: FaultRun, options: CheckOptions = {}): Promi
   // Uploads that failed midway may have left segments: those without a manifest must be reported incomplete.
   const okUploads = new Set(run.submitted.filter((s) => s.result.ok).map((s) => s.result.uploadId!));
   const orphanIds = (): string[] => {
-    const ids = new Set<string>([...run.submitted.flatMap((s) => s.failedUploads), ...obs.segmentUploads.keys()]);
-    return [...ids].filter((u) => !okUploads.has(u) && obs.segmentUploads.has(u) && obs.manifests.get(u)?.status !== 'aborted' && obs.manifests.get(u)?.status !== 'complete');
+    const ids = new Set<string>([...run.submitted.flatMap((s) => s.failedUploads), ...obs.segmentSeqs.keys()]);
+    return [...ids].filter((u) => !okUploads.has(u) && obs.segmentSeqs.has(u) && obs.manifests.get(u)?.status !== 'aborted' && obs.manifests.get(u)?.status !== 'complete');
   };
   if (run.options.watchUploads) {
     await sleep(2000); // the inputs observer catches up
@@ -172,7 +172,7 @@ export async function checkRun(run: FaultRun, options: CheckOptions = {}): Promi
     const got = obs.reports.get(u) ?? [];
     if (got.length === 0) {
       losses++;
-      problems.push(`upload ${u} left ${obs.segmentUploads.get(u)} segments and no manifest, and was never reported incomplete`);
+      problems.push(`upload ${u} left ${obs.segmentSeqs.get(u)?.size} segments and no manifest, and was never reported incomplete`);
     } else {
       orphansReported++;
       if (got.length > 1) {

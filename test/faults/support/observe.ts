@@ -21,9 +21,7 @@ export class Observer {
   readonly reports = new Map<string, Seen<Report>[]>();
   readonly alerts = new Map<string, Seen<Alert>[]>();
   readonly deadLetters: Seen<DeadLetterInfo & { key: string | null }>[] = [];
-  /** uploadId → the partitions its segments went to, from the segments topic (watchUploads only). */
-  readonly segmentUploads = new Map<string, number>();
-  /** uploadId → the segment numbers seen on `segments` and on `facts` (watchUploads only): where a lost segment went missing. */
+  /** uploadId → the segment numbers seen on `segments` and on `facts` (watchUploads only): orphaned uploads, and where a lost segment went missing. */
   readonly segmentSeqs = new Map<string, Set<number>>();
   readonly factSeqs = new Map<string, Set<number>>();
   readonly manifests = new Map<string, DumpManifest>();
@@ -84,13 +82,12 @@ export class Observer {
       const inputs = kafka.consumer({ groupId: `${this.groupPrefix}-observer-inputs`, readUncommitted: false, sessionTimeout: 30_000, maxBytes: 64 * 1024 * 1024 });
       await inputs.connect();
       await inputs.subscribe({ topics: [t.segments.name, t.manifests.name, t.facts.name], fromBeginning: true });
-      const note = (into: Map<string, Set<number>>, key: string): string => {
+      const note = (into: Map<string, Set<number>>, key: string): void => {
         const i = key.lastIndexOf(':');
         const uploadId = key.slice(0, i);
         let seqs = into.get(uploadId);
         if (!seqs) into.set(uploadId, (seqs = new Set()));
         seqs.add(Number(key.slice(i + 1)));
-        return uploadId;
       };
       await inputs.run({
         eachMessage: async ({ topic, partition, message }) => {
@@ -98,8 +95,7 @@ export class Observer {
           if (topic === t.facts.name) {
             note(this.factSeqs, message.key?.toString('latin1') ?? '');
           } else if (topic === t.segments.name) {
-            const uploadId = note(this.segmentSeqs, message.key?.toString('latin1') ?? '');
-            this.segmentUploads.set(uploadId, (this.segmentUploads.get(uploadId) ?? 0) + 1);
+            note(this.segmentSeqs, message.key?.toString('latin1') ?? '');
           } else if (message.value.length > 0) {
             try {
               const m = decodeDumpManifest(message.value);
