@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { detectErrorReportingFault } from '@dumpstream/detect';
 import { DumpGraph } from '@dumpstream/graph';
-import { buildReport, type Report } from '@dumpstream/report';
+import { buildReport, type Report, type ReportInput } from '@dumpstream/report';
 import { Segmenter, sniffTranscript, type SegmenterOptions } from '@dumpstream/transcript';
+import { StackSpill } from './spill';
 
 /** An input that cannot be analysed at all, with the reason a user should read. */
 export class InputError extends Error {
@@ -24,6 +25,18 @@ export interface AnalyzeOptions {
   maxFacts?: number;
   /** Called as bytes are consumed, for progress bars. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Keep stacks' text in a temporary file past a memory budget (StackSpill), so that memory holds
+   * the graph, not the frames; the caller closes it when the report is written.
+   */
+  spill?: boolean;
+}
+
+/** A dump read whole: what its report is built from, and the spill file to close once it is written. */
+export interface AnalyzedDump {
+  input: ReportInput;
+  /** Closes the spill file, if any: the input's frames cannot be read after it. */
+  close(): void;
 }
 
 /**
@@ -31,8 +44,32 @@ export interface AnalyzeOptions {
  * Throws InputError when the input is empty, binary, or holds nothing a debugger prints.
  */
 export async function analyzeTranscript(source: string, input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: AnalyzeOptions = {}): Promise<Report> {
+  const dump = await analyzeDump(source, input, options);
+  try {
+    return buildReport(dump.input);
+  } finally {
+    dump.close();
+  }
+}
+
+/**
+ * The embedded pipeline up to the report's input: the caller renders it (with buildReport, or a
+ * streaming writer that builds frames as it writes them) and then closes it.
+ * Throws InputError as analyzeTranscript does.
+ */
+export async function analyzeDump(source: string, input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: AnalyzeOptions = {}): Promise<AnalyzedDump> {
+  const spill = options.spill ? new StackSpill() : null;
+  try {
+    return await readDump(source, input, options, spill);
+  } catch (e) {
+    spill?.close();
+    throw e;
+  }
+}
+
+async function readDump(source: string, input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: AnalyzeOptions, spill: StackSpill | null): Promise<AnalyzedDump> {
   const hash = createHash('sha256');
-  const graph = new DumpGraph({ maxFacts: options.maxFacts });
+  const graph = new DumpGraph({ maxFacts: options.maxFacts, ...(spill ? { stackText: spill } : {}) });
   const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), options.segmenter);
   let sniffed = false;
   for await (const raw of input) {
@@ -54,5 +91,8 @@ export async function analyzeTranscript(source: string, input: AsyncIterable<Buf
     throw new InputError(`not a debugger transcript: no prompt, process, thread or stack in ${st.lines} line${st.lines === 1 ? '' : 's'}`);
   }
   const finding = detectErrorReportingFault(dump);
-  return buildReport({ source, dumpId: hash.digest('hex'), bytes: segmenter.bytesRead, dump, findings: finding ? [finding] : [] });
+  return {
+    input: { source, dumpId: hash.digest('hex'), bytes: segmenter.bytesRead, dump, findings: finding ? [finding] : [] },
+    close: () => spill?.close(),
+  };
 }

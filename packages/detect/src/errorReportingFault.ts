@@ -1,5 +1,5 @@
 import type { Frame } from '@dumpstream/transcript';
-import { isWerFault, reportLinks, type EvidenceKind, type ProcessNode, type ReportLink, type ResolvedDump } from '@dumpstream/graph';
+import { isWerFault, reportLinks, stackFrames, type EvidenceKind, type ProcessNode, type ReportLink, type ResolvedDump, type StackText } from '@dumpstream/graph';
 
 export const ERROR_REPORTING_FAULT = 'error-reporting-fault';
 
@@ -145,14 +145,18 @@ function rootOf(target: number | null, cycle: boolean, outermost: number, byPid:
 
 /** The frames of the process's faulting thread, or a note saying why there are none. */
 export function exceptionStackOf(p: ProcessNode, dump: ResolvedDump): { frames: Frame[] | null; note: string | null } {
-  const candidates: Frame[][] = p.threads.map((t) => t.frames);
-  for (const s of dump.stacks) if (s.pid !== null && s.pid === p.pid) candidates.push(s.frames);
-  for (const frames of candidates) {
+  const candidates: StackText[] = [];
+  for (const t of p.threads) if (t.stack !== null) candidates.push(t.stack);
+  for (const s of dump.stacks) if (s.pid !== null && s.pid === p.pid) candidates.push(s.stack);
+  // Frames are built from text here, for the root's stacks only.
+  for (const stack of candidates) {
+    if (stack.frameCount === 0) continue;
+    const frames = stackFrames(dump, stack);
     if (frames.some((f) => EXCEPTION_FRAME.test(f.callSite))) return { frames, note: null };
   }
   if (p.threads.length > 0 && p.threads.every((t) => t.stackNotResident)) {
     return { frames: null, note: 'its stacks were paged out (Kernel stack not resident), so the exception stack is not in the dump' };
   }
-  if (candidates.every((f) => f.length === 0)) return { frames: null, note: 'the transcript prints no stack of this process' };
+  if (candidates.every((s) => s.frameCount === 0)) return { frames: null, note: 'the transcript prints no stack of this process' };
   return { frames: null, note: 'no exception frames in the stacks the transcript prints for this process' };
 }

@@ -1,5 +1,5 @@
-import type { CommandLineFact, Facts, Frame, Owner, StackFact, SystemFacts, ThreadState, WaitObject, Warning } from '@dumpstream/transcript';
-import { imageFromCommandLine } from '@dumpstream/transcript';
+import type { CommandLineFact, Facts, Frame, Owner, StackFact, SystemFacts, TextRef, ThreadState, WaitObject, Warning } from '@dumpstream/transcript';
+import { imageFromCommandLine, readStackFrames } from '@dumpstream/transcript';
 
 /** Warnings a dump keeps in full; the rest are counted. */
 export const MAX_DUMP_WARNINGS = 200;
@@ -17,13 +17,24 @@ export const DEFAULT_MAX_FACTS = 3_000_000;
 /** What one segment adds to a dump's memory: each process, thread, stack, frame and command line. */
 export function factCount(f: Facts): number {
   let n = f.processes.length + f.threads.length + f.stacks.length + f.commandLines.length;
-  for (const s of f.stacks) n += s.frames.length;
+  for (const s of f.stacks) n += s.frameCount;
   return n;
 }
 
 export interface DumpGraphOptions {
   /** Facts kept before the rest of the transcript is left out, with a warning (default DEFAULT_MAX_FACTS). */
   maxFacts?: number;
+  /**
+   * Where stacks' text goes while the dump is read, so that memory holds the graph and not the
+   * frames (the embedded pipeline spills it to a file); by default it stays in the facts.
+   */
+  stackText?: StackTextStore;
+}
+
+/** Keeps stacks' text out of memory: `put` returns where it went, `get` reads it back. */
+export interface StackTextStore {
+  put(text: string): TextRef;
+  get(ref: TextRef): string;
 }
 
 /**
@@ -43,6 +54,7 @@ export class DumpGraph {
   /** Segments merged, including those left out: merging is idempotent. */
   private readonly seen = new Set<number>();
   private readonly maxFacts: number;
+  private readonly store: StackTextStore | null;
   /** Facts of the segments held. */
   private held = 0;
   /** The first segment left out, once the segments held passed maxFacts. */
@@ -50,6 +62,7 @@ export class DumpGraph {
 
   constructor(options: DumpGraphOptions = {}) {
     this.maxFacts = options.maxFacts ?? DEFAULT_MAX_FACTS;
+    this.store = options.stackText ?? null;
   }
 
   /** Folds one segment's facts in. Idempotent; commutative with every other merge. */
@@ -57,6 +70,13 @@ export class DumpGraph {
     if (this.seen.has(facts.segment)) return;
     this.seen.add(facts.segment);
     if (this.cut !== null && facts.segment >= this.cut) return;
+    if (this.store !== null) {
+      for (const st of facts.stacks) {
+        if (st.text.length === 0) continue;
+        st.textRef = this.store.put(st.text);
+        st.text = '';
+      }
+    }
     this.segments.set(facts.segment, facts);
     this.held += factCount(facts);
     while (this.held > this.maxFacts) {
@@ -88,7 +108,7 @@ export class DumpGraph {
   /** Builds the process graph from everything merged so far, up to the fact limit. */
   resolve(): ResolvedDump {
     const ordered = [...this.segments.keys()].sort((a, b) => a - b).map((k) => this.segments.get(k)!);
-    const dump = resolveFacts(ordered);
+    const dump = resolveFacts(ordered, this.store);
     if (this.cut !== null) {
       // Every segment held is before the cut.
       const last = ordered[ordered.length - 1];
@@ -117,9 +137,18 @@ export interface ThreadNode {
   index: number | null;
   name: string | null;
   stackNotResident: boolean;
-  /** The thread's stack: printed in its block, or else the first stack attributed to it. */
-  frames: Frame[];
+  /** The thread's stack: printed in its block, or else the first stack attributed to it (its frames: stackFrames). */
+  stack: StackText | null;
   line: number;
+}
+
+/**
+ * A stack's frames as the text they were printed in: the facts of each segment it spans, in
+ * order. stackFrames builds the frames.
+ */
+export interface StackText {
+  parts: StackFact[];
+  frameCount: number;
 }
 
 export interface ProcessNode {
@@ -148,7 +177,7 @@ export interface AttributedStack {
   threadAddress: string | null;
   machine: string | null;
   elided: boolean;
-  frames: Frame[];
+  stack: StackText;
 }
 
 export interface DumpStats {
@@ -170,14 +199,19 @@ export interface ResolvedDump {
   orphanCommandLines: CommandLineFact[];
   warnings: Warning[];
   stats: DumpStats;
+  /** Where the stacks' text is, when it was moved out of the facts (see DumpGraphOptions.stackText); read with stackFrames. */
+  stackText: StackTextStore | null;
 }
 
 function firstDefined<T>(cur: T | null, next: T | undefined): T | null {
   return cur !== null || next === undefined ? cur : next;
 }
 
-/** Builds the graph from segments' facts given in transcript order. Pure. */
-export function resolveFacts(segments: readonly Facts[]): ResolvedDump {
+/**
+ * Builds the graph from segments' facts given in transcript order. Pure; `stackText` is the store
+ * that holds the stacks' text, if it was moved out of the facts.
+ */
+export function resolveFacts(segments: readonly Facts[], stackText: StackTextStore | null = null): ResolvedDump {
   const system: Record<string, string | number> = {};
   const warnings: Warning[] = [];
   let warningCount = 0;
@@ -235,7 +269,7 @@ export function resolveFacts(segments: readonly Facts[]): ResolvedDump {
   // Pass 2: processes, threads, stacks, command lines, in transcript order.
   const threads = new Map<string, ThreadNode>();
   const threadOwner = new Map<ThreadNode, string>();
-  const stacks = new Map<number, StackFact & { frames: Frame[] }>();
+  const stacks = new Map<number, { first: StackFact; elided: boolean; text: StackText }>();
   const commandLines: CommandLineFact[] = [];
   for (const f of segments) {
     lines += f.lineCount;
@@ -275,7 +309,7 @@ export function resolveFacts(segments: readonly Facts[]): ResolvedDump {
           index: null,
           name: null,
           stackNotResident: false,
-          frames: [],
+          stack: null,
           line: t.line,
         };
         threads.set(key, n);
@@ -295,11 +329,13 @@ export function resolveFacts(segments: readonly Facts[]): ResolvedDump {
       }
     }
     for (const s of f.stacks) {
+      const frames = s.frames !== undefined && s.frames.length > 0 ? s.frames.length : s.frameCount;
       const prev = stacks.get(s.line);
       if (prev) {
-        for (const fr of s.frames) prev.frames.push(fr);
+        prev.text.parts.push(s);
+        prev.text.frameCount += frames;
         prev.elided ||= s.elided;
-      } else stacks.set(s.line, { ...s, frames: [...s.frames] });
+      } else stacks.set(s.line, { first: s, elided: s.elided, text: { parts: [s], frameCount: frames } });
     }
     for (const c of f.commandLines) commandLines.push(c);
   }
@@ -352,11 +388,11 @@ export function resolveFacts(segments: readonly Facts[]): ResolvedDump {
   // Stacks: those in a thread's block are its frames; the others are listed with their context.
   const attributed: AttributedStack[] = [];
   let frameCount = 0;
-  for (const s of [...stacks.values()].sort((a, b) => a.line - b.line)) {
-    frameCount += s.frames.length;
+  for (const { first: s, elided, text } of [...stacks.values()].sort((a, b) => a.first.line - b.first.line)) {
+    frameCount += text.frameCount;
     const t = threadOf(s.owner);
-    if (t !== null && t.frames.length === 0) t.frames = s.frames;
-    if (s.inBlock && t !== null && t.frames === s.frames) continue;
+    if (t !== null && (t.stack === null || t.stack.frameCount === 0)) t.stack = text;
+    if (s.inBlock && t !== null && t.stack === text) continue;
     const p = t !== null && t.pid !== null ? byPid.get(t.pid) ?? null : processOf(s.owner);
     attributed.push({
       line: s.line,
@@ -365,8 +401,8 @@ export function resolveFacts(segments: readonly Facts[]): ResolvedDump {
       processAddress: p?.address ?? s.owner.processAddress ?? null,
       threadAddress: t?.address ?? s.owner.threadAddress ?? null,
       machine: s.machine,
-      elided: s.elided,
-      frames: s.frames,
+      elided,
+      stack: text,
     });
   }
 
@@ -380,5 +416,17 @@ export function resolveFacts(segments: readonly Facts[]): ResolvedDump {
     orphanCommandLines,
     warnings,
     stats: { lines, processes: list.length, threads: threadCount, frames: frameCount, unparsedLines: unparsed, warnings: warningCount },
+    stackText,
   };
+}
+
+/** The frames of a stack of the dump (none for null), built from its text: only where a report renders them. */
+export function stackFrames(dump: ResolvedDump, stack: StackText | null): Frame[] {
+  if (stack === null) return [];
+  const out: Frame[] = [];
+  for (const part of stack.parts) {
+    const text = part.textRef !== undefined && dump.stackText !== null ? dump.stackText.get(part.textRef) : part.text;
+    for (const f of readStackFrames(part, text)) out.push(f);
+  }
+  return out;
 }

@@ -1,7 +1,8 @@
 /** @dumpstream/report: the report contract (`dumpstream.report/v1`) and its renderings: text, and pictures (HTML, SVG). */
 export { buildReport, REPORT_SCHEMA } from './report';
+export type { ReportOptions } from './report';
 export type { Report, ReportInput, ReportFrame, ReportThread, ReportProcess, ReportStack, ReportFinding } from './report';
-export { reportJsonChunks } from './json';
+export { reportJsonChunks, reportInputJsonChunks } from './json';
 export { renderText } from './text';
 export type { TextOptions } from './text';
 export { renderHtml, renderHtmlPage, renderHtmlSection, renderHtmlFailure, htmlPage } from './html';

@@ -1,5 +1,5 @@
 import type { ErrorReportingFault } from '@dumpstream/detect';
-import type { AttributedStack, DumpStats, ProcessNode, ResolvedDump } from '@dumpstream/graph';
+import { stackFrames, type AttributedStack, type DumpStats, type ProcessNode, type ResolvedDump } from '@dumpstream/graph';
 import type { Frame, SystemFacts, Warning } from '@dumpstream/transcript';
 
 /** The report's schema name; a change to the JSON shape that breaks readers needs a new one. */
@@ -88,9 +88,19 @@ export interface ReportInput {
   incompleteReason?: string | null;
 }
 
+export interface ReportOptions {
+  /**
+   * Build every thread's and stack's frames (default true). Without them (`frames: false`) the
+   * report holds the findings' exception stacks only, which is all the text and picture renderings
+   * read: a dump's frames are built from their text only where they are written.
+   */
+  frames?: boolean;
+}
+
 /** Builds the report of one dump. Pure; the same graph always gives the same report. */
-export function buildReport(input: ReportInput): Report {
+export function buildReport(input: ReportInput, options: ReportOptions = {}): Report {
   const { dump } = input;
+  const frames = options.frames ?? true;
   return {
     schema: REPORT_SCHEMA,
     source: input.source,
@@ -100,8 +110,8 @@ export function buildReport(input: ReportInput): Report {
     incompleteReason: input.incompleteReason ?? null,
     system: dump.system,
     stats: { ...dump.stats, bytes: input.bytes },
-    processes: dump.processes.map(reportProcess),
-    stacks: dump.stacks.map(reportStack),
+    processes: dump.processes.map((p) => reportProcess(p, dump, frames)),
+    stacks: dump.stacks.map((s) => reportStack(s, dump, frames)),
     warnings: dump.warnings,
     findings: input.findings.map((f) => ({
       ...f,
@@ -113,7 +123,8 @@ export function buildReport(input: ReportInput): Report {
   };
 }
 
-function reportProcess(p: ProcessNode): ReportProcess {
+/** One process of the report, with its threads' frames built from their text when `frames`. */
+export function reportProcess(p: ProcessNode, dump: ResolvedDump, frames = true): ReportProcess {
   return {
     address: p.address,
     pid: p.pid,
@@ -131,12 +142,13 @@ function reportProcess(p: ProcessNode): ReportProcess {
       waitsOn: t.waitsOn.map((w) => ({ address: w.address, type: w.type })),
       name: t.name,
       stackNotResident: t.stackNotResident,
-      frames: t.frames.map(reportFrame),
+      frames: frames ? stackFrames(dump, t.stack).map(reportFrame) : [],
     })),
   };
 }
 
-function reportStack(s: AttributedStack): ReportStack {
+/** One stack printed outside process blocks, with its frames built from their text when `frames`. */
+export function reportStack(s: AttributedStack, dump: ResolvedDump, frames = true): ReportStack {
   return {
     pid: s.pid,
     tid: s.tid,
@@ -145,7 +157,7 @@ function reportStack(s: AttributedStack): ReportStack {
     machine: s.machine,
     elided: s.elided,
     line: s.line,
-    frames: s.frames.map(reportFrame),
+    frames: frames ? stackFrames(dump, s.stack).map(reportFrame) : [],
   };
 }
 

@@ -20,7 +20,7 @@ interface ProcessWire extends Omit<Wire<ProcessFact>, 'sessionId' | 'handleCount
   handleCount: PrintedLong;
 }
 
-interface StackWire extends Omit<Wire<StackFact>, 'owner' | 'frames'> {
+interface StackWire extends Omit<Wire<StackFact>, 'owner' | 'frames' | 'textRef'> {
   owner: Wire<StackFact['owner']>;
   frames: Wire<Frame>[];
 }
@@ -38,12 +38,12 @@ type WireFrame = Omit<Frame, 'glued'>;
 const PROCESS_KEYS = optionalKeys<Omit<ProcessFact, 'sessionId' | 'handleCount'>>()(['address', 'pid', 'parentPid', 'peb', 'image', 'objectTable', 'details']);
 const THREAD_KEYS = optionalKeys<ThreadFact>()(['address', 'pid', 'tid', 'state', 'waitReason', 'waitMode', 'processor', 'processAddress', 'index', 'name', 'stackNotResident']);
 const FRAME_KEYS = optionalKeys<WireFrame>()(['number', 'source', 'inline']);
-const STACK_KEYS = optionalKeys<StackFact>()(['continuation']);
+const STACK_KEYS = optionalKeys<Omit<StackFact, 'textRef' | 'frames'>>()(['continuation']);
 const COMMAND_LINE_KEYS = optionalKeys<CommandLineFact>()(['imageFile']);
 
 /** Encodes the facts of one segment. Throws SchemaError ENCODE_INVALID when a field does not fit the schema. */
 export function encodeFacts(message: FactsMessage): Buffer {
-  return encodeWire('Facts', { ...message, processes: message.processes.map(processToWire) });
+  return encodeWire('Facts', { ...message, processes: message.processes.map(processToWire), stacks: message.stacks.map(stackToWire) });
 }
 
 /**
@@ -90,12 +90,22 @@ function threadFromWire(w: Wire<ThreadFact>): ThreadFact {
   return putPresent<ThreadFact, OptionalKeys<ThreadFact>>({ line: w.line, waitsOn: w.waitsOn.map((o) => ({ address: o.address, type: o.type })) }, w, THREAD_KEYS);
 }
 
+function stackToWire(s: StackFact): StackWire {
+  // Stacks travel as their text; built frames only come from version 1 writers (decoded below).
+  return { ...s, owner: s.owner, frames: [], continuation: s.continuation ?? null } as unknown as StackWire;
+}
+
 function stackFromWire(w: StackWire): StackFact {
-  return putPresent<StackFact, OptionalKeys<StackFact>>(
-    { line: w.line, owner: ownerFromWire(w.owner), machine: w.machine, inBlock: w.inBlock, frames: w.frames.map(frameFromWire), elided: w.elided },
+  const s = putPresent<StackFact, 'continuation'>(
+    { line: w.line, owner: ownerFromWire(w.owner), machine: w.machine, inBlock: w.inBlock, text: w.text, textLine: w.textLine, layout: w.layout, frameCount: w.frameCount, elided: w.elided },
     w,
     STACK_KEYS,
   );
+  if (w.frames.length > 0) {
+    s.frames = w.frames.map(frameFromWire);
+    s.frameCount = s.frames.length;
+  }
+  return s;
 }
 
 function frameFromWire(w: Wire<WireFrame>): Frame {

@@ -13,7 +13,7 @@ import { SchemaError } from './errors';
 export const MESSAGE_SCHEMAS = [
   { name: 'Segment', topic: 'segments', file: 'segment.avsc', version: 2 },
   { name: 'DumpManifest', topic: 'manifests', file: 'dump-manifest.avsc', version: 1 },
-  { name: 'Facts', topic: 'facts', file: 'facts.avsc', version: 1 },
+  { name: 'Facts', topic: 'facts', file: 'facts.avsc', version: 2 },
   { name: 'Report', topic: 'reports', file: 'report.avsc', version: 2 },
   { name: 'Alert', topic: 'alerts', file: 'alert.avsc', version: 1 },
 ] as const;

@@ -101,7 +101,13 @@ export interface Frame {
   glued?: string;
 }
 
-/** A stack as printed: its frames and what process and thread it belongs to. */
+/**
+ * A stack as printed, and what process and thread it belongs to.
+ *
+ * Its frames are kept as the text they were printed in, and built only when a report renders
+ * them (readStackFrames): a dump of millions of frames costs a string per stack, not an object
+ * and its strings per frame.
+ */
 export interface StackFact {
   /** Line of the stack's header or first frame; the stack's identity. */
   line: number;
@@ -110,11 +116,32 @@ export interface StackFact {
   machine: string | null;
   /** Printed inside a PROCESS or THREAD block (`!process … ff`, `!thread`), not by `k`. */
   inBlock: boolean;
-  frames: Frame[];
+  /**
+   * The lines this fact holds, as printed (after cleaning), joined by `\n`: the frame lines and
+   * the other lines a stack may hold (`...`, wrapped source lines, warnings). Empty when the
+   * text was moved out of memory (see textRef).
+   */
+  text: string;
+  /** Line number of the first line of text. */
+  textLine: number;
+  /** How the frame lines read: STACK_* flags (see stacks.ts). */
+  layout: number;
+  /** Frames in text (a line with two frames glued onto it counts two). */
+  frameCount: number;
   /** The author cut frames out (`...`). */
   elided: boolean;
   /** True when this fact continues a stack that an earlier segment started (same `line`). */
   continuation?: boolean;
+  /** Where the text went when the embedded pipeline moved it out of memory. */
+  textRef?: TextRef;
+  /** Frames already built: only in facts decoded from the first wire format, which carried frames, not text. */
+  frames?: Frame[];
+}
+
+/** A stack's text kept outside memory (bytes of UTF-8 in a spill file). */
+export interface TextRef {
+  offset: number;
+  length: number;
 }
 
 export interface CommandLineFact {

@@ -421,24 +421,33 @@ export function matchStackHeader(line: string, start: number): StackLayout | nul
 }
 
 /**
- * Parses a frame line. With a layout (after a stack header) any line of values and a call site
- * is a frame; without one (a pasted stack with its header cut off) the line must look
- * unmistakably like a frame: two full-width values and a symbol-like call site.
+ * Where the parts of a frame line are, as scanFrameColumns found them. One instance, reused: the
+ * column scan is the hottest loop of the parser and must not allocate.
  */
-export function parseFrame(line: string, start: number, layout: StackLayout | null, lineNo: number): Frame | null {
-  if (layout?.callSiteOnly) return callSiteOnlyFrame(line, start, lineNo);
-  // One pass over the value columns by position: this is the hottest loop of the parser, so it
-  // slices nothing until it knows the line is a frame.
+const scan = {
+  number: -1,
+  values: 0,
+  v0s: -1,
+  v0e: -1,
+  v0w: 0,
+  v1s: -1,
+  v1e: -1,
+  v1w: 0,
+  inline: false,
+  /** Start and end of the call site (before any suffix). */
+  callStart: 0,
+  callEnd: 0,
+};
+
+/**
+ * Scans a line's value columns by position and finds its call site; false when the line cannot be
+ * a frame. Fills `scan`; slices nothing.
+ */
+function scanFrameColumns(line: string, start: number, layout: StackLayout | null): boolean {
   const n = line.length;
   let i = start;
-  let number: number | undefined;
+  let number = -1;
   let values = 0;
-  let v0s = -1;
-  let v0e = -1;
-  let v0w = 0;
-  let v1s = -1;
-  let v1e = -1;
-  let v1w = 0;
   let inline = false;
   let first = true;
   while (i < n) {
@@ -472,13 +481,13 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
         number = parseInt(line.slice(s, e), 16);
       } else {
         if (values === 0) {
-          v0s = s;
-          v0e = e;
-          v0w = len - ticks;
+          scan.v0s = s;
+          scan.v0e = e;
+          scan.v0w = len - ticks;
         } else if (values === 1) {
-          v1s = s;
-          v1e = e;
-          v1w = len - ticks;
+          scan.v1s = s;
+          scan.v1e = e;
+          scan.v1w = len - ticks;
         }
         values++;
       }
@@ -488,9 +497,9 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
     i = s;
     break;
   }
-  if (i >= n) return null;
-  if (values === 0 && !inline) return null;
-  if (layout === null && (values < 2 || v0w < 8 || v1w < 8)) return null;
+  if (i >= n) return false;
+  if (values === 0 && !inline) return false;
+  if (layout === null && (values < 2 || scan.v0w < 8 || scan.v1w < 8)) return false;
   // The call site ends at a suffix: ` (FPO:`, ` (TrapFrame`, ` (CONV:`, ` [source @ line]`, or
   // two blanks before an author's comment.
   let end = n;
@@ -501,8 +510,63 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
       break;
     }
   }
-  let callSite = line.slice(i, end);
-  if (callSite.length === 0) return null;
+  if (end === i) return false;
+  scan.number = number;
+  scan.values = values;
+  scan.inline = inline;
+  scan.callStart = i;
+  scan.callEnd = end;
+  return true;
+}
+
+/**
+ * How many frames a line of an open stack holds, without building them: 0 when the line is not a
+ * frame (it ends the stack, or is one of the lines a stack may hold besides frames), 1, or 2 when
+ * two frames were glued onto one line. `lastOpensParameters` then says whether the line's last
+ * frame opens a `kP` parameter list that runs over the next lines. Exactly the frames that
+ * readStackFrames builds from the same line (a test holds them to it).
+ */
+export function countFrameLine(line: string, start: number, layout: StackLayout): number {
+  if (layout.callSiteOnly) {
+    const f = callSiteOnlyFrame(line, start, 0);
+    frameCount.lastOpensParameters = f !== null && f.callSite.endsWith('(');
+    frameCount.inline = false;
+    return f === null ? 0 : 1;
+  }
+  if (!scanFrameColumns(line, start, layout)) return 0;
+  const { callStart, callEnd } = scan;
+  frameCount.inline = scan.inline;
+  const space = line.indexOf(' ', callStart);
+  if (space >= 0 && space < callEnd && line.charCodeAt(callStart) !== 40) {
+    // Perhaps two frames glued into one line (rare): build them to know.
+    const frame = parseFrame(line, start, layout, 0);
+    if (frame === null) return 0;
+    if (frame.glued === undefined) {
+      frameCount.lastOpensParameters = frame.callSite.endsWith('(');
+      return 1;
+    }
+    const second = parseFrame(frame.glued, 0, layout, 0);
+    frameCount.lastOpensParameters = (second ?? frame).callSite.endsWith('(');
+    return second === null ? 1 : 2;
+  }
+  frameCount.lastOpensParameters = line.charCodeAt(callEnd - 1) === 40;
+  return 1;
+}
+
+/** What countFrameLine says besides the count (one instance, overwritten by each call). */
+export const frameCount = { lastOpensParameters: false, inline: false };
+
+/**
+ * Parses a frame line. With a layout (after a stack header) any line of values and a call site
+ * is a frame; without one (a pasted stack with its header cut off) the line must look
+ * unmistakably like a frame: two full-width values and a symbol-like call site.
+ */
+export function parseFrame(line: string, start: number, layout: StackLayout | null, lineNo: number): Frame | null {
+  if (layout?.callSiteOnly) return callSiteOnlyFrame(line, start, lineNo);
+  if (!scanFrameColumns(line, start, layout)) return null;
+  const { values, v0s, v0e, v1s, v1e, inline, callStart, callEnd: end } = scan;
+  const n = line.length;
+  let callSite = line.slice(callStart, end);
   let glued: string | undefined;
   const space = callSite.indexOf(' ');
   if (space > 0 && callSite.charCodeAt(0) !== 40) {
@@ -531,7 +595,7 @@ export function parseFrame(line: string, start: number, layout: StackLayout | nu
     raw: line,
     line: lineNo,
   };
-  if (number !== undefined) frame.number = number;
+  if (scan.number >= 0) frame.number = scan.number;
   if (inline) frame.inline = true;
   if (glued !== undefined) frame.glued = glued;
   splitCallSite(callSite, frame);

@@ -10,6 +10,7 @@ export type {
   WaitObject,
   Frame,
   StackFact,
+  TextRef,
   CommandLineFact,
   SystemFacts,
   SystemFact,
@@ -25,4 +26,5 @@ export { Segmenter, parseSegment } from './segmenter';
 export type { Segment, SegmenterOptions, SegmentationSummary } from './segmenter';
 export { parseLines, TranscriptParser } from './parser';
 export { cleanLine, canonicalHex } from './text';
+export { readStackFrames, STACK_NUMBERED, STACK_FRAME_ADDRESS, STACK_CALL_SITE_ONLY, STACK_PARAMETERS, STACK_HEADERLESS } from './stacks';
 export { imageFromCommandLine } from './grammar';

@@ -6,10 +6,11 @@
  * (grammar.ts) then look at a few more characters before doing any real work.
  */
 import { cloneContext, type DebuggerContext } from './context';
-import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, ThreadFact, Warning, WarningKind } from './facts';
+import type { CommandLineFact, Facts, Owner, ProcessFact, StackFact, ThreadFact, Warning, WarningKind } from './facts';
 import {
   closeParameterList,
-  dropParameterList,
+  countFrameLine,
+  frameCount,
   imageFromCommandLine,
   matchStacksProcess,
   matchStacksRow,
@@ -34,11 +35,15 @@ import {
   scanProcessFields,
   splitCommand,
   type Prompt,
+  type StackLayout,
 } from './grammar';
+import { layoutFlags } from './stacks';
 import { canonicalHex, skipSpaces, tokens } from './text';
 
 /** Warnings kept per segment; beyond it they are only counted. */
 export const MAX_WARNINGS_PER_SEGMENT = 50;
+/** The layout of a stack whose context does not say (frames with a frame pointer, unnumbered). */
+const DEFAULT_LAYOUT: StackLayout = { numbered: false, frameAddress: true };
 /** Detail lines kept per process block (`ElapsedTime`, `VirtualSize`, …). */
 const MAX_DETAILS = 40;
 
@@ -49,6 +54,12 @@ export class TranscriptParser {
   private proc: ProcessFact | null = null;
   private thread: ThreadFact | null = null;
   private stack: StackFact | null = null;
+  /** The open stack's lines, joined into its text when it ends. */
+  private stackLines: string[] = [];
+  /** How the open stack's frame lines read. */
+  private stackLayout: StackLayout = DEFAULT_LAYOUT;
+  /** The open stack's last frame opened a `kP` parameter list that runs over the next lines. */
+  private parametersOpen = false;
   private warningCount = 0;
   private lineNo = 0;
   private sawPrompt = false;
@@ -91,7 +102,19 @@ export class TranscriptParser {
       this.facts.threads.push(this.thread);
     }
     if (stack) {
-      this.stack = { line: stack.line, owner: stack.owner, machine: stack.machine, inBlock: stack.inBlock, frames: [], elided: false, continuation: true };
+      this.stackLayout = stack.layout ?? DEFAULT_LAYOUT;
+      this.stack = {
+        line: stack.line,
+        owner: stack.owner,
+        machine: stack.machine,
+        inBlock: stack.inBlock,
+        text: '',
+        textLine: line,
+        layout: layoutFlags(this.stackLayout, this.isParameterCommand, false),
+        frameCount: 0,
+        elided: false,
+        continuation: true,
+      };
       this.facts.stacks.push(this.stack);
     }
   }
@@ -123,6 +146,7 @@ export class TranscriptParser {
   /** Ends the segment: records what is still open in the context and returns the facts. */
   finish(): { facts: Facts; context: DebuggerContext } {
     if (this.stack) {
+      this.closeStackText();
       this.ctx.stack = {
         line: this.stack.line,
         layout: this.ctx.stack?.layout ?? null,
@@ -133,7 +157,7 @@ export class TranscriptParser {
     }
     const facts = this.facts;
     facts.warningCount = this.warningCount;
-    facts.stacks = facts.stacks.filter((s) => s.frames.length > 0 || s.elided || !s.continuation);
+    facts.stacks = facts.stacks.filter((s) => s.frameCount > 0 || s.elided || !s.continuation);
     return { facts, context: this.ctx };
   }
 
@@ -146,45 +170,43 @@ export class TranscriptParser {
 
   /** Handles a line while a stack is open; false when the line ends the stack. */
   private stackLine(text: string, start: number): boolean {
-    const layout = this.ctx.stack?.layout ?? null;
-    const frames = this.stack!.frames;
-    const last = frames.length > 0 ? frames[frames.length - 1] : null;
-    if (last !== null && last.callSite.endsWith('(')) {
+    const stack = this.stack!;
+    if (this.parametersOpen) {
       // `kP`: the parameter list of the last frame runs over this line.
-      const p = closeParameterList(last.callSite, text);
-      if (p.done) this.fixCallSite(last, p.callSite);
+      if (closeParameterList('(', text).done) this.parametersOpen = false;
+      this.stackLines.push(text);
       return true;
     }
-    const frame = parseFrame(text, start, layout ?? { numbered: false, frameAddress: true }, this.lineNo);
-    if (frame !== null && (layout !== null || frame.frameAddress !== null)) {
-      this.pushFrame(frame);
+    const n = countFrameLine(text, start, this.stackLayout);
+    // A context without the stack's layout (never written by this parser) takes frames with a frame pointer only.
+    if (n > 0 && (this.ctx.stack?.layout != null || !frameCount.inline)) {
+      stack.frameCount += n;
+      this.parametersOpen = frameCount.lastOpensParameters;
+      this.stackLines.push(text);
       return true;
     }
     const c = text.charCodeAt(start);
     if ((c === 46 /* . */ && /^\.{3,}$/.test(text.slice(start))) || (c === 0x2026 && text.trim() === '\u2026')) {
-      this.stack!.elided = true;
+      stack.elided = true;
+      this.stackLines.push(text);
       return true;
     }
-    if (c === 91 /* [ */ && text.indexOf(' @ ', start) > 0) return true; // wrapped source line
-    if (text.startsWith('WARNING: ', start) || text.startsWith('*** ', start)) return true;
+    if (
+      (c === 91 /* [ */ && text.indexOf(' @ ', start) > 0) || // wrapped source line
+      text.startsWith('WARNING: ', start) ||
+      text.startsWith('*** ', start)
+    ) {
+      this.stackLines.push(text);
+      return true;
+    }
     if (c === 60 /* < */ && text.endsWith('>')) {
       // `<snip>`, `<Intermediate frames may have been skipped due to lack of complete unwind>`
-      if (text.startsWith('<snip>', start)) this.stack!.elided = true;
+      if (text.startsWith('<snip>', start)) stack.elided = true;
+      this.stackLines.push(text);
       return true;
     }
     this.endStack();
     return false;
-  }
-
-  private pushFrame(frame: Frame): void {
-    const glued = frame.glued;
-    if (glued !== undefined) delete frame.glued;
-    if (this.isParameterCommand && !frame.callSite.endsWith('(')) this.fixCallSite(frame, dropParameterList(frame.callSite));
-    this.stack!.frames.push(frame);
-    if (glued !== undefined) {
-      const second = parseFrame(glued, 0, this.ctx.stack?.layout ?? null, this.lineNo);
-      if (second !== null) this.pushFrame(second);
-    }
   }
 
   /** `kp`/`kP` print parameter lists inside call sites; the report keeps the call site without them. */
@@ -197,20 +219,17 @@ export class TranscriptParser {
     return this.parameterCommand;
   }
 
-  private fixCallSite(frame: Frame, callSite: string): void {
-    if (callSite === frame.callSite) return;
-    frame.callSite = callSite;
-    frame.module = frame.function = frame.offset = null;
-    const again = parseFrame(`0 0 ${callSite}`, 0, { numbered: false, frameAddress: true }, frame.line);
-    if (again) {
-      frame.module = again.module;
-      frame.function = again.function;
-      frame.offset = again.offset;
-    }
+  /** Puts the open stack's lines into its text. */
+  private closeStackText(): void {
+    const stack = this.stack!;
+    if (this.stackLines.length > 0) stack.text = this.stackLines.join('\n');
+    this.stackLines = [];
   }
 
   private endStack(): void {
     if (this.stack === null) return;
+    this.closeStackText();
+    this.parametersOpen = false;
     this.stack = null;
     this.ctx.stack = null;
   }
@@ -572,10 +591,12 @@ export class TranscriptParser {
     this.facts.threads.push(fact);
     if (row.blocker !== null) {
       const layout = { numbered: false, frameAddress: false, callSiteOnly: true };
-      const frame = parseFrame(row.blocker, 0, layout, this.lineNo);
-      if (frame !== null) {
+      const n = countFrameLine(row.blocker, 0, layout);
+      if (n > 0) {
         this.openStack(layout);
-        this.pushFrame(frame);
+        this.stack!.frameCount = n;
+        this.parametersOpen = frameCount.lastOpensParameters;
+        this.stackLines.push(row.blocker);
       }
     }
     return true;
@@ -583,12 +604,25 @@ export class TranscriptParser {
 
   // --- stacks ---------------------------------------------------------------------------------
 
-  private openStack(layout: ReturnType<typeof matchStackHeader> & object, line = this.lineNo): void {
+  private openStack(layout: StackLayout, headerless = false): void {
     this.endStack();
+    const line = this.lineNo;
     // Stacks under a kernel THREAD belong to its block; `~*k` stacks are printed on their own.
     const inBlock = this.thread !== null && this.ctx.thread?.index === undefined;
-    const stack: StackFact = { line, owner: this.stackOwner(), machine: this.ctx.machine, inBlock, frames: [], elided: false };
+    const stack: StackFact = {
+      line,
+      owner: this.stackOwner(),
+      machine: this.ctx.machine,
+      inBlock,
+      text: '',
+      // After a header, the frames start on the next line; a headerless stack or a `!stacks` row holds its own line.
+      textLine: headerless || layout.callSiteOnly ? line : line + 1,
+      layout: layoutFlags(layout, this.isParameterCommand, headerless),
+      frameCount: 0,
+      elided: false,
+    };
     this.stack = stack;
+    this.stackLayout = layout;
     this.ctx.stack = { line, layout, owner: stack.owner, inBlock, machine: stack.machine };
     this.facts.stacks.push(stack);
   }
@@ -597,8 +631,16 @@ export class TranscriptParser {
   private headerlessStack(text: string, start: number): boolean {
     const frame = parseFrame(text, start, null, this.lineNo);
     if (frame === null) return false;
-    this.openStack({ numbered: frame.number !== undefined, frameAddress: true });
-    this.pushFrame(frame);
+    const layout = { numbered: frame.number !== undefined, frameAddress: true };
+    this.openStack(layout, true);
+    // The glued frame, if any, reads with the stack's layout.
+    let n = 1;
+    if (frame.glued !== undefined && parseFrame(frame.glued, 0, layout, this.lineNo) !== null) n = 2;
+    this.stack!.frameCount = n;
+    this.parametersOpen = false;
+    if (n === 2) this.parametersOpen = parseFrame(frame.glued!, 0, layout, this.lineNo)!.callSite.endsWith('(');
+    else this.parametersOpen = frame.callSite.endsWith('(');
+    this.stackLines.push(text);
     return true;
   }
 

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createReadStream, promises as fs } from 'node:fs';
 import { DEFAULT_MAX_FACTS } from '@dumpstream/graph';
-import { htmlPage, renderHtmlFailure, renderHtmlSection, renderText, reportJsonChunks, svgBlock, svgDocument } from '@dumpstream/report';
-import { analyzeTranscript, InputError, isInputError } from '../analyze';
+import { buildReport, htmlPage, renderHtmlFailure, renderHtmlSection, renderText, reportInputJsonChunks, svgBlock, svgDocument } from '@dumpstream/report';
+import { analyzeDump, InputError, isInputError } from '../analyze';
 import { ProgressBar } from '../progress';
 import { EXIT, UsageError, type Io } from './common';
 
@@ -79,15 +79,23 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     try {
       const { stream, size } = await open(file, io.stdin);
       const bar = ProgressBar.forStream(io.stderr, name, size);
-      const report = await analyzeTranscript(name, stream, { maxFacts: args.maxFacts, onProgress: (b) => bar?.update(b) });
+      const dump = await analyzeDump(name, stream, { maxFacts: args.maxFacts, onProgress: (b) => bar?.update(b), spill: true });
       bar?.done();
-      if (args.format === 'html') sections.push(renderHtmlSection(report));
-      else if (args.format === 'svg') blocks.push(svgBlock(report));
-      else if (args.format === 'json') {
-        // In pieces, waiting for the reader: a report of millions of frames is never one string.
-        for (const piece of reportJsonChunks(report)) if (!io.stdout.write(piece)) await once(io.stdout, 'drain');
-        io.stdout.write('\n');
-      } else io.stdout.write(`${renderText(report)}\n`);
+      try {
+        // Only JSON lists every frame; the other formats draw the findings' exception stacks.
+        if (args.format === 'json') {
+          // In pieces, waiting for the reader, each process's frames built as it is written.
+          for (const piece of reportInputJsonChunks(dump.input)) if (!io.stdout.write(piece)) await once(io.stdout, 'drain');
+          io.stdout.write('\n');
+        } else {
+          const report = buildReport(dump.input, { frames: false });
+          if (args.format === 'html') sections.push(renderHtmlSection(report));
+          else if (args.format === 'svg') blocks.push(svgBlock(report));
+          else io.stdout.write(`${renderText(report)}\n`);
+        }
+      } finally {
+        dump.close();
+      }
     } catch (e) {
       if (!isInputError(e)) throw e;
       io.stderr.write(`dumpstream: ${name}: ${e.message}\n`);
