@@ -1,4 +1,4 @@
-import type { CommandLineFact, Facts, Frame, Owner, StackFact, SystemFacts, TextRef, ThreadState, WaitObject, Warning } from '@dumpstream/transcript';
+import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, SystemFacts, TextRef, ThreadState, WaitObject, Warning } from '@dumpstream/transcript';
 import { imageFromCommandLine, readStackFrames } from '@dumpstream/transcript';
 
 /** Warnings a dump keeps in full; the rest are counted. */
@@ -55,8 +55,11 @@ export class DumpGraph {
   private readonly seen = new Set<number>();
   private readonly maxFacts: number;
   private readonly store: StackTextStore | null;
-  /** Facts of the segments held. */
+  /** Facts of the segments held, as parsed (before repeated facts were dropped): the limit counts these. */
   private held = 0;
+  private readonly counts = new Map<number, number>();
+  /** The first held ProcessFact of each EPROCESS address (and source): a later one equal to it adds nothing. */
+  private readonly firstProcess = new Map<string, { fact: ProcessFact; segment: number }>();
   /** The first segment left out, once the segments held passed maxFacts. */
   private cut: number | null = null;
 
@@ -77,15 +80,46 @@ export class DumpGraph {
         st.text = '';
       }
     }
-    this.segments.set(facts.segment, facts);
-    this.held += factCount(facts);
+    const count = factCount(facts);
+    this.segments.set(facts.segment, this.compact(facts));
+    this.counts.set(facts.segment, count);
+    this.held += count;
     while (this.held > this.maxFacts) {
       let last = -1;
       for (const k of this.segments.keys()) if (k > last) last = k;
-      this.held -= factCount(this.segments.get(last)!);
+      this.held -= this.counts.get(last)!;
       this.segments.delete(last);
+      this.counts.delete(last);
       this.cut = last;
+      for (const [key, first] of this.firstProcess) if (first.segment === last) this.firstProcess.delete(key);
     }
+  }
+
+  /**
+   * Drops the process facts that repeat one held from earlier in the transcript (a process listing
+   * printed again and again: a WER storm's `!process 0 0` in a loop), so that memory grows with
+   * the processes, not with the listings. resolveFacts reads each process's first fact and the
+   * first value of each field, so an equal later fact changes nothing; if the earlier one is ever
+   * left out past the limit, so is every later segment. Facts are dropped only after an earlier
+   * one, so merging in any order gives the same graph.
+   */
+  private compact(facts: Facts): Facts {
+    let kept: ProcessFact[] | null = null;
+    const list = facts.processes;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      let drop = false;
+      if (p.address !== undefined) {
+        // Each thread's `Owning Process` line makes a fact too: keyed apart from the block's.
+        const key = p.source === 'process-block' ? p.address : `${p.source}:${p.address}`;
+        const first = this.firstProcess.get(key);
+        if (first === undefined || first.segment > facts.segment) this.firstProcess.set(key, { fact: p, segment: facts.segment });
+        else drop = sameProcessFact(first.fact, p);
+      }
+      if (drop && kept === null) kept = list.slice(0, i);
+      else if (!drop && kept !== null) kept.push(p);
+    }
+    return kept === null ? facts : { ...facts, processes: kept };
   }
 
   /** Segments merged so far (including any left out past the fact limit). */
@@ -124,6 +158,28 @@ export class DumpGraph {
     }
     return dump;
   }
+}
+
+/** Two facts that say the same of a process (their lines aside). */
+function sameProcessFact(a: ProcessFact, b: ProcessFact): boolean {
+  if (
+    a.address !== b.address ||
+    a.pid !== b.pid ||
+    a.parentPid !== b.parentPid ||
+    a.sessionId !== b.sessionId ||
+    a.peb !== b.peb ||
+    a.handleCount !== b.handleCount ||
+    a.image !== b.image ||
+    a.objectTable !== b.objectTable ||
+    a.source !== b.source
+  ) {
+    return false;
+  }
+  if (a.details === undefined || b.details === undefined) return a.details === b.details;
+  const ka = Object.keys(a.details);
+  if (ka.length !== Object.keys(b.details).length) return false;
+  for (const k of ka) if (a.details[k] !== b.details[k]) return false;
+  return true;
 }
 
 export interface ThreadNode {

@@ -8,7 +8,7 @@
  * (stack frames and process fields).
  */
 import type { Frame, ThreadState, WaitObject } from './facts';
-import { canonicalHex, canonicalHexAt, isHexToken, parseDecimal, parseHexId, tokens } from './text';
+import { canonicalHex, canonicalHexOf, decimalAt, hexIdAt, canonicalHexAt, isHexToken, parseDecimal, parseHexId, tokens } from './text';
 
 // ---------------------------------------------------------------------------------------------
 // Prompts
@@ -127,8 +127,11 @@ export interface ProcessFields {
 /** `PROCESS fffffa8058010380 …`: the EPROCESS address, or null. */
 export function matchProcessHeader(line: string, start: number): string | null {
   if (!line.startsWith('PROCESS ', start)) return null;
-  const t = tokens(line, start + 8);
-  return t.length > 0 ? canonicalHex(t[0]) : null;
+  let i = start + 8;
+  while (i < line.length && isBlank(line.charCodeAt(i))) i++;
+  let e = i;
+  while (e < line.length && !isBlank(line.charCodeAt(e))) e++;
+  return e > i ? canonicalHex(line.slice(i, e)) : null;
 }
 
 /**
@@ -139,79 +142,118 @@ export function scanProcessFields(line: string, start: number, bad?: (field: str
   const c = line.charCodeAt(start);
   // SessionId, Cid, DirBase, Image, HandleCount (Win2000 puts it first), Peb, ParentCid, PROCESS
   if (c !== 83 && c !== 67 && c !== 68 && c !== 73 && c !== 72 && c !== 80 && c !== 79 && c !== 84) return null;
-  const t = tokens(line, start);
+  // By position, token by token (the native indexOf finds where each ends): this runs on most
+  // lines of a process listing.
+  const n = line.length;
   let out: ProcessFields | null = null;
-  for (let i = 0; i < t.length; i++) {
-    const key = t[i];
-    if (key.charCodeAt(key.length - 1) !== 58) continue;
-    const value = t[i + 1];
+  let i = start;
+  while (i < n) {
+    while (i < n && line.charCodeAt(i) === 32) i++;
+    const ks = i;
+    i = tokenEnd(line, i);
+    const ke = i;
+    if (ke === ks || line.charCodeAt(ke - 1) !== 58) continue;
+    const key = processFieldKey(line, ks, ke - ks);
+    if (key === null) continue;
+    let vs = i;
+    while (vs < n && line.charCodeAt(vs) === 32) vs++;
+    const ve = tokenEnd(line, vs);
+    const has = ve > vs;
+    out ??= {};
     switch (key) {
       case 'SessionId:':
-        out ??= {};
-        if (value === undefined) break;
-        out.sessionId = value === 'none' ? null : parseDecimal(value);
-        if (out.sessionId === null && value !== 'none') (bad?.('SessionId'), delete out.sessionId);
-        i++;
+        if (!has) continue;
+        if (ve - vs === 4 && line.startsWith('none', vs)) out.sessionId = null;
+        else {
+          const v = decimalAt(line, vs, ve);
+          if (v === null) bad?.('SessionId');
+          else out.sessionId = v;
+        }
         break;
-      case 'Cid:': {
-        out ??= {};
-        const v = value === undefined ? null : parseHexId(value);
-        if (v === null) bad?.('Cid');
-        else out.pid = v;
-        i++;
-        break;
-      }
+      case 'Cid:':
       case 'ParentCid:': {
-        out ??= {};
-        const v = value === undefined ? null : parseHexId(value);
-        if (v === null) bad?.('ParentCid');
+        const v = has ? hexIdAt(line, vs, ve) : null;
+        if (v === null) bad?.(key.slice(0, -1));
+        else if (key === 'Cid:') out.pid = v;
         else out.parentPid = v;
-        i++;
         break;
       }
-      case 'Peb:': {
-        out ??= {};
-        const v = value === undefined ? null : canonicalHex(value);
-        if (v !== null) out.peb = v;
-        i++;
-        break;
-      }
+      case 'Peb:':
       case 'ObjectTable:': {
-        out ??= {};
-        const v = value === undefined ? null : canonicalHex(value);
-        if (v !== null) out.objectTable = v;
-        i++;
+        const v = has ? canonicalHexOf(line, vs, ve) : null;
+        if (v !== null) {
+          if (key === 'Peb:') out.peb = v;
+          else out.objectTable = v;
+        }
         break;
       }
       case 'HandleCount:':
-      case 'TableSize:': {
-        out ??= {};
-        if (value === undefined) break;
-        if (value.startsWith('<')) out.handleCount = null;
+      case 'TableSize:':
+        if (!has) continue;
+        if (line.charCodeAt(vs) === 60 /* < */) out.handleCount = null;
         else {
-          const v = parseDecimal(value);
+          const v = decimalAt(line, vs, ve);
           if (v === null) bad?.(key.slice(0, -1));
           else out.handleCount = v;
         }
-        i++;
         break;
-      }
       case 'Image:': {
-        out ??= {};
-        const at = line.indexOf('Image:', start);
-        const image = line.slice(at + 6).trim();
+        const image = line.slice(ke).trim();
         if (image.length > 0) out.image = image;
         return out;
       }
-      case 'DirBase:':
-        out ??= {};
-        i++;
-        break;
-      default:
+      default: // DirBase:
         break;
     }
+    i = ve;
   }
   return out;
+}
+
+type ProcessFieldKey = 'SessionId:' | 'Cid:' | 'ParentCid:' | 'Peb:' | 'ObjectTable:' | 'HandleCount:' | 'TableSize:' | 'Image:' | 'DirBase:';
+
+/** The process field a key token names (`Cid:`, …), or null. */
+function processFieldKey(line: string, at: number, length: number): ProcessFieldKey | null {
+  let k: ProcessFieldKey;
+  switch (line.charCodeAt(at)) {
+    case 67: // C
+      k = 'Cid:';
+      break;
+    case 68: // D
+      k = 'DirBase:';
+      break;
+    case 72: // H
+      k = 'HandleCount:';
+      break;
+    case 73: // I
+      k = 'Image:';
+      break;
+    case 79: // O
+      k = 'ObjectTable:';
+      break;
+    case 80: // P
+      k = length === 10 ? 'ParentCid:' : 'Peb:';
+      break;
+    case 83: // S
+      k = 'SessionId:';
+      break;
+    case 84: // T
+      k = 'TableSize:';
+      break;
+    default:
+      return null;
+  }
+  return k.length === length && line.startsWith(k, at) ? k : null;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** Where the token at `from` ends: the next space or the end of the line (lines reach the parser with tabs made spaces). */
+function tokenEnd(line: string, from: number): number {
+  const space = line.indexOf(' ', from);
+  return space < 0 ? line.length : space;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { isPlainText } from './text';
 
@@ -12,9 +13,20 @@ export interface LineBatch {
   truncated: number[];
   /** Every line of the batch is plain (see isPlainText): only trailing blanks need cleaning. */
   plain: boolean;
+  /** 1-based numbers of the lines that need cleanLine (in order); the others need trimEnd only. */
+  dirty: number[];
 }
 
 const SURROGATE = /[\ud800-\udfff]/;
+// What cleanLine changes (besides trailing blanks): the same class as NEEDS_CLEANING in text.ts.
+const DIRTY = /[<&\t\\\u0080-\uffff]/g;
+
+/** Position of the next character of `text` from `from` that cleanLine would change, or Infinity. */
+function nextDirty(text: string, from: number): number {
+  DIRTY.lastIndex = from;
+  const m = DIRTY.exec(text);
+  return m === null ? Infinity : m.index;
+}
 const UNPAIRED = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** The text with unpaired UTF-16 surrogates replaced by U+FFFD (String.prototype.toWellFormed, ES2024). */
@@ -33,6 +45,8 @@ export class LineReader {
   private decoder: StringDecoder | null = null;
   private partial = '';
   private partialPlain = true;
+  /** The line being read holds a character that cleanLine would change. */
+  private partialDirty = false;
   private skipping = false;
   private nextLine = 1;
   private started = false;
@@ -52,6 +66,7 @@ export class LineReader {
   /** Decodes one chunk; returns the lines it completes. */
   push(chunk: Buffer | string): LineBatch {
     let text: string;
+    let plain: boolean | undefined;
     if (typeof chunk === 'string') {
       this.bytes += Buffer.byteLength(chunk);
       text = wellFormed(chunk);
@@ -75,13 +90,21 @@ export class LineReader {
         this.decoder = new StringDecoder(encoding);
         chunk = skip ? chunk.subarray(skip) : chunk;
       }
-      text = this.decoder!.write(chunk);
+      // Most transcripts are ASCII: a latin1 decode of an ASCII chunk is the same text, and several
+      // times cheaper than the UTF-8 decoder. end() gives what the decoder held (the tail of a
+      // character cut at the previous chunk's end, invalid before ASCII: U+FFFD, as write would).
+      if (!this.utf16 && isAscii(chunk)) {
+        const held = this.decoder!.end();
+        text = held + chunk.toString('latin1');
+        // isPlainText of ASCII text, by native byte searches instead of a regex over the text.
+        plain = held.length === 0 && chunk.indexOf(60) < 0 && chunk.indexOf(38) < 0 && chunk.indexOf(9) < 0 && chunk.indexOf(92) < 0;
+      } else text = this.decoder!.write(chunk);
       // UTF-16 may hold unpaired surrogates (the decoder keeps a pair split across chunks whole):
       // they become U+FFFD, as invalid UTF-8 does, so that every string is valid Unicode and
       // survives UTF-8 (Kafka messages, JSON) unchanged.
       if (this.utf16) text = wellFormed(text);
     }
-    return this.split(text, false);
+    return this.split(text, false, plain);
   }
 
   /** Flushes the last line (a transcript need not end with a newline). */
@@ -90,21 +113,37 @@ export class LineReader {
     return this.split(this.utf16 ? wellFormed(rest) : rest, true);
   }
 
-  private split(text: string, final: boolean): LineBatch {
+  private split(text: string, final: boolean, plain = isPlainText(text)): LineBatch {
     // A line carried over from the previous chunk was checked with it; only plain if both are.
-    const batch: LineBatch = { firstLine: this.nextLine, lines: [], truncated: [], plain: this.partialPlain && isPlainText(text) };
+    const batch: LineBatch = { firstLine: this.nextLine, lines: [], truncated: [], plain: this.partialPlain && plain, dirty: [] };
     // The line left unfinished at the chunk's end may hold what made the chunk not plain.
     this.partialPlain = batch.plain;
+    // Where the next character that cleanLine would change is: lines before it need trimEnd only.
+    let dirtyAt = plain ? Infinity : nextDirty(text, 0);
     let pos = 0;
     const n = text.length;
+    const lines = batch.lines;
     while (pos <= n) {
       const nl = text.indexOf('\n', pos);
+      const end = nl < 0 ? n : nl;
+      if (dirtyAt < end) {
+        this.partialDirty = true;
+        dirtyAt = nextDirty(text, end);
+      }
       if (nl < 0) {
         this.appendPartial(text, pos, n);
         break;
       }
-      this.appendPartial(text, pos, nl);
-      this.emit(batch);
+      if (this.partial.length === 0 && !this.skipping && nl - pos <= MAX_LINE_LENGTH) {
+        // The common case, a whole line in this chunk: one slice.
+        if (this.partialDirty) batch.dirty.push(this.nextLine);
+        lines.push(text.slice(pos, nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
+        this.partialDirty = false;
+        this.nextLine++;
+      } else {
+        this.appendPartial(text, pos, nl);
+        this.emit(batch);
+      }
       pos = nl + 1;
     }
     if (final && (this.partial.length > 0 || this.skipping)) this.emit(batch);
@@ -125,6 +164,8 @@ export class LineReader {
   private emit(batch: LineBatch): void {
     // Said in the batch that holds the line: it may have been cut chunks before it ends.
     if (this.skipping) batch.truncated.push(this.nextLine);
+    if (this.partialDirty) batch.dirty.push(this.nextLine);
+    this.partialDirty = false;
     let line = this.partial;
     if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
     batch.lines.push(line);

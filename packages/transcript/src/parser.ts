@@ -38,7 +38,7 @@ import {
   type StackLayout,
 } from './grammar';
 import { layoutFlags } from './stacks';
-import { canonicalHex, skipSpaces, tokens } from './text';
+import { canonicalHex, own, skipSpaces, tokens } from './text';
 
 /** Warnings kept per segment; beyond it they are only counted. */
 export const MAX_WARNINGS_PER_SEGMENT = 50;
@@ -158,6 +158,7 @@ export class TranscriptParser {
     const facts = this.facts;
     facts.warningCount = this.warningCount;
     facts.stacks = facts.stacks.filter((s) => s.frameCount > 0 || s.elided || !s.continuation);
+    ownStrings(facts);
     return { facts, context: this.ctx };
   }
 
@@ -222,7 +223,9 @@ export class TranscriptParser {
   /** Puts the open stack's lines into its text. */
   private closeStackText(): void {
     const stack = this.stack!;
-    if (this.stackLines.length > 0) stack.text = this.stackLines.join('\n');
+    // A one-line text is a slice of the transcript's text: own() copies it (joined texts are copies).
+    if (this.stackLines.length === 1) stack.text = own(this.stackLines[0]);
+    else if (this.stackLines.length > 0) stack.text = this.stackLines.join('\n');
     this.stackLines = [];
   }
 
@@ -474,8 +477,10 @@ export class TranscriptParser {
     return true;
   }
 
+  private readonly badNumber = (field: string): void => this.warn('bad-number', `unreadable ${field} value`);
+
   private processFields(text: string, start: number): boolean {
-    const fields = scanProcessFields(text, start, (f) => this.warn('bad-number', `unreadable ${f} value`));
+    const fields = scanProcessFields(text, start, this.badNumber);
     if (fields === null || this.proc === null) return false;
     Object.assign(this.proc, fields);
     if (fields.pid !== undefined && this.ctx.block) this.ctx.block.pid = fields.pid;
@@ -744,4 +749,51 @@ export function parseLines(
   const p = new TranscriptParser(context, segment, firstLine);
   for (let i = 0; i < lines.length; i++) p.line(lines[i], firstLine + i);
   return p.finish();
+}
+
+/**
+ * Makes every string the facts keep a copy of its own (see own): facts outlive the segment's
+ * text, which must not stay in memory because an address was sliced from it.
+ */
+function ownStrings(facts: Facts): void {
+  for (const p of facts.processes) {
+    if (p.address !== undefined) p.address = own(p.address);
+    if (p.peb !== undefined) p.peb = own(p.peb);
+    if (p.objectTable !== undefined) p.objectTable = own(p.objectTable);
+    if (p.image !== undefined) p.image = own(p.image);
+    if (p.details !== undefined) {
+      const owned: Record<string, string> = {};
+      for (const k in p.details) owned[own(k)] = own(p.details[k]);
+      p.details = owned;
+    }
+  }
+  for (const t of facts.threads) {
+    if (t.address !== undefined) t.address = own(t.address);
+    if (t.processAddress !== undefined) t.processAddress = own(t.processAddress);
+    if (t.state !== undefined) t.state = own(t.state);
+    if (t.waitReason !== undefined) t.waitReason = own(t.waitReason);
+    if (t.waitMode !== undefined) t.waitMode = own(t.waitMode);
+    if (t.name !== undefined) t.name = own(t.name);
+    for (const w of t.waitsOn) {
+      w.address = own(w.address);
+      w.type = own(w.type);
+    }
+  }
+  for (const st of facts.stacks) {
+    ownOwner(st.owner);
+    if (st.machine !== null) st.machine = own(st.machine);
+  }
+  for (const c of facts.commandLines) {
+    ownOwner(c.owner);
+    c.commandLine = own(c.commandLine);
+    if (c.imageFile !== undefined) c.imageFile = own(c.imageFile);
+  }
+  for (const s of facts.system) if (typeof s.value === 'string') s.value = own(s.value);
+  for (const w of facts.warnings) w.text = own(w.text);
+}
+
+function ownOwner(o: Owner): void {
+  if (o.processAddress !== undefined) o.processAddress = own(o.processAddress);
+  if (o.threadAddress !== undefined) o.threadAddress = own(o.threadAddress);
+  if (o.peb !== undefined) o.peb = own(o.peb);
 }

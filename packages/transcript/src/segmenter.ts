@@ -92,10 +92,16 @@ export class Segmenter {
 
   private batch(b: LineBatch): void {
     const truncated = b.truncated;
+    const dirty = b.dirty;
     let t = 0;
+    let d = 0;
     for (let i = 0; i < b.lines.length; i++) {
       const lineNo = b.firstLine + i;
-      const line = b.plain ? trimEnd(b.lines[i]) : cleanLine(b.lines[i]);
+      let line: string;
+      if (d < dirty.length && dirty[d] === lineNo) {
+        d++;
+        line = cleanLine(b.lines[i]);
+      } else line = trimEnd(b.lines[i]);
       if (this.segLineCount >= this.maxLines || this.segChars >= this.maxChars) {
         if (this.segLineCount >= this.hardMaxLines || this.segChars >= this.hardMaxChars || this.isBoundary(line)) this.cut(lineNo);
       }

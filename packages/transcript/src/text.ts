@@ -136,6 +136,20 @@ export function canonicalHex(token: string): string | null {
  * canonicalHex of `s.slice(from, to)`, for a span already known to be hex digits and backticks:
  * no validation, and no allocation beyond the result (the parser calls it for every frame).
  */
+/** canonicalHex of `s.slice(from, to)`, slicing only the result. */
+export function canonicalHexOf(s: string, from: number, to: number): string | null {
+  let p = from;
+  if (to - p > 2 && s.charCodeAt(p) === 48 && (s.charCodeAt(p + 1) | 32) === 120) p += 2;
+  let digits = 0;
+  for (let i = p; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 96) continue;
+    if (!isHexCode(c)) return null;
+    digits++;
+  }
+  return digits === 0 ? null : canonicalHexAt(s, from, to);
+}
+
 export function canonicalHexAt(s: string, from: number, to: number): string {
   let p = from;
   if (to - p > 2 && s.charCodeAt(p) === 48 && (s.charCodeAt(p + 1) | 32) === 120) p += 2;
@@ -182,6 +196,40 @@ export function parseHexId(token: string): number | null {
 }
 
 /** Parses a decimal number with an optional trailing dot (`HandleCount:  54.`); null when malformed. */
+/** parseHexId of `s.slice(from, to)`, without slicing. */
+export function hexIdAt(s: string, from: number, to: number): number | null {
+  let p = from;
+  if (to - p > 2 && s.charCodeAt(p) === 48 && (s.charCodeAt(p + 1) | 32) === 120) p += 2;
+  let digits = 0;
+  let significant = 0;
+  let n = 0;
+  for (let k = p; k < to; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 96) continue;
+    const v = c <= 57 ? c - 48 : (c | 32) - 87;
+    if (v < 0 || v > 15 || (c > 57 && (c | 32) < 97)) return null;
+    digits++;
+    if (n === 0 && v === 0) continue;
+    if (++significant > 8) return null;
+    n = n * 16 + v;
+  }
+  return digits === 0 ? null : n;
+}
+
+/** parseDecimal of `s.slice(from, to)`, without slicing. */
+export function decimalAt(s: string, from: number, to: number): number | null {
+  let end = to;
+  if (end > from && s.charCodeAt(end - 1) === 46) end--;
+  if (end === from || end - from > 15) return null;
+  let n = 0;
+  for (let i = from; i < end; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return null;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
 export function parseDecimal(token: string): number | null {
   let end = token.length;
   if (end > 0 && token[end - 1] === '.') end--;
@@ -208,4 +256,14 @@ export function tokens(s: string, from = 0): string[] {
     out.push(s.slice(start, i));
   }
   return out;
+}
+
+/**
+ * A copy of a string that does not keep alive the text it was sliced from. V8 makes a substring
+ * of 13 characters or more a view into its parent, so one address kept from a line would keep the
+ * whole decoded chunk (a megabyte) in memory; the facts of a dump keep thousands. Shorter strings
+ * are copies already. (Concatenation makes a new string that the slice then flattens into a copy.)
+ */
+export function own(s: string): string {
+  return s.length < 13 ? s : (s + ' ').slice(0, -1);
 }
