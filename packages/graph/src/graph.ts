@@ -290,17 +290,19 @@ export function resolveFacts(segments: readonly Facts[], stackText: StackTextSto
   }
   for (const [addr, pid] of pidOfAddress) if (!addressOfPid.has(pid)) addressOfPid.set(pid, addr);
 
-  const processes = new Map<string, ProcessNode>();
-  const keyFor = (address: string | undefined, pid: number | undefined): string | null => {
+  // A process is keyed by its pid (a number), or by its EPROCESS address (a string) when that
+  // address is not the pid's: no key is built per fact.
+  const processes = new Map<number | string, ProcessNode>();
+  const keyFor = (address: string | undefined, pid: number | undefined): number | string | null => {
     if (address !== undefined) {
       const known = pidOfAddress.get(address);
       // An address seen with a pid is that process; a pid reused by another EPROCESS stays apart.
-      return known !== undefined && addressOfPid.get(known) === address ? `p:${known}` : `a:${address}`;
+      return known !== undefined && addressOfPid.get(known) === address ? known : address;
     }
-    if (pid !== undefined) return `p:${pid}`;
+    if (pid !== undefined) return pid;
     return null;
   };
-  const nodeFor = (key: string, line: number): ProcessNode => {
+  const nodeFor = (key: number | string, line: number): ProcessNode => {
     let n = processes.get(key);
     if (!n) {
       n = {
@@ -323,8 +325,9 @@ export function resolveFacts(segments: readonly Facts[], stackText: StackTextSto
   };
 
   // Pass 2: processes, threads, stacks, command lines, in transcript order.
+  // Kernel threads by ETHREAD address, user-mode threads by `u:pid.tid`.
   const threads = new Map<string, ThreadNode>();
-  const threadOwner = new Map<ThreadNode, string>();
+  const threadOwner = new Map<ThreadNode, number | string>();
   const stacks = new Map<number, { first: StackFact; elided: boolean; text: StackText }>();
   const commandLines: CommandLineFact[] = [];
   for (const f of segments) {
@@ -350,7 +353,7 @@ export function resolveFacts(segments: readonly Facts[], stackText: StackTextSto
       if (p.details) for (const [k, v] of Object.entries(p.details)) if (!(k in n.details)) n.details[k] = v;
     }
     for (const t of f.threads) {
-      const key = t.address !== undefined ? `t:${t.address}` : t.pid !== undefined && t.tid !== undefined ? `u:${t.pid}.${t.tid}` : null;
+      const key = t.address !== undefined ? t.address : t.pid !== undefined && t.tid !== undefined ? `u:${t.pid}.${t.tid}` : null;
       if (key === null) continue;
       let n = threads.get(key);
       if (!n) {
@@ -421,7 +424,7 @@ export function resolveFacts(segments: readonly Facts[], stackText: StackTextSto
     return null;
   };
   const threadOf = (o: Owner): ThreadNode | null => {
-    if (o.threadAddress !== undefined) return threads.get(`t:${o.threadAddress}`) ?? null;
+    if (o.threadAddress !== undefined) return threads.get(o.threadAddress) ?? null;
     if (o.pid !== undefined && o.tid !== undefined) return threads.get(`u:${o.pid}.${o.tid}`) ?? null;
     if (o.pid !== undefined && o.threadIndex !== undefined) return threadByIndex.get(`${o.pid}#${o.threadIndex}`) ?? null;
     return null;

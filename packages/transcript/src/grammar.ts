@@ -345,13 +345,26 @@ export function parseCid(token: string): { pid: number; tid: number } | null {
 
 /** `fffffa80809c44e0  ProcessObject` under a waiting THREAD, or null. */
 export function matchWaitObject(line: string, start: number): WaitObject | null {
-  const t = tokens(line, start);
-  if (t.length < 2 || t[0].length < 8 || !isHexToken(t[0])) return null;
-  const type = t[1];
-  const c = type.charCodeAt(0);
-  if (c < 65 || c > 90 || !/^[A-Za-z]+$/.test(type)) return null;
-  const address = canonicalHex(t[0]);
-  return address === null ? null : { address, type };
+  // Most lines it sees are not wait objects: the first character rules them out.
+  const c0 = line.charCodeAt(start);
+  if (!((c0 >= 48 && c0 <= 57) || (c0 >= 97 && c0 <= 102) || (c0 >= 65 && c0 <= 70))) return null;
+  const e0 = tokenEnd(line, start);
+  if (e0 - start < 8) return null;
+  for (let i = start + 1; i < e0; i++) {
+    const h = line.charCodeAt(i);
+    if (h !== 96 && !((h >= 48 && h <= 57) || (h >= 97 && h <= 102) || (h >= 65 && h <= 70))) return null;
+  }
+  let s1 = e0;
+  while (s1 < line.length && line.charCodeAt(s1) === 32) s1++;
+  const e1 = tokenEnd(line, s1);
+  if (e1 === s1) return null;
+  const c = line.charCodeAt(s1);
+  if (c < 65 || c > 90) return null;
+  for (let i = s1 + 1; i < e1; i++) {
+    const l = line.charCodeAt(i) | 32;
+    if (l < 97 || l > 122) return null;
+  }
+  return { address: canonicalHexAt(line, start, e0), type: line.slice(s1, e1) };
 }
 
 /** `Owning Process            ffffe001d147c840       Image:         audiodg.exe` */

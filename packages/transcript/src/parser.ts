@@ -732,8 +732,16 @@ const THREAD_DETAIL_PREFIXES = [
   'Ticks:',
 ];
 
+/** THREAD_DETAIL_PREFIXES by their first character: a line is compared with a few, not all. */
+const THREAD_DETAILS_BY_FIRST = new Map<number, string[]>();
+for (const p of THREAD_DETAIL_PREFIXES) {
+  const c = p.charCodeAt(0);
+  THREAD_DETAILS_BY_FIRST.set(c, [...(THREAD_DETAILS_BY_FIRST.get(c) ?? []), p]);
+}
+
 function isThreadDetail(text: string, start: number): boolean {
-  for (const p of THREAD_DETAIL_PREFIXES) if (text.startsWith(p, start)) return true;
+  const candidates = THREAD_DETAILS_BY_FIRST.get(text.charCodeAt(start));
+  if (candidates !== undefined) for (const p of candidates) if (text.startsWith(p, start)) return true;
   // IRP list entries: `85102de0: (0006,0220) Flags: 00000884  Mdl: 00000000`
   const colon = text.indexOf(': (', start);
   return colon > start && colon - start <= 17;
