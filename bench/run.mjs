@@ -19,7 +19,8 @@
 //               for reference; BENCH_PARSE_ONLY=0 leaves it out
 // Wall clock is taken here around each process (spawn to exit; a few ms of /usr/bin/time and, for
 // stdin, sh are included); peak RSS is GNU time's %M (max resident set of the measured process;
-// for stdin, of node, not cat). Each file is read once before the rounds (page cache warm) and
+// for stdin, of node, not cat); CPU seconds are GNU time's user + sys of that process, printed
+// beside (steadier than wall clock when others share the machine, but not the issue's measure). Each file is read once before the rounds (page cache warm) and
 // checked once per cache entry: analyze must exit 0 and, on the storm, report an Error Reporting
 // Fault. The table gives medians over the rounds (min–max beside), MB/s = file MB / median s,
 // peak RSS = the largest of the rounds, and the issue's ratios, each with its goal, met or not:
@@ -37,6 +38,7 @@
 //   BENCH_ONLY=big npm run bench                   the 2 GB memory test only
 //   BENCH_ONLY=distributed npm run bench           distributed part only (bench/distributed.mjs)
 //   BENCH_JSON=out.json …                          also write the figures as JSON
+//   BENCH_QUIET_LOAD=1.5 …                         wait for the load average to drop before each round
 //
 // Needs GNU time at /usr/bin/time (apt-get install -y time). The machine's load matters: the
 // load averages before and after each input are printed; record them with the figures.
@@ -63,7 +65,19 @@ const AWK = `
 END { print n > "/dev/stderr" }`;
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dumpstream-bench-'));
+/** Measured processes still running: ended with the bench (sh -c ones take their pipeline down by process group). */
+const running = new Set();
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const p of running) {
+      try {
+        process.kill(-p.pid, 'SIGTERM');
+      } catch {}
+    }
+    process.exit(130);
+  });
+}
 
 /** The commands of one round, in order. `argv` runs under GNU time; `pipeFrom`: `cat FILE |` first. */
 function commands(file) {
@@ -84,30 +98,32 @@ function commands(file) {
  */
 function measure(cmd, out = '/dev/null') {
   const timeFile = path.join(tmp, `time-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const timed = [TIME, '-f', '%M', '-o', timeFile, ...cmd.argv];
+  const timed = [TIME, '-f', '%M %U %S', '-o', timeFile, ...cmd.argv];
   const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
   let proc;
   const t0 = performance.now();
   if (cmd.pipeFrom || out === 'wc') {
     const line = `${cmd.pipeFrom ? `cat ${q(cmd.pipeFrom)} | ` : ''}${timed.map(q).join(' ')}${out === 'wc' ? ' | wc -c' : ` > ${q(out)}`}`;
-    proc = spawn('sh', ['-c', line], { stdio: ['ignore', 'pipe', 'pipe'], env: cmd.env ?? process.env });
+    proc = spawn('sh', ['-c', line], { stdio: ['ignore', 'pipe', 'pipe'], env: cmd.env ?? process.env, detached: true });
   } else {
     const fd = openSync(out, 'w');
-    proc = spawn(timed[0], timed.slice(1), { stdio: ['ignore', fd, 'pipe'], env: cmd.env ?? process.env });
+    proc = spawn(timed[0], timed.slice(1), { stdio: ['ignore', fd, 'pipe'], env: cmd.env ?? process.env, detached: true });
     closeSync(fd);
   }
   let stderr = '';
   let stdout = '';
+  running.add(proc);
   proc.stderr.on('data', (d) => (stderr += d));
   proc.stdout?.on('data', (d) => (stdout += d));
   return new Promise((resolve, reject) => {
     proc.on('error', reject);
     proc.on('close', (code) => {
+      running.delete(proc);
       const seconds = (performance.now() - t0) / 1000;
       if (code !== 0) return reject(new Error(`${cmd.name} exited ${code}: ${stderr.slice(-2000)}`));
-      const kb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+      const [kb, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
       rmSync(timeFile, { force: true });
-      resolve({ seconds, rssMiB: kb / 1024, stderr, outBytes: out === 'wc' ? Number(stdout.trim()) : null });
+      resolve({ seconds, cpuSeconds: user + sys, rssMiB: kb / 1024, stderr, outBytes: out === 'wc' ? Number(stdout.trim()) : null });
     });
   });
 }
@@ -119,6 +135,19 @@ const median = (xs) => {
 };
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const round2 = (x) => Math.round(x * 100) / 100;
+
+/**
+ * BENCH_QUIET_LOAD=x: before each round, wait (up to BENCH_QUIET_WAIT seconds, default 600) until
+ * the 1-minute load average is below x. For a shared machine; the waits are printed.
+ */
+async function quiet() {
+  const limit = Number(process.env.BENCH_QUIET_LOAD ?? Infinity);
+  const deadline = Date.now() + Number(process.env.BENCH_QUIET_WAIT ?? 600) * 1000;
+  if (os.loadavg()[0] < limit) return;
+  process.stderr.write(`  waiting for load < ${limit} (now ${load()}) …\n`);
+  while (os.loadavg()[0] >= limit && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5000));
+  process.stderr.write(`  … load ${load()}${os.loadavg()[0] >= limit ? ' (gave up waiting)' : ''}\n`);
+}
 
 async function warm(file) {
   for await (const _ of createReadStream(file, { highWaterMark: 1 << 20 }));
@@ -158,10 +187,11 @@ async function benchInput(input) {
   const loadBefore = load();
   const runs = Object.fromEntries(cmds.map((c) => [c.key, []]));
   for (let r = 0; r < RUNS; r++) {
+    await quiet();
     for (const c of cmds) {
       const m = await measure(c);
-      runs[c.key].push({ seconds: Math.round(m.seconds * 1000) / 1000, rssMiB: Math.round(m.rssMiB) });
-      process.stderr.write(`  ${input.key} round ${r + 1}/${RUNS} ${c.key.padEnd(9)} ${m.seconds.toFixed(2)} s ${m.rssMiB.toFixed(0)} MiB\n`);
+      runs[c.key].push({ seconds: Math.round(m.seconds * 1000) / 1000, cpuSeconds: round2(m.cpuSeconds), rssMiB: Math.round(m.rssMiB), load1: os.loadavg()[0] });
+      process.stderr.write(`  ${input.key} round ${r + 1}/${RUNS} ${c.key.padEnd(9)} ${m.seconds.toFixed(2)} s (cpu ${m.cpuSeconds.toFixed(2)} s) ${m.rssMiB.toFixed(0)} MiB  load ${load()}\n`);
     }
   }
   const loadAfter = load();
@@ -175,6 +205,7 @@ async function benchInput(input) {
       minSeconds: Math.min(...secs),
       maxSeconds: Math.max(...secs),
       mbPerSecond: Math.round(bytes / 1e6 / med),
+      medianCpuSeconds: round2(median(runs[c.key].map((x) => x.cpuSeconds))),
       peakRssMiB: Math.max(...runs[c.key].map((x) => x.rssMiB)),
       runs: runs[c.key],
     };
@@ -187,22 +218,26 @@ function goals(byKey) {
   const ratio = (a, b) => round2(a / b);
   const fh = byKey['frame-heavy'];
   const st = byKey.storm;
-  const g = (what, value, goal, met) => out.push({ what, value, goal, met });
+  // value: the ratio of median wall seconds (the issue's measure); cpu: the same ratio of median
+  // user+sys CPU seconds, steadier on a shared machine (not the goal: a parser on worker threads
+  // may spend more CPU than wall).
+  const g = (what, value, goal, met, cpu = null) => out.push({ what, value, cpu, goal, met });
+  const c = (r, a, b) => ratio(r[a].medianCpuSeconds, r[b].medianCpuSeconds);
   if (fh) {
     const r = fh.results;
-    g('frame-heavy: analyze / split (split s ÷ analyze s)', ratio(r.split.medianSeconds, r.analyze.medianSeconds), '≥ 0.30', r.split.medianSeconds / r.analyze.medianSeconds >= 0.3);
-    g('frame-heavy: json / split', ratio(r.split.medianSeconds, r.json.medianSeconds), '≥ 0.15', r.split.medianSeconds / r.json.medianSeconds >= 0.15);
+    g('frame-heavy: analyze / split (split s ÷ analyze s)', ratio(r.split.medianSeconds, r.analyze.medianSeconds), '≥ 0.30', r.split.medianSeconds / r.analyze.medianSeconds >= 0.3, c(r, 'split', 'analyze'));
+    g('frame-heavy: json / split', ratio(r.split.medianSeconds, r.json.medianSeconds), '≥ 0.15', r.split.medianSeconds / r.json.medianSeconds >= 0.15, c(r, 'split', 'json'));
     g('frame-heavy: analyze peak RSS (MiB)', r.analyze.peakRssMiB, '≤ 512', r.analyze.peakRssMiB <= 512);
-    g('frame-heavy: analyze vs awk (awk s ÷ analyze s)', ratio(r.awk.medianSeconds, r.analyze.medianSeconds), '—', null);
-    g('frame-heavy: stdin / file (file s ÷ stdin s)', ratio(r.analyze.medianSeconds, r.stdin.medianSeconds), '— (stdin as well as a file)', null);
+    g('frame-heavy: analyze vs awk (awk s ÷ analyze s)', ratio(r.awk.medianSeconds, r.analyze.medianSeconds), '—', null, c(r, 'awk', 'analyze'));
+    g('frame-heavy: stdin / file (file s ÷ stdin s)', ratio(r.analyze.medianSeconds, r.stdin.medianSeconds), '— (stdin as well as a file)', null, c(r, 'analyze', 'stdin'));
   }
   if (st) {
     const r = st.results;
-    g('storm: analyze / split', ratio(r.split.medianSeconds, r.analyze.medianSeconds), '≥ 0.30', r.split.medianSeconds / r.analyze.medianSeconds >= 0.3);
-    g('storm: analyze vs awk (awk s ÷ analyze s)', ratio(r.awk.medianSeconds, r.analyze.medianSeconds), '≥ 1.5', r.awk.medianSeconds / r.analyze.medianSeconds >= 1.5);
-    g('storm: json / split', ratio(r.split.medianSeconds, r.json.medianSeconds), '—', null);
+    g('storm: analyze / split', ratio(r.split.medianSeconds, r.analyze.medianSeconds), '≥ 0.30', r.split.medianSeconds / r.analyze.medianSeconds >= 0.3, c(r, 'split', 'analyze'));
+    g('storm: analyze vs awk (awk s ÷ analyze s)', ratio(r.awk.medianSeconds, r.analyze.medianSeconds), '≥ 1.5', r.awk.medianSeconds / r.analyze.medianSeconds >= 1.5, c(r, 'awk', 'analyze'));
+    g('storm: json / split', ratio(r.split.medianSeconds, r.json.medianSeconds), '—', null, c(r, 'split', 'json'));
     g('storm: analyze peak RSS (MiB)', r.analyze.peakRssMiB, '—', null);
-    g('storm: stdin / file (file s ÷ stdin s)', ratio(r.analyze.medianSeconds, r.stdin.medianSeconds), '— (stdin as well as a file)', null);
+    g('storm: stdin / file (file s ÷ stdin s)', ratio(r.analyze.medianSeconds, r.stdin.medianSeconds), '— (stdin as well as a file)', null, c(r, 'analyze', 'stdin'));
   }
   return out;
 }
@@ -211,9 +246,9 @@ function printInput(x) {
   const f = x.facts;
   console.log(`\n${x.title}: ${(x.bytes / 1e6).toFixed(1)} MB, ${f.lines} lines, ${f.processes} processes, ${f.threads} threads, ${f.frames} frames${f.factsCapped ? ' (facts-capped!)' : ''}`);
   console.log(`  ${x.file}${x.generatedSeconds === null ? ' (cached)' : ` (generated in ${x.generatedSeconds.toFixed(1)} s)`}; load average before ${x.loadBefore}, after ${x.loadAfter}`);
-  console.log(`  ${'command'.padEnd(50)} ${'median s'.padStart(9)} ${'(min–max)'.padStart(13)} ${'MB/s'.padStart(6)} ${'peak RSS MiB'.padStart(13)}`);
+  console.log(`  ${'command'.padEnd(50)} ${'median s'.padStart(9)} ${'(min–max)'.padStart(15)} ${'MB/s'.padStart(6)} ${'cpu s'.padStart(7)} ${'peak RSS MiB'.padStart(13)}`);
   for (const r of Object.values(x.results)) {
-    console.log(`  ${r.name.padEnd(50)} ${r.medianSeconds.toFixed(2).padStart(9)} ${`(${r.minSeconds.toFixed(2)}–${r.maxSeconds.toFixed(2)})`.padStart(13)} ${String(r.mbPerSecond).padStart(6)} ${String(r.peakRssMiB).padStart(13)}`);
+    console.log(`  ${r.name.padEnd(50)} ${r.medianSeconds.toFixed(2).padStart(9)} ${`(${r.minSeconds.toFixed(2)}–${r.maxSeconds.toFixed(2)})`.padStart(15)} ${String(r.mbPerSecond).padStart(6)} ${r.medianCpuSeconds.toFixed(2).padStart(7)} ${String(r.peakRssMiB).padStart(13)}`);
   }
 }
 
@@ -223,8 +258,8 @@ async function benchParser() {
   console.log(`dumpstream, whole processes — BENCH_MB=${MB}, medians of ${RUNS} interleaved rounds; ${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${awkVersion()}`);
   for (const x of Object.values(byKey)) printInput(x);
   const gs = goals(byKey);
-  console.log('\nratios (issue 9)');
-  for (const g of gs) console.log(`  ${g.what.padEnd(50)} ${String(g.value).padStart(7)}   goal ${g.goal}${g.met === null ? '' : g.met ? '   met' : '   NOT met'}`);
+  console.log('\nratios (issue 9): of median wall seconds [of median CPU seconds, for reference]');
+  for (const g of gs) console.log(`  ${g.what.padEnd(50)} ${String(g.value).padStart(7)} ${(g.cpu === null ? '' : `[${g.cpu}]`).padStart(7)}   goal ${g.goal}${g.met === null ? '' : g.met ? '   met' : '   NOT met'}`);
   return { inputs: byKey, goals: gs };
 }
 
@@ -254,14 +289,14 @@ async function benchBig() {
     dumpMaxFacts: process.env.DUMP_MAX_FACTS ?? null,
     report: summary ? { lines: Number(summary[1]), processes: Number(summary[2]), threads: Number(summary[3]), frames: Number(summary[4]) } : null,
     factsCapped: capped ? { limit: Number(capped[1]), coveredLines: capped[2] ? Number(capped[2]) : null } : null,
-    text: { seconds: round2(text.seconds), mbPerSecond: Math.round(bytes / 1e6 / text.seconds), peakRssMiB: Math.round(text.rssMiB), goal: '≤ 768 MiB', met: text.rssMiB <= 768 },
-    json: { seconds: round2(json.seconds), mbPerSecond: Math.round(bytes / 1e6 / json.seconds), peakRssMiB: Math.round(json.rssMiB), outputBytes: json.outBytes },
+    text: { seconds: round2(text.seconds), cpuSeconds: round2(text.cpuSeconds), mbPerSecond: Math.round(bytes / 1e6 / text.seconds), peakRssMiB: Math.round(text.rssMiB), goal: '≤ 768 MiB', met: text.rssMiB <= 768 },
+    json: { seconds: round2(json.seconds), cpuSeconds: round2(json.cpuSeconds), mbPerSecond: Math.round(bytes / 1e6 / json.seconds), peakRssMiB: Math.round(json.rssMiB), outputBytes: json.outBytes },
   };
   console.log(`\nmemory test: frame-heavy ${(bytes / 1e6).toFixed(0)} MB${gen.generatedSeconds === null ? ' (cached)' : ` (generated in ${gen.generatedSeconds.toFixed(1)} s)`}, one run each; load average before ${loadBefore}, after ${loadAfter}`);
   if (big.report) console.log(`  report: ${big.report.lines} lines, ${big.report.processes} processes, ${big.report.threads} threads, ${big.report.frames} frames`);
   console.log(`  ${big.factsCapped ? `facts-capped at ${big.factsCapped.limit} facts: the report covers lines 1-${big.factsCapped.coveredLines} only` : 'not facts-capped: the report covers the whole transcript'}${big.dumpMaxFacts ? ` (DUMP_MAX_FACTS=${big.dumpMaxFacts})` : ''}`);
-  console.log(`  analyze (text):         ${big.text.seconds.toFixed(1)} s, ${big.text.mbPerSecond} MB/s, peak RSS ${big.text.peakRssMiB} MiB   goal ≤ 768 MiB   ${big.text.met ? 'met' : 'NOT met'}`);
-  console.log(`  analyze --format json:  ${big.json.seconds.toFixed(1)} s, ${big.json.mbPerSecond} MB/s, peak RSS ${big.json.peakRssMiB} MiB, ${(big.json.outputBytes / 1e6).toFixed(0)} MB of JSON out`);
+  console.log(`  analyze (text):         ${big.text.seconds.toFixed(1)} s (cpu ${big.text.cpuSeconds.toFixed(1)} s), ${big.text.mbPerSecond} MB/s, peak RSS ${big.text.peakRssMiB} MiB   goal ≤ 768 MiB   ${big.text.met ? 'met' : 'NOT met'}`);
+  console.log(`  analyze --format json:  ${big.json.seconds.toFixed(1)} s (cpu ${big.json.cpuSeconds.toFixed(1)} s), ${big.json.mbPerSecond} MB/s, peak RSS ${big.json.peakRssMiB} MiB, ${(big.json.outputBytes / 1e6).toFixed(0)} MB of JSON out`);
   return big;
 }
 
