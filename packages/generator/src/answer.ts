@@ -43,7 +43,8 @@ export function answerOf(plan: DumpPlan): KnownAnswer {
   const chains: ChainAnswer[] = plan.chains.map((c) => {
     const present = c.rootIndex >= 0;
     const rootProc = present ? plan.processes[c.rootIndex] : undefined;
-    const hasExceptionStack = rootProc !== undefined && rootProc.faults.some((f) => f.stack === 'present');
+    // A `listing` transcript prints no stack at all.
+    const hasExceptionStack = plan.spec.style !== 'listing' && rootProc !== undefined && rootProc.faults.some((f) => f.stack === 'present');
     const reporters = c.path.map((i) => plan.processes[i]!.pid);
     return {
       root: { pid: c.rootPid, image: c.rootImage, present, hasExceptionStack },

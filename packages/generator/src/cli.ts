@@ -31,7 +31,9 @@ Writes a synthetic kd/cdb/WinDbg transcript to FILE and its known answer to FILE
   --os OS             win7 | win10 | win11 | nt4 (default win7)
   --arch A            x64 | x86 (default x64)
   --debugger D        kd | cdb | windbg (default kd)
-  --style S           investigation | full (default: from the seed)
+  --style S           investigation | full | listing (default: from the seed); listing is the
+                      process table alone (!process 0 0), re-printed up to --size; it needs
+                      --evidence parentage and no --decoys
   --processes N       ordinary processes (default 40)
   --chains LIST       comma-separated chains: NxD (N chains of depth D), D, with :B for B leaves
                       at the last level, e.g. 3x4 or 2x5:3,1 (default none)

@@ -225,3 +225,32 @@ describe('generateFleet', () => {
     }
   });
 });
+
+describe("the 'listing' style", () => {
+  const LISTING: DumpSpec = {
+    seed: 5, os: 'win10', style: 'listing', processes: 30, padToBytes: 60_000,
+    chains: [{ depth: 3, branching: 2, evidence: ['parentage'], rootStack: 'paged-out' }, { depth: 2, evidence: ['parentage'] }],
+  };
+
+  it('prints the process table alone, again until the size, every pid of the answer in it', () => {
+    const text = [...generateTranscript(LISTING).chunks].join('');
+    const { answer } = generateTranscript(LISTING);
+    expect(text.length).toBeGreaterThanOrEqual(60_000);
+    const commands = text.split('\n').filter((l) => /kd> /.test(l));
+    expect(commands.length).toBeGreaterThan(1);
+    expect(new Set(commands.map((l) => l.replace(/^.*kd> /, '')))).toEqual(new Set(['!process 0 0']));
+    expect(text).not.toMatch(/THREAD|ChildEBP|Child-SP|!peb/);
+    const listed = text.split('**** NT ACTIVE PROCESS DUMP ****')[1] as string;
+    expect(listed.match(/^PROCESS /gm)?.length).toBe(answer.processes);
+    for (const c of answer.chains) {
+      expect(c.root.hasExceptionStack).toBe(false);
+      expect(c.evidence.every((e) => e.length === 1 && e[0] === 'parentage')).toBe(true);
+    }
+  });
+
+  it('rejects evidence the process table cannot show, and decoys', () => {
+    expect(() => normalizeSpec({ ...LISTING, chains: [{ depth: 2, evidence: 'mixed' }] })).toThrow(GeneratorError);
+    expect(() => normalizeSpec({ ...LISTING, chains: [{ depth: 2 }] })).toThrow(GeneratorError);
+    expect(() => normalizeSpec({ ...LISTING, werfaultDecoys: 1 })).toThrow(GeneratorError);
+  });
+});

@@ -12,7 +12,7 @@ import { type Frame, ThreadFactory, type ThreadInfo } from './threads';
 
 /** Per-dump habits of the person or script that produced the transcript, drawn from the seed. */
 export interface SessionChoices {
-  readonly style: 'investigation' | 'full';
+  readonly style: 'investigation' | 'full' | 'listing';
   readonly argsToChild: boolean;
   readonly numbered: boolean;
   readonly symbolicUser: boolean;
@@ -127,6 +127,10 @@ export class Renderer {
   *session(): Generator<void> {
     this.banner();
     yield;
+    if (this.choices.style === 'listing') {
+      yield* this.listingOnly();
+      return;
+    }
     if (this.choices.style === 'investigation') {
       this.maybeNoise();
       this.cmd('!process 0 0');
@@ -176,6 +180,25 @@ export class Renderer {
       }
       yield;
     }
+    this.closing();
+    yield;
+  }
+
+  /**
+   * The `listing` style: `!process 0 0` and the process table, printed again until the transcript
+   * has `padToBytes` bytes, then the closing lines. No other command, no noise.
+   */
+  private *listingOnly(): Generator<void> {
+    do {
+      this.cmd('!process 0 0');
+      this.line('**** NT ACTIVE PROCESS DUMP ****');
+      let n = 0;
+      for (const i of this.plan.listOrder) {
+        this.header(this.plan.processes[i] as ProcessPlan, 'list');
+        if (++n % 32 === 0) yield;
+      }
+      yield;
+    } while (this.sink.total < this.plan.spec.padToBytes);
     this.closing();
     yield;
   }

@@ -24,9 +24,12 @@ export type RootStack = 'present' | 'paged-out' | 'absent';
 /**
  * How the session is driven: `investigation` is `!process 0 0` followed by per-process commands
  * (an engineer at kd); `full` is one `!process 0 ff` over every process (a cdb script) followed by
- * the same follow-up commands.
+ * the same follow-up commands. `listing` is a process table alone: `!process 0 0` printed again
+ * and again until `padToBytes` (no threads, stacks, command lines or noise), the shape of a WER
+ * storm's process listing; its chains must be linked by `parentage` alone and it has no decoys,
+ * since nothing else is printed.
  */
-export type SessionStyle = 'investigation' | 'full';
+export type SessionStyle = 'investigation' | 'full' | 'listing';
 
 /** A fixed count or an inclusive `[min, max]` range drawn per process / per stack. */
 export type CountRange = number | readonly [number, number];
@@ -205,8 +208,16 @@ export function normalizeSpec(spec: DumpSpec): NormalizedSpec {
   if (!isInt(werfaultDecoys, 0)) invalid(`werfaultDecoys must be an integer ≥ 0, got ${werfaultDecoys}`);
   const padToBytes = spec.padToBytes ?? 0;
   if (typeof padToBytes !== 'number' || !(padToBytes >= 0) || !Number.isFinite(padToBytes)) invalid(`padToBytes must be a finite number ≥ 0`);
-  if (spec.style !== undefined && spec.style !== 'investigation' && spec.style !== 'full') invalid(`unknown style: ${String(spec.style)}`);
+  if (spec.style !== undefined && spec.style !== 'investigation' && spec.style !== 'full' && spec.style !== 'listing') invalid(`unknown style: ${String(spec.style)}`);
   const chains = (spec.chains ?? []).map(normalizeChain);
+  if (spec.style === 'listing') {
+    chains.forEach((c, i) => {
+      if (c.evidence === 'mixed' || c.evidence.length !== 1 || c.evidence[0] !== 'parentage') {
+        invalid(`chains[${i}]: a 'listing' transcript prints only the process table, so its links must be 'parentage' alone`, { chain: i });
+      }
+    });
+    if (werfaultDecoys > 0) invalid(`a 'listing' transcript cannot have decoys (their evidence is not in the process table)`, { werfaultDecoys });
+  }
   const reporters = chains.reduce((n, c) => n + reporterCount(c.fanout), 0) + werfaultDecoys;
   if (reporters > MAX_REPORTERS) invalid(`too many WerFault.exe processes: ${reporters} > ${MAX_REPORTERS}`, { reporters });
   return {
