@@ -3,6 +3,7 @@ import { detectErrorReportingFault } from '@dumpstream/detect';
 import { DumpGraph } from '@dumpstream/graph';
 import { buildReport, type Report, type ReportInput } from '@dumpstream/report';
 import { Segmenter, sniffTranscript, type SegmenterOptions } from '@dumpstream/transcript';
+import { EncodedFacts } from './heldFacts';
 import { StackSpill } from './spill';
 
 /** An input that cannot be analysed at all, with the reason a user should read. */
@@ -69,7 +70,8 @@ export async function analyzeDump(source: string, input: AsyncIterable<Buffer | 
 
 async function readDump(source: string, input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: AnalyzeOptions, spill: StackSpill | null): Promise<AnalyzedDump> {
   const hash = createHash('sha256');
-  const graph = new DumpGraph({ maxFacts: options.maxFacts, ...(spill ? { stackText: spill } : {}) });
+  // With a spill, memory is meant to hold the graph: large dumps' facts wait encoded too.
+  const graph = new DumpGraph({ maxFacts: options.maxFacts, ...(spill ? { stackText: spill, heldFacts: new EncodedFacts() } : {}) });
   const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), options.segmenter);
   let sniffed = false;
   for await (const raw of input) {

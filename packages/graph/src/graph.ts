@@ -29,7 +29,21 @@ export interface DumpGraphOptions {
    * frames (the embedded pipeline spills it to a file); by default it stays in the facts.
    */
   stackText?: StackTextStore;
+  /** Where the facts of held segments wait for resolve() (default: as they are). */
+  heldFacts?: HeldFactsStore;
 }
+
+/**
+ * Holds the facts of the segments a dump keeps until it is resolved, perhaps in a compact form
+ * (the embedded pipeline encodes them once a dump is large): `get` gives them back as they were.
+ */
+export interface HeldFactsStore {
+  put(facts: Facts): HeldFacts;
+  get(held: HeldFacts): Facts;
+}
+
+/** What a HeldFactsStore returns for a segment's facts (the facts themselves, or its own form). */
+export type HeldFacts = Facts | { readonly held: unknown };
 
 /** Keeps stacks' text out of memory: `put` returns where it went, `get` reads it back. */
 export interface StackTextStore {
@@ -50,11 +64,12 @@ export interface StackTextStore {
  * depends only on the segments' contents; a segment that never arrives counts as empty.
  */
 export class DumpGraph {
-  private readonly segments = new Map<number, Facts>();
+  private readonly segments = new Map<number, HeldFacts>();
   /** Segments merged, including those left out: merging is idempotent. */
   private readonly seen = new Set<number>();
   private readonly maxFacts: number;
   private readonly store: StackTextStore | null;
+  private readonly heldFacts: HeldFactsStore | null;
   /** Facts of the segments held, as parsed (before repeated facts were dropped): the limit counts these. */
   private held = 0;
   private readonly counts = new Map<number, number>();
@@ -66,6 +81,7 @@ export class DumpGraph {
   constructor(options: DumpGraphOptions = {}) {
     this.maxFacts = options.maxFacts ?? DEFAULT_MAX_FACTS;
     this.store = options.stackText ?? null;
+    this.heldFacts = options.heldFacts ?? null;
   }
 
   /** Folds one segment's facts in. Idempotent; commutative with every other merge. */
@@ -81,7 +97,8 @@ export class DumpGraph {
       }
     }
     const count = factCount(facts);
-    this.segments.set(facts.segment, this.compact(facts));
+    const compacted = this.compact(facts);
+    this.segments.set(facts.segment, this.heldFacts === null ? compacted : this.heldFacts.put(compacted));
     this.counts.set(facts.segment, count);
     this.held += count;
     while (this.held > this.maxFacts) {
@@ -141,11 +158,14 @@ export class DumpGraph {
 
   /** Builds the process graph from everything merged so far, up to the fact limit. */
   resolve(): ResolvedDump {
-    const ordered = [...this.segments.keys()].sort((a, b) => a - b).map((k) => this.segments.get(k)!);
-    const dump = resolveFacts(ordered, this.store);
+    const keys = [...this.segments.keys()].sort((a, b) => a - b);
+    const held = this.heldFacts;
+    const factsOf = (k: number): Facts => (held === null ? (this.segments.get(k) as Facts) : held.get(this.segments.get(k)!));
+    // Read twice by resolveFacts, one segment at a time: held facts are decoded as they are read.
+    const dump = resolveFacts({ *[Symbol.iterator]() { for (const k of keys) yield factsOf(k); } }, this.store);
     if (this.cut !== null) {
       // Every segment held is before the cut.
-      const last = ordered[ordered.length - 1];
+      const last = keys.length > 0 ? factsOf(keys[keys.length - 1]) : undefined;
       const covered = last ? last.firstLine + last.lineCount - 1 : 0;
       // First, so that it is never among the warnings counted but not kept.
       dump.warnings.unshift({
@@ -199,12 +219,22 @@ export interface ThreadNode {
 }
 
 /**
- * A stack's frames as the text they were printed in: the facts of each segment it spans, in
+ * A stack's frames as the text they were printed in: the text of each segment it spans, in
  * order. stackFrames builds the frames.
  */
 export interface StackText {
-  parts: StackFact[];
+  parts: StackTextPart[];
   frameCount: number;
+}
+
+/** What a stack fact says of its frames: all that the graph keeps of it. */
+export type StackTextPart = Pick<StackFact, 'text' | 'textLine' | 'layout' | 'frameCount' | 'textRef' | 'frames'>;
+
+function textPart(s: StackFact): StackTextPart {
+  const part: StackTextPart = { text: s.text, textLine: s.textLine, layout: s.layout, frameCount: s.frameCount };
+  if (s.textRef !== undefined) part.textRef = s.textRef;
+  if (s.frames !== undefined) part.frames = s.frames;
+  return part;
 }
 
 export interface ProcessNode {
@@ -267,7 +297,7 @@ function firstDefined<T>(cur: T | null, next: T | undefined): T | null {
  * Builds the graph from segments' facts given in transcript order. Pure; `stackText` is the store
  * that holds the stacks' text, if it was moved out of the facts.
  */
-export function resolveFacts(segments: readonly Facts[], stackText: StackTextStore | null = null): ResolvedDump {
+export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStore | null = null): ResolvedDump {
   const system: Record<string, string | number> = {};
   const warnings: Warning[] = [];
   let warningCount = 0;
@@ -391,10 +421,10 @@ export function resolveFacts(segments: readonly Facts[], stackText: StackTextSto
       const frames = s.frames !== undefined && s.frames.length > 0 ? s.frames.length : s.frameCount;
       const prev = stacks.get(s.line);
       if (prev) {
-        prev.text.parts.push(s);
+        prev.text.parts.push(textPart(s));
         prev.text.frameCount += frames;
         prev.elided ||= s.elided;
-      } else stacks.set(s.line, { first: s, elided: s.elided, text: { parts: [s], frameCount: frames } });
+      } else stacks.set(s.line, { first: s, elided: s.elided, text: { parts: [textPart(s)], frameCount: frames } });
     }
     for (const c of f.commandLines) commandLines.push(c);
   }

@@ -3,6 +3,6 @@
  * WerFault.exe to the process it reports on. Pure.
  */
 export { DumpGraph, resolveFacts, stackFrames, factCount, MAX_DUMP_WARNINGS, DEFAULT_MAX_FACTS } from './graph';
-export type { DumpGraphOptions, ProcessNode, ThreadNode, AttributedStack, DumpStats, ResolvedDump, StackText, StackTextStore } from './graph';
+export type { DumpGraphOptions, ProcessNode, ThreadNode, AttributedStack, DumpStats, ResolvedDump, StackText, StackTextPart, StackTextStore, HeldFacts, HeldFactsStore } from './graph';
 export { reportLinks, isWerFault, reportedPidFromCommandLine, EVIDENCE_KINDS } from './links';
 export type { ReportLink, EvidenceKind } from './links';

@@ -38,7 +38,7 @@ import {
   type StackLayout,
 } from './grammar';
 import { layoutFlags } from './stacks';
-import { canonicalHex, own, skipSpaces, tokens } from './text';
+import { canonicalHex, intern, own, skipSpaces, tokens } from './text';
 
 /** Warnings kept per segment; beyond it they are only counted. */
 export const MAX_WARNINGS_PER_SEGMENT = 50;
@@ -768,28 +768,28 @@ function ownStrings(facts: Facts): void {
     if (p.address !== undefined) p.address = own(p.address);
     if (p.peb !== undefined) p.peb = own(p.peb);
     if (p.objectTable !== undefined) p.objectTable = own(p.objectTable);
-    if (p.image !== undefined) p.image = own(p.image);
+    if (p.image !== undefined) p.image = intern(p.image);
     if (p.details !== undefined) {
       const owned: Record<string, string> = {};
-      for (const k in p.details) owned[own(k)] = own(p.details[k]);
+      for (const k in p.details) owned[intern(k)] = own(p.details[k]);
       p.details = owned;
     }
   }
   for (const t of facts.threads) {
     if (t.address !== undefined) t.address = own(t.address);
     if (t.processAddress !== undefined) t.processAddress = own(t.processAddress);
-    if (t.state !== undefined) t.state = own(t.state);
-    if (t.waitReason !== undefined) t.waitReason = own(t.waitReason);
-    if (t.waitMode !== undefined) t.waitMode = own(t.waitMode);
+    if (t.state !== undefined) t.state = intern(t.state);
+    if (t.waitReason !== undefined) t.waitReason = intern(t.waitReason);
+    if (t.waitMode !== undefined) t.waitMode = intern(t.waitMode);
     if (t.name !== undefined) t.name = own(t.name);
     for (const w of t.waitsOn) {
       w.address = own(w.address);
-      w.type = own(w.type);
+      w.type = intern(w.type);
     }
   }
   for (const st of facts.stacks) {
     ownOwner(st.owner);
-    if (st.machine !== null) st.machine = own(st.machine);
+    if (st.machine !== null) st.machine = intern(st.machine);
   }
   for (const c of facts.commandLines) {
     ownOwner(c.owner);

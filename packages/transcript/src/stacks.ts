@@ -41,7 +41,7 @@ export function layoutOf(flags: number): StackLayout {
  * where it was moved). Lines that are not frames (`...`, wrapped source lines) are skipped, as the
  * parser skipped them; a `kP` parameter list that runs over lines closes its frame's call site.
  */
-export function readStackFrames(stack: StackFact, text: string = stack.text): Frame[] {
+export function readStackFrames(stack: Pick<StackFact, 'text' | 'textLine' | 'layout' | 'frames'>, text: string = stack.text): Frame[] {
   if (stack.frames !== undefined && stack.frames.length > 0) return stack.frames;
   if (text.length === 0) return [];
   const layout = layoutOf(stack.layout);

@@ -267,3 +267,20 @@ export function tokens(s: string, from = 0): string[] {
 export function own(s: string): string {
   return s.length < 13 ? s : (s + ' ').slice(0, -1);
 }
+
+/** Distinct strings intern() keeps; past it, strings are only owned. */
+const MAX_INTERNED = 10_000;
+const interned = new Map<string, string>();
+
+/**
+ * One shared copy of a string that repeats across a dump (thread states, wait reasons and modes,
+ * object types, image names): a million threads then hold one `WAIT`, not a million. Bounded:
+ * past MAX_INTERNED distinct strings, new ones are only owned (see own).
+ */
+export function intern(s: string): string {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  const mine = own(s);
+  if (interned.size < MAX_INTERNED) interned.set(mine, mine);
+  return mine;
+}
