@@ -1,5 +1,5 @@
 import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, SystemFacts, TextRef, ThreadState, WaitObject, Warning } from '@dumpstream/transcript';
-import { imageFromCommandLine, readStackFrames } from '@dumpstream/transcript';
+import { imageFromCommandLine, intern, readStackFrames } from '@dumpstream/transcript';
 
 /** Warnings a dump keeps in full; the rest are counted. */
 export const MAX_DUMP_WARNINGS = 200;
@@ -246,7 +246,6 @@ export interface ProcessNode {
   handleCount: number | null;
   peb: string | null;
   commandLine: string | null;
-  details: Record<string, string>;
   threads: ThreadNode[];
   /** First line that mentions the process. */
   line: number;
@@ -344,7 +343,6 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
         handleCount: null,
         peb: null,
         commandLine: null,
-        details: {},
         threads: [],
         line,
         listed: false,
@@ -375,12 +373,11 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
       n.address = firstDefined(n.address, p.address);
       n.pid = firstDefined(n.pid, p.pid ?? (p.address !== undefined ? pidOfAddress.get(p.address) : undefined));
       n.parentPid = firstDefined(n.parentPid, p.parentPid);
-      n.image = firstDefined(n.image, p.image);
+      if (n.image === null && p.image !== undefined) n.image = intern(p.image);
       n.sessionId = firstDefined(n.sessionId, p.sessionId ?? undefined);
       n.handleCount = firstDefined(n.handleCount, p.handleCount ?? undefined);
       n.peb = firstDefined(n.peb, p.peb);
       if (p.source === 'process-block' || p.source === 'user-process') n.listed = true;
-      if (p.details) for (const [k, v] of Object.entries(p.details)) if (!(k in n.details)) n.details[k] = v;
     }
     for (const t of f.threads) {
       const key = t.address !== undefined ? t.address : t.pid !== undefined && t.tid !== undefined ? `u:${t.pid}.${t.tid}` : null;
@@ -405,13 +402,17 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
       }
       n.tid = firstDefined(n.tid, t.tid);
       n.pid = firstDefined(n.pid, t.pid ?? (t.processAddress !== undefined ? pidOfAddress.get(t.processAddress) : undefined));
-      n.state = firstDefined(n.state, t.state);
-      n.waitReason = firstDefined(n.waitReason, t.waitReason);
-      n.waitMode = firstDefined(n.waitMode, t.waitMode);
+      // Interned: facts decoded from their wire form bring a copy of each for every thread.
+      if (n.state === null && t.state !== undefined) n.state = intern(t.state);
+      if (n.waitReason === null && t.waitReason !== undefined) n.waitReason = intern(t.waitReason);
+      if (n.waitMode === null && t.waitMode !== undefined) n.waitMode = intern(t.waitMode);
       n.index = firstDefined(n.index, t.index);
       n.name = firstDefined(n.name, t.name);
       if (t.stackNotResident) n.stackNotResident = true;
-      for (const w of t.waitsOn) if (!n.waitsOn.some((x) => x.address === w.address)) n.waitsOn.push(w);
+      if (n.waitsOn.length === 0 && t.waitsOn.length > 0 && t.waitsOn.every((w, i) => t.waitsOn.findIndex((x) => x.address === w.address) === i)) {
+        // An array of its exact size: a million threads' arrays grown by push hold room for 16.
+        n.waitsOn = t.waitsOn.map((w) => ({ address: w.address, type: intern(w.type) }));
+      } else for (const w of t.waitsOn) if (!n.waitsOn.some((x) => x.address === w.address)) n.waitsOn.push({ address: w.address, type: intern(w.type) });
       if (!threadOwner.has(n)) {
         const pkey = keyFor(t.processAddress, t.pid);
         if (pkey !== null) threadOwner.set(n, pkey);

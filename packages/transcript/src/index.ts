@@ -25,6 +25,6 @@ export type { LineBatch, Sniff } from './lines';
 export { Segmenter, parseSegment } from './segmenter';
 export type { Segment, SegmenterOptions, SegmentationSummary } from './segmenter';
 export { parseLines, TranscriptParser } from './parser';
-export { cleanLine, canonicalHex } from './text';
+export { cleanLine, canonicalHex, intern } from './text';
 export { readStackFrames, STACK_NUMBERED, STACK_FRAME_ADDRESS, STACK_CALL_SITE_ONLY, STACK_PARAMETERS, STACK_HEADERLESS } from './stacks';
 export { imageFromCommandLine } from './grammar';
