@@ -109,7 +109,7 @@ describe('the fact limit', () => {
     expect(dump.warnings[0]).toEqual({
       line: cutLine,
       kind: 'facts-capped',
-      text: `the dump holds more than 15 facts (processes, threads, stacks, frames, command lines): the report covers lines 1-${cutLine - 1}, the transcript from line ${cutLine} on was left out`,
+      text: `the dump holds more than 15 facts (processes, threads, stacks, command lines, frames 16 to a fact): the report covers lines 1-${cutLine - 1}, the transcript from line ${cutLine} on was left out`,
     });
     expect(dump.stats.lines).toBe(cutLine - 1);
     expect(dump.stats.warnings).toBe(1);

@@ -5,20 +5,22 @@ import { imageFromCommandLine, intern, readStackFrames } from '@dumpstream/trans
 export const MAX_DUMP_WARNINGS = 200;
 
 /**
- * Facts a dump may hold before the rest of it is left out (processes, threads, stacks, frames and
- * command lines, counted by `factCount`). It bounds the memory of a report whatever the input:
- * measured peaks of `analyze --format json` are about 1.2 KB a process (a million processes:
- * 1.3 GB) and 0.7 KB a fact of a thread-and-frame-heavy dump (the 277 MB benchmark transcript,
- * 2.05 M facts: 1.6 GB), so a dump at the limit stays under Node's default heap (4 GB) and the
- * largest transcripts we know of are read whole.
+ * Facts a dump may hold before the rest of it is left out (processes, threads, stacks and command
+ * lines, and frames sixteen to a fact: counted by `factCount`). It bounds the memory of a report
+ * whatever the input. A frame is a line of text, built into an object only when a report renders
+ * it, so sixteen frames weigh about what a thread does; the whole 2 GB benchmark transcript
+ * (160 k processes, 935 k threads, 11.8 M frames) counts 2.8 M and is read whole.
  */
 export const DEFAULT_MAX_FACTS = 3_000_000;
 
-/** What one segment adds to a dump's memory: each process, thread, stack, frame and command line. */
+/** Frames that count as one fact: a frame's text weighs about a sixteenth of a thread's objects. */
+export const FRAMES_PER_FACT = 16;
+
+/** What one segment adds to a dump's memory: each process, thread, stack and command line, and its frames, FRAMES_PER_FACT to a fact. */
 export function factCount(f: Facts): number {
-  let n = f.processes.length + f.threads.length + f.stacks.length + f.commandLines.length;
-  for (const s of f.stacks) n += s.frameCount;
-  return n;
+  let frames = 0;
+  for (const s of f.stacks) frames += s.frames !== undefined && s.frames.length > 0 ? s.frames.length : s.frameCount;
+  return f.processes.length + f.threads.length + f.stacks.length + f.commandLines.length + Math.ceil(frames / FRAMES_PER_FACT);
 }
 
 export interface DumpGraphOptions {
@@ -171,7 +173,7 @@ export class DumpGraph {
       dump.warnings.unshift({
         line: covered + 1,
         kind: 'facts-capped',
-        text: `the dump holds more than ${this.maxFacts} facts (processes, threads, stacks, frames, command lines): ${covered > 0 ? `the report covers lines 1-${covered}, ` : ''}the transcript from line ${covered + 1} on was left out`,
+        text: `the dump holds more than ${this.maxFacts} facts (processes, threads, stacks, command lines, frames ${FRAMES_PER_FACT} to a fact): ${covered > 0 ? `the report covers lines 1-${covered}, ` : ''}the transcript from line ${covered + 1} on was left out`,
       });
       if (dump.warnings.length > MAX_DUMP_WARNINGS) dump.warnings.pop();
       dump.stats.warnings++;
