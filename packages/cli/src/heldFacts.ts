@@ -3,7 +3,7 @@ import { decodeFacts, encodeFacts } from '@dumpstream/schemas';
 import type { Facts, TextRef } from '@dumpstream/transcript';
 
 /** Processes, threads, stacks and command lines a dump holds as objects before the rest is encoded. */
-const DEFAULT_AS_OBJECTS = 250_000;
+const DEFAULT_AS_OBJECTS = 50_000;
 
 /** A segment's facts in their wire form, and the stacks' text references the wire does not carry. */
 interface Encoded {

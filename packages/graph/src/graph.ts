@@ -358,7 +358,9 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   // Kernel threads by ETHREAD address, user-mode threads by `u:pid.tid`.
   const threads = new Map<string, ThreadNode>();
   const threadOwner = new Map<ThreadNode, number | string>();
-  const stacks = new Map<number, { first: StackFact; elided: boolean; text: StackText }>();
+  // In transcript order; a stack cut by a segment's end continues in the next segment's first
+  // stack fact, with the same line: it joins the last one (no map of a million stacks by line).
+  const stacks: { first: StackFact; elided: boolean; text: StackText }[] = [];
   const commandLines: CommandLineFact[] = [];
   for (const f of segments) {
     lines += f.lineCount;
@@ -422,12 +424,12 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     }
     for (const s of f.stacks) {
       const frames = s.frames !== undefined && s.frames.length > 0 ? s.frames.length : s.frameCount;
-      const prev = stacks.get(s.line);
+      const prev = stacks.length > 0 && stacks[stacks.length - 1].first.line === s.line ? stacks[stacks.length - 1] : undefined;
       if (prev) {
         prev.text.parts.push(textPart(s));
         prev.text.frameCount += frames;
         prev.elided ||= s.elided;
-      } else stacks.set(s.line, { first: s, elided: s.elided, text: { parts: [textPart(s)], frameCount: frames } });
+      } else stacks.push({ first: s, elided: s.elided, text: { parts: [textPart(s)], frameCount: frames } });
     }
     for (const c of f.commandLines) commandLines.push(c);
   }
@@ -480,7 +482,8 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   // Stacks: those in a thread's block are its frames; the others are listed with their context.
   const attributed: AttributedStack[] = [];
   let frameCount = 0;
-  for (const { first: s, elided, text } of [...stacks.values()].sort((a, b) => a.first.line - b.first.line)) {
+  stacks.sort((a, b) => a.first.line - b.first.line); // stable, and sorted already but for odd inputs
+  for (const { first: s, elided, text } of stacks) {
     frameCount += text.frameCount;
     const t = threadOf(s.owner);
     if (t !== null && (t.stack === null || t.stack.frameCount === 0)) t.stack = text;
