@@ -5,7 +5,7 @@ import type { StackTextStore } from '@dumpstream/graph';
 import type { TextRef } from '@dumpstream/transcript';
 
 /** Text kept in memory before the store starts writing to its file. */
-const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MEMORY_BYTES = 4 * 1024 * 1024;
 /** Writes to the file go in pieces of this size. */
 const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
