@@ -19,7 +19,7 @@ let frames = 0;
 let processes = 0;
 const seg = new Segmenter((_s, f) => {
   processes += f.processes.length;
-  for (const st of f.stacks) frames += st.frames.length;
+  for (const st of f.stacks) frames += st.frameCount;
 });
 for await (const chunk of createReadStream(process.argv[2], { highWaterMark: 1 << 20 })) seg.push(chunk);
 const sum = seg.end();
