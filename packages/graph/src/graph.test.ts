@@ -1,5 +1,5 @@
 import { Segmenter, type Facts } from '@dumpstream/transcript';
-import { DumpGraph, factCount } from './graph';
+import { DumpGraph, factCount, resolveFacts } from './graph';
 import { reportLinks, reportedPidFromCommandLine, isWerFault } from './links';
 
 function segments(text: string, maxLines = 2): Facts[] {
@@ -40,6 +40,18 @@ const STORM = lines(
 );
 
 describe('DumpGraph', () => {
+  it('drops process facts that repeat earlier ones (a listing printed again and again) without changing the graph', () => {
+    const listing = STORM.split('0: kd> !process fffffa8000000200 ff')[0];
+    const segs = segments(listing + listing + listing + STORM, 3);
+    const whole = resolveFacts(segs);
+    expect(whole.processes.map((p) => p.pid)).toEqual([0x100, 0x200, 0x300]);
+    for (const order of [segs, [...segs].reverse()]) {
+      const g = new DumpGraph();
+      for (const f of order) g.merge(f);
+      expect(g.resolve()).toEqual(whole);
+    }
+  });
+
   it('gives the same graph whatever the order of merges, and when facts are merged twice', () => {
     const segs = segments(STORM);
     expect(segs.length).toBeGreaterThan(4);

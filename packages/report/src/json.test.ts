@@ -3,8 +3,19 @@ import * as path from 'node:path';
 import { detectErrorReportingFault } from '@dumpstream/detect';
 import { DumpGraph } from '@dumpstream/graph';
 import { Segmenter } from '@dumpstream/transcript';
-import { reportJsonChunks } from './json';
-import { buildReport, type Report } from './report';
+import { reportInputJsonChunks, reportJsonChunks } from './json';
+import { buildReport, type Report, type ReportInput } from './report';
+
+function inputOf(file: string): ReportInput {
+  const graph = new DumpGraph();
+  const s = new Segmenter((_seg, f) => graph.merge(f), { maxLines: 50 });
+  const bytes = readFileSync(file);
+  s.push(bytes);
+  s.end();
+  const dump = graph.resolve();
+  const finding = detectErrorReportingFault(dump);
+  return { source: path.basename(file), dumpId: 'd'.repeat(64), bytes: bytes.length, dump, findings: finding ? [finding] : [], host: null, incompleteReason: null };
+}
 
 function reportOf(file: string): Report {
   const graph = new DumpGraph();
@@ -28,6 +39,20 @@ describe('reportJsonChunks', () => {
     expect(pieces.join('')).toBe(JSON.stringify(report));
     expect([...reportJsonChunks(report)].join('')).toBe(JSON.stringify(report));
   });
+
+  it.each(['seed-error-reporting-fault.txt', path.join('formats', '05-xp-x86-kernel-dump-k-kv-fpo-trapframe-conv-dot-trap.txt')])(
+    'writes the report of a dump, building frames as it goes, exactly as JSON.stringify of buildReport (%s)',
+    (name) => {
+      const input = inputOf(path.join(fixtures, name));
+      const whole = JSON.stringify(buildReport(input));
+      expect(whole).toContain('"callSite"');
+      expect([...reportInputJsonChunks(input, 100)].join('')).toBe(whole);
+      // Without frames, the same report but for every thread's and stack's frames.
+      const bare = buildReport(input, { frames: false });
+      expect(bare.processes.every((p) => p.threads.every((t) => t.frames.length === 0))).toBe(true);
+      expect(bare.findings).toEqual(buildReport(input).findings);
+    },
+  );
 
   it('leaves out what JSON.stringify leaves out, and writes empty lists as []', () => {
     const report = { ...reportOf(path.join(fixtures, 'seed-error-reporting-fault.txt')), processes: [], extra: undefined } as unknown as Report;

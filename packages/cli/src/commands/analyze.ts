@@ -17,9 +17,9 @@ reports WerFault.exe recursion storms (Error Reporting Fault).
                   WerFault.exe chains as trees: original faults, reporters, evidence, exception
                   stacks; a section per input, written when the last input is done
   --format svg    the same pictures as one standalone SVG document, the inputs one under another
-  --max-facts N   processes, threads, stacks, frames and command lines a dump keeps before the
-                  rest of its transcript is left out with a warning (default ${DEFAULT_MAX_FACTS},
-                  or DUMP_MAX_FACTS); bounds memory: about 1.2 KB a process, 0.7 KB a frame
+  --max-facts N   processes, threads, stacks and command lines (and frames, sixteen to a fact) a
+                  dump keeps before the rest of its transcript is left out with a warning
+                  (default ${DEFAULT_MAX_FACTS}, or DUMP_MAX_FACTS); bounds memory
 
 Exit status: 0 every input analysed; 1 an input could not be analysed; 2 usage error.
 `;
