@@ -131,14 +131,14 @@ export function matchProcessHeader(line: string, start: number): string | null {
   while (i < line.length && isBlank(line.charCodeAt(i))) i++;
   let e = i;
   while (e < line.length && !isBlank(line.charCodeAt(e))) e++;
-  return e > i ? canonicalHex(line.slice(i, e)) : null;
+  return e > i ? canonicalHexOf(line, i, e) : null;
 }
 
 /**
  * Reads `Key: value` fields of a process block from one line. Returns null when the line holds
  * none of them. Malformed values are reported through `bad`.
  */
-export function scanProcessFields(line: string, start: number, bad?: (field: string) => void): ProcessFields | null {
+export function scanProcessFields(line: string, start: number, bad?: (field: string) => void, into?: ProcessFields): ProcessFields | null {
   const c = line.charCodeAt(start);
   // SessionId, Cid, DirBase, Image, HandleCount (Win2000 puts it first), Peb, ParentCid, PROCESS
   if (c !== 83 && c !== 67 && c !== 68 && c !== 73 && c !== 72 && c !== 80 && c !== 79 && c !== 84) return null;
@@ -159,7 +159,7 @@ export function scanProcessFields(line: string, start: number, bad?: (field: str
     while (vs < n && line.charCodeAt(vs) === 32) vs++;
     const ve = tokenEnd(line, vs);
     const has = ve > vs;
-    out ??= {};
+    out ??= into ?? {};
     switch (key) {
       case 'SessionId:':
         if (!has) continue;

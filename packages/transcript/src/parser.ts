@@ -480,10 +480,11 @@ export class TranscriptParser {
   private readonly badNumber = (field: string): void => this.warn('bad-number', `unreadable ${field} value`);
 
   private processFields(text: string, start: number): boolean {
-    const fields = scanProcessFields(text, start, this.badNumber);
-    if (fields === null || this.proc === null) return false;
-    Object.assign(this.proc, fields);
-    if (fields.pid !== undefined && this.ctx.block) this.ctx.block.pid = fields.pid;
+    const proc = this.proc;
+    // Fields are written straight into the open process's fact.
+    const fields = scanProcessFields(text, start, this.badNumber, proc ?? undefined);
+    if (fields === null || proc === null) return false;
+    if (proc.pid !== undefined && this.ctx.block) this.ctx.block.pid = proc.pid;
     return true;
   }
 
