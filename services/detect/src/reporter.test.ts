@@ -38,6 +38,11 @@ describe('trimReport', () => {
     expect(t.warnings.at(-1)).toMatchObject({ kind: 'report-trimmed', text: 'the report was too large for the reports topic: 107 frames left out (dumpstream analyze gives them all)' });
   });
 
+  it('counts the frames a report was built without (too many to build) as left out', () => {
+    const bare = trimReport(report);
+    expect(trimReport(bare, 'frames', 5000).warnings.at(-1)?.text).toBe('the report was too large for the reports topic: 5000 frames left out (dumpstream analyze gives them all)');
+  });
+
   it('then keeps only the processes its findings name', () => {
     const t = trimReport(report, 'findings');
     expect(t.processes.map((p) => p.pid)).toEqual([100, 1, 2]);

@@ -1,5 +1,6 @@
 import { detectErrorReportingFault } from '@dumpstream/detect';
-import { DumpGraph, type DumpGraphOptions } from '@dumpstream/graph';
+import { DumpGraph, type DumpGraphOptions, type ResolvedDump, type StackText } from '@dumpstream/graph';
+import { LARGE_MESSAGE_BYTES } from '@dumpstream/kafka';
 import type { DumpStore, ManifestRecord, ReportLease } from '@dumpstream/redis';
 import { buildReport, type Report } from '@dumpstream/report';
 import { decodeFacts, type Alert } from '@dumpstream/schemas';
@@ -42,17 +43,48 @@ export async function buildOutcome(store: DumpStore, lease: ReportLease, expectW
         ? `only ${merged} of ${manifest.segments} segments arrived before the timeout`
         : `the end of the upload never arrived (ingest stopped or lost it); ${s(merged)} arrived`;
   }
-  const report = buildReport({
-    source: manifest?.source ?? '(unknown: the upload never finished)',
+  // Frames are built only when the report can carry them: a dump of millions of frames (their
+  // text is held, the objects are not) would otherwise be built whole only to be trimmed.
+  const frames = reportFramesBytes(dump) <= 2 * LARGE_MESSAGE_BYTES;
+  const built = buildReport(
+    {
+      source: manifest?.source ?? '(unknown: the upload never finished)',
     // Without a manifest the content hash is unknown; the upload id stands in for it.
-    dumpId: manifest?.dumpId ?? lease.uploadId,
-    bytes: manifest?.bytes ?? 0,
-    dump,
-    findings: finding ? [finding] : [],
-    host: manifest?.host ?? null,
-    incompleteReason,
-  });
+      dumpId: manifest?.dumpId ?? lease.uploadId,
+      bytes: manifest?.bytes ?? 0,
+      dump,
+      findings: finding ? [finding] : [],
+      host: manifest?.host ?? null,
+      incompleteReason,
+    },
+    { frames },
+  );
+  const report = frames ? built : trimReport(built, 'frames', reportFrameCount(dump));
   return { report, alert: finding ? alertOf(report) : null, manifest, segmentsMerged: merged };
+}
+
+/** The stacks a report lists: each thread's, and those printed outside process blocks. */
+function reportStacks(dump: ResolvedDump): StackText[] {
+  const out: StackText[] = [];
+  for (const p of dump.processes) for (const t of p.threads) if (t.stack !== null) out.push(t.stack);
+  for (const s of dump.stacks) out.push(s.stack);
+  return out;
+}
+
+/** Frames a report of the dump lists. */
+function reportFrameCount(dump: ResolvedDump): number {
+  return reportStacks(dump).reduce((n, s) => n + s.frameCount, 0);
+}
+
+/**
+ * About the bytes a report's frames take on the wire, from their text: a frame carries its line
+ * and the fields read from it (call site, module, function, offset, addresses), twice the line's
+ * length or so.
+ */
+function reportFramesBytes(dump: ResolvedDump): number {
+  let chars = 0;
+  for (const s of reportStacks(dump)) for (const part of s.parts) chars += part.textRef?.length ?? part.text.length;
+  return 2 * chars;
 }
 
 /**
@@ -92,11 +124,13 @@ export const MAX_TRIMMED_CHAINS = 10_000;
  * stack are dropped (the findings keep their roots' exception stacks). `findings`, for when that is
  * still too large (a dump of millions of processes): only the processes the findings name (roots
  * and reporters) are kept, without stacks, and at most MAX_TRIMMED_CHAINS chains per finding.
- * Either way a `report-trimmed` warning says what was left out.
+ * Either way a `report-trimmed` warning says what was left out. `framesNotBuilt`: frames the
+ * report was built without (counted as left out).
  */
-export function trimReport(report: Report, level: 'frames' | 'findings' = 'frames'): Report {
+export function trimReport(report: Report, level: 'frames' | 'findings' = 'frames', framesNotBuilt = 0): Report {
   const withoutFrames = (p: Report['processes'][number]) => ({ ...p, threads: p.threads.map((t) => ({ ...t, frames: [] })) });
-  const dropped = report.processes.reduce((n, p) => n + p.threads.reduce((m, t) => m + t.frames.length, 0), 0) + report.stacks.reduce((n, s) => n + s.frames.length, 0);
+  const dropped =
+    framesNotBuilt + report.processes.reduce((n, p) => n + p.threads.reduce((m, t) => m + t.frames.length, 0), 0) + report.stacks.reduce((n, s) => n + s.frames.length, 0);
   const note = (text: string) => [...report.warnings, { line: 0, kind: 'report-trimmed' as never, text: `${text} (dumpstream analyze gives them all)` }];
   if (level === 'frames') {
     return {
