@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createReadStream, promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs, readSync } from 'node:fs';
 import { DEFAULT_MAX_FACTS } from '@dumpstream/graph';
 import { buildReport, htmlPage, renderHtmlFailure, renderHtmlSection, renderText, reportInputJsonChunks, svgBlock, svgDocument } from '@dumpstream/report';
 import { analyzeDump, InputError, isInputError } from '../analyze';
@@ -108,7 +108,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   return status;
 }
 
-async function open(file: string, stdin: NodeJS.ReadableStream): Promise<{ stream: AsyncIterable<Buffer>; size: number | null }> {
+async function open(file: string, stdin: NodeJS.ReadableStream): Promise<{ stream: AsyncIterable<Buffer> | Iterable<Buffer>; size: number | null }> {
   if (file === '-') return { stream: stdin as AsyncIterable<Buffer>, size: null };
   let stat;
   try {
@@ -118,19 +118,44 @@ async function open(file: string, stdin: NodeJS.ReadableStream): Promise<{ strea
     throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? 'error'})`);
   }
   if (stat.isDirectory()) throw new InputError('is a directory, not a transcript');
-  // 64 KiB reads: each decoded chunk and its lines stay in the CPU's cache while they are parsed
-  // (measured: a quarter less CPU than 1 MiB reads on a process listing, no worse on stacks).
-  const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
-  // Surface open/read failures (permissions, I/O errors) as input errors, not crashes.
-  return {
-    size: stat.size,
-    stream: (async function* () {
+  return { size: stat.size, stream: readPieces(file) };
+}
+
+/** Bytes read at a time: a decoded piece and its lines stay in the CPU's cache while they are parsed. */
+const PIECE_BYTES = 64 * 1024;
+
+/**
+ * A file's bytes in 64 KiB pieces, read synchronously (no thread-pool round trip per piece: the
+ * parser never waits for a read it did not start) into one buffer that every piece reuses: each
+ * piece is consumed before the next is asked for, as the embedded pipeline does. Measured against
+ * a read stream of 1 MiB chunks: a quarter less CPU on a process listing. Open and read failures
+ * (permissions, I/O errors) become input errors, not crashes.
+ */
+function* readPieces(file: string): Generator<Buffer> {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw readError(e);
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(PIECE_BYTES);
+    for (;;) {
+      let n: number;
       try {
-        for await (const chunk of stream) yield chunk as Buffer;
+        n = readSync(fd, buffer, 0, PIECE_BYTES, null);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new InputError(code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? (e as Error).message})`);
+        throw readError(e);
       }
-    })(),
-  };
+      if (n === 0) return;
+      yield buffer.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readError(e: unknown): InputError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new InputError(code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? (e as Error).message})`);
 }
