@@ -89,12 +89,23 @@ export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> 
         })),
       });
     }
-    const meta = await admin.fetchTopicMetadata({ topics: specs.map((t) => t.name) });
-    const grow = specs.filter((t) => {
-      const m = meta.topics.find((x) => x.name === t.name);
-      return m !== undefined && m.partitions.length < t.partitions;
-    });
-    if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
+    const tooFew = async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: specs.map((t) => t.name) });
+      return specs.filter((t) => {
+        const m = meta.topics.find((x) => x.name === t.name);
+        return m !== undefined && m.partitions.length < t.partitions;
+      });
+    };
+    const grow = await tooFew();
+    if (grow.length > 0) {
+      try {
+        await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
+      } catch (e) {
+        // Another service starting at the same moment grew them first (INVALID_PARTITIONS: the
+        // count is no longer an increase): fine if they have enough now.
+        if ((e as { type?: string }).type !== 'INVALID_PARTITIONS' || (await tooFew()).length > 0) throw e;
+      }
+    }
   } finally {
     await admin.disconnect();
   }
