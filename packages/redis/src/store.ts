@@ -92,7 +92,8 @@ export class DumpStore {
   /** Merges one segment's encoded facts. Idempotent. Returns whether it was new and the completion. */
   async mergeFacts(uploadId: string, seq: number, blob: Buffer): Promise<{ added: boolean; completion: Completion; lease: ReportLease | null }> {
     const token = randomUUID();
-    // Sent together (one round trip when the client pipelines): the touch only dates activity.
+    // Sent together, without waiting for each other (ioredis pipelines commands in flight on its
+    // connection): the touch only dates activity.
     const [[added, completion]] = await Promise.all([this.redis.dsMergeFacts(...this.three(uploadId), seq, blob, this.ttl, token, this.leaseMs, this.retention), this.touch(uploadId)]);
     return { added: added === 1, completion, lease: completion === 'complete' ? { uploadId, token } : null };
   }

@@ -85,9 +85,6 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   const redis = new Redis(config.redisUrl, {
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
-    // Commands issued in the same tick (merges of several partitions, a merge and its touch) go
-    // to Redis in one write.
-    enableAutoPipelining: true,
     retryStrategy: (n) => Math.min(100 * 2 ** n, 2000),
     ...(config.redisTls ? { tls: {} } : {}),
   });
