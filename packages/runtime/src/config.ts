@@ -195,11 +195,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
     },
     detect: {
       incompleteAfterMs: parseInt10(env.DETECT_INCOMPLETE_AFTER, 'DETECT_INCOMPLETE_AFTER', 600, 1, 30 * 86_400, problems) * 1000,
-      sweepEveryMs: 1000,
+      sweepEveryMs: 0, // set below from incompleteAfterMs
       leaseMs: parseInt10(env.DETECT_LEASE, 'DETECT_LEASE', 6, 2, 3600, problems) * 1000,
       maxFacts: env.DUMP_MAX_FACTS?.trim() ? parseInt10(env.DUMP_MAX_FACTS, 'DUMP_MAX_FACTS', 0, 1, 1_000_000_000, problems) : null,
     },
   };
+  // Each sweep runs a watermark round (several admin requests to the broker): every second was
+  // 3 % of an idle detect worker's CPU and more of the broker's. A tenth of the timeout (1–10 s)
+  // finds a stalled upload as soon, relative to the timeout.
+  config.detect.sweepEveryMs = Math.min(10_000, Math.max(1000, Math.floor(config.detect.incompleteAfterMs / 10)));
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(config.workerId)) problems.push(`WORKER_ID=${config.workerId}: use letters, digits, . _ -`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
