@@ -1,5 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { CompressionTypes, Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import { installFastCrc32c } from './crc32c';
+import { installEncoderFix, installRequestQueueFix } from './kafkajs-fixes';
 import type { Topics } from './topics';
 
 /** Where the brokers are and how to reach them. */
@@ -25,6 +27,10 @@ export interface Log {
  * election) for long enough to ride them out, and logs through the service's logger.
  */
 export function createKafka(conn: KafkaConnection, log: Log): Kafka {
+  // Before the client's first produce request loads kafkajs's own byte-at-a-time checksum.
+  installFastCrc32c();
+  installRequestQueueFix();
+  installEncoderFix();
   const config: KafkaConfig = {
     brokers: conn.brokers,
     clientId: conn.clientId,
@@ -83,19 +89,36 @@ export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> 
         })),
       });
     }
-    const meta = await admin.fetchTopicMetadata({ topics: specs.map((t) => t.name) });
-    const grow = specs.filter((t) => {
-      const m = meta.topics.find((x) => x.name === t.name);
-      return m !== undefined && m.partitions.length < t.partitions;
-    });
-    if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
+    const tooFew = async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: specs.map((t) => t.name) });
+      return specs.filter((t) => {
+        const m = meta.topics.find((x) => x.name === t.name);
+        return m !== undefined && m.partitions.length < t.partitions;
+      });
+    };
+    const grow = await tooFew();
+    if (grow.length > 0) {
+      try {
+        await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
+      } catch (e) {
+        // Another service starting at the same moment grew them first (INVALID_PARTITIONS: the
+        // count is no longer an increase): fine if they have enough now.
+        if ((e as { type?: string }).type !== 'INVALID_PARTITIONS' || (await tooFew()).length > 0) throw e;
+      }
+    }
   } finally {
     await admin.disconnect();
   }
 }
 
-/** Messages above this size are sent gzip-compressed (debugger text compresses about 5×). */
-export const COMPRESS_ABOVE_BYTES = 64 * 1024;
+/**
+ * Messages above this size are sent gzip-compressed. Segments and facts stay well under it (a
+ * segment is cut at 512 KiB of text, 4 MiB at most) and go uncompressed: gzip cost more CPU than
+ * all of the embedded `analyze` of the same fleet (bench/RESULTS.md), on a link (loopback, a LAN)
+ * where the bytes are cheap. Only a huge dump's report is compressed, so that it fits the topic's
+ * LARGE_MESSAGE_BYTES (debugger text compresses about 6×).
+ */
+export const COMPRESS_ABOVE_BYTES = 8 * 1024 * 1024;
 
 /** The compression for a message of this size. */
 export function compressionFor(bytes: number): CompressionTypes {

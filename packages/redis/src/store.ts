@@ -92,8 +92,9 @@ export class DumpStore {
   /** Merges one segment's encoded facts. Idempotent. Returns whether it was new and the completion. */
   async mergeFacts(uploadId: string, seq: number, blob: Buffer): Promise<{ added: boolean; completion: Completion; lease: ReportLease | null }> {
     const token = randomUUID();
-    const [added, completion] = await this.redis.dsMergeFacts(...this.three(uploadId), seq, blob, this.ttl, token, this.leaseMs, this.retention);
-    await this.touch(uploadId);
+    // Sent together, without waiting for each other (ioredis pipelines commands in flight on its
+    // connection): the touch only dates activity.
+    const [[added, completion]] = await Promise.all([this.redis.dsMergeFacts(...this.three(uploadId), seq, blob, this.ttl, token, this.leaseMs, this.retention), this.touch(uploadId)]);
     return { added: added === 1, completion, lease: completion === 'complete' ? { uploadId, token } : null };
   }
 
@@ -101,8 +102,7 @@ export class DumpStore {
   async recordManifest(uploadId: string, m: ManifestRecord): Promise<{ added: boolean; completion: Completion; lease: ReportLease | null }> {
     const token = randomUUID();
     const pairs: (string | number)[] = ['segments', m.segments, 'dumpId', m.dumpId, 'source', m.source, 'host', m.host ?? '', 'lines', m.lines, 'bytes', m.bytes, 'receivedAt', m.receivedAt, 'status', m.status];
-    const [added, completion] = await this.redis.dsRecordManifest(...this.three(uploadId), this.ttl, token, this.leaseMs, this.retention, ...pairs);
-    await this.touch(uploadId);
+    const [[added, completion]] = await Promise.all([this.redis.dsRecordManifest(...this.three(uploadId), this.ttl, token, this.leaseMs, this.retention, ...pairs), this.touch(uploadId)]);
     return { added: added === 1, completion, lease: completion === 'complete' ? { uploadId, token } : null };
   }
 

@@ -27,6 +27,11 @@ export interface Config {
   kafka: KafkaConnection;
   topicPrefix: string;
   partitions: number;
+  /**
+   * Consumer session timeout: how long after a worker dies its partitions wait before they move
+   * to the others. Kafka brokers refuse less than their group.min.session.timeout.ms (6 s by default).
+   */
+  sessionTimeoutMs: number;
   redisUrl: string;
   redisTls: boolean;
   redisKeyPrefix: string;
@@ -70,6 +75,7 @@ export const ENVIRONMENT = {
   KAFKA_SASL_PASSWORD: 'SASL password (never logged)',
   DUMPSTREAM_TOPIC_PREFIX: 'prefix of every topic (default dumpstream.)',
   DUMPSTREAM_PARTITIONS: 'partitions of the segments and facts topics (default 8)',
+  KAFKA_SESSION_TIMEOUT: 'seconds after a parse or detect worker dies before its partitions move to the others (default 6, the least a default broker accepts)',
   REDIS_URL: 'redis://[:password@]host:port[/db] or rediss:// for TLS (default redis://127.0.0.1:6379)',
   REDIS_KEY_PREFIX: 'prefix of every Redis key (default ds)',
   HEALTH_LISTEN: 'host:port of /metrics, /healthz, /readyz (default: parse and detect 0.0.0.0:9464; ingest its API port)',
@@ -87,7 +93,7 @@ export const ENVIRONMENT = {
   INGEST_MIN_RATE: 'slowest average upload accepted once INGEST_MIN_RATE_AFTER has passed, in bytes a second (default 1k; suffixes k, m)',
   INGEST_MIN_RATE_AFTER: 'seconds an upload may take before INGEST_MIN_RATE applies (default 60)',
   DETECT_INCOMPLETE_AFTER: 'seconds without progress before a dump is reported incomplete (default 600)',
-  DETECT_LEASE: 'seconds a detect worker holds the dump it reports, renewed while it works; another takes over this long after it dies (default 30)',
+  DETECT_LEASE: 'seconds a detect worker holds the dump it reports, renewed while it works; another takes over this long after it dies (default 6)',
   DUMP_MAX_FACTS: 'processes, threads, stacks, frames and command lines one dump keeps before the rest of its transcript is left out with a warning; bounds memory at about 1.2 KB a process, 0.7 KB a frame (default 3000000, as analyze)',
 } as const;
 
@@ -167,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
     kafka,
     topicPrefix,
     partitions: parseInt10(env.DUMPSTREAM_PARTITIONS, 'DUMPSTREAM_PARTITIONS', 8, 1, 1000, problems),
+    sessionTimeoutMs: parseInt10(env.KAFKA_SESSION_TIMEOUT, 'KAFKA_SESSION_TIMEOUT', 6, 1, 3600, problems) * 1000,
     redisUrl,
     redisTls: redisUrl.startsWith('rediss://'),
     redisKeyPrefix,
@@ -188,12 +195,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
     },
     detect: {
       incompleteAfterMs: parseInt10(env.DETECT_INCOMPLETE_AFTER, 'DETECT_INCOMPLETE_AFTER', 600, 1, 30 * 86_400, problems) * 1000,
-      sweepEveryMs: 1000,
-      leaseMs: parseInt10(env.DETECT_LEASE, 'DETECT_LEASE', 30, 2, 3600, problems) * 1000,
+      sweepEveryMs: 0, // set below from incompleteAfterMs
+      leaseMs: parseInt10(env.DETECT_LEASE, 'DETECT_LEASE', 6, 2, 3600, problems) * 1000,
       maxFacts: env.DUMP_MAX_FACTS?.trim() ? parseInt10(env.DUMP_MAX_FACTS, 'DUMP_MAX_FACTS', 0, 1, 1_000_000_000, problems) : null,
     },
   };
+  // Each sweep runs a watermark round (several admin requests to the broker): every second was
+  // 3 % of an idle detect worker's CPU and more of the broker's. A tenth of the timeout (1–10 s)
+  // finds a stalled upload as soon, relative to the timeout.
+  config.detect.sweepEveryMs = Math.min(10_000, Math.max(1000, Math.floor(config.detect.incompleteAfterMs / 10)));
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(config.workerId)) problems.push(`WORKER_ID=${config.workerId}: use letters, digits, . _ -`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The session and heartbeat timing of the parse and detect consumers. A worker that dies is
+ * noticed after the session timeout; heartbeats go ten times as often so that a live worker on a
+ * busy machine is never taken for dead (kafkajs sends them between messages, and the services call
+ * heartbeat() while they wait). Rebalances wait at most a few sessions for slow members.
+ */
+export function consumerTimeouts(config: Pick<Config, 'sessionTimeoutMs'>): { sessionTimeout: number; heartbeatInterval: number; rebalanceTimeout: number } {
+  const session = config.sessionTimeoutMs;
+  return { sessionTimeout: session, heartbeatInterval: Math.max(100, Math.floor(session / 10)), rebalanceTimeout: Math.max(10_000, session * 3) };
 }

@@ -68,11 +68,37 @@ export function schemaFingerprint(name: MessageSchemaName): string {
   return messageType(name).fingerprint('sha256').toString('hex');
 }
 
+/**
+ * Where values are encoded before being copied out at their exact size. avsc's own toBuffer
+ * writes into a 1 KiB buffer and, when the value does not fit, encodes it a second time into one
+ * of the size the first pass found: every segment, facts and report message was encoded twice.
+ * This buffer grows to the largest message encoded, up to SCRATCH_MAX_BYTES; a larger one is
+ * encoded twice as before rather than kept in memory for good.
+ */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+const SCRATCH_MAX_BYTES = 16 * 1024 * 1024;
+
+/** `type`'s encoding of `wire` in one pass (two for a message above SCRATCH_MAX_BYTES). */
+function encodeOnce(type: Type, wire: unknown): Buffer {
+  const end = type.encode(wire, scratch, 0);
+  if (end >= 0) return Buffer.from(scratch.subarray(0, end));
+  // encode() returns minus the bytes missing: the exact size is known now.
+  const size = scratch.length - end;
+  if (size > SCRATCH_MAX_BYTES) {
+    const out = Buffer.allocUnsafe(size);
+    type.encode(wire, out, 0);
+    return out;
+  }
+  scratch = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(size)));
+  const again = type.encode(wire, scratch, 0);
+  return Buffer.from(scratch.subarray(0, again));
+}
+
 /** Encodes a value already shaped for the wire; on failure says which fields are wrong. */
 export function encodeWire(name: MessageSchemaName, wire: unknown): Buffer {
   const type = messageType(name);
   try {
-    return type.toBuffer(wire);
+    return encodeOnce(type, wire);
   } catch (cause) {
     const paths: string[] = [];
     type.isValid(wire, { errorHook: (p, v) => paths.push(`${p.join('.') || '(root)'} = ${preview(v)}`) });

@@ -15,11 +15,11 @@
  *   not publish again.
  */
 import Redis from 'ioredis';
-import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, EachMessagePayload, Producer } from 'kafkajs';
 import { atLeastOnceProducer, compressionFor, createKafka, ensureTopics, isMessageTooLarge, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
 import { detectMetrics, serviceRegistry } from '@dumpstream/metrics';
 import { DumpStore, type Completion, type ReportLease } from '@dumpstream/redis';
-import { createLog, startHealthServer, type Config } from '@dumpstream/runtime';
+import { consumerTimeouts, createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeDumpManifest, decodeFacts, encodeAlert, encodeReport, isSchemaError } from '@dumpstream/schemas';
 import type { Registry } from 'prom-client';
 import { buildOutcome, faultRootsOf, trimReport } from './reporter';
@@ -105,7 +105,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   // Dead letters and sweep requests, sent from any partition's handler and the sweeper at once:
   // not through the transactional producer's idempotent sends (see atLeastOnceProducer).
   const plain: Producer = atLeastOnceProducer(kafka);
-  const consumer: Consumer = kafka.consumer({ groupId: group, sessionTimeout: 30_000, heartbeatInterval: 1000, maxBytes: 16 * 1024 * 1024 });
+  const consumer: Consumer = kafka.consumer({ groupId: group, ...consumerTimeouts(config), maxBytes: 16 * 1024 * 1024 });
   let joined = false;
   let stopping = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
@@ -124,7 +124,22 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     return run;
   };
 
-  const commit = (t: Trigger) => consumer.commitOffsets([{ topic: t.topic, partition: t.partition, offset: (BigInt(t.offset) + 1n).toString() }]);
+  /**
+   * Offsets handled and not yet committed, per partition: committed once at the end of each batch
+   * (one request, not one per message). A report's transaction commits its own message's offset,
+   * which passes every one noted before it on that partition.
+   */
+  const handled = new Map<string, Trigger>();
+  const partitionOf = (t: { topic: string; partition: number }) => `${t.topic}|${t.partition}`;
+  const commit = async (t: Trigger): Promise<void> => {
+    handled.set(partitionOf(t), t);
+  };
+  const commitHandled = async (t: { topic: string; partition: number }): Promise<void> => {
+    const h = handled.get(partitionOf(t));
+    if (h === undefined) return;
+    await consumer.commitOffsets([{ topic: h.topic, partition: h.partition, offset: (BigInt(h.offset) + 1n).toString() }]);
+    if (handled.get(partitionOf(t)) === h) handled.delete(partitionOf(t));
+  };
 
   const admin = kafka.admin();
   const attemptOf = (t: Trigger) => `${t.topic}|${t.partition}|${t.offset}`;
@@ -145,8 +160,12 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
    * renewed while the report waits its turn and is built, so a live reporter keeps it; it is
    * checked once more just before the commit (a reporter that lost it aborts instead).
    */
-  const report = async (lease: ReportLease, trigger: Trigger, expectWhole: boolean): Promise<void> => {
-    const renewal = setInterval(() => void store.renew(lease).catch(() => undefined), Math.max(500, Math.floor(config.detect.leaseMs / 3)));
+  const report = async (lease: ReportLease, trigger: Trigger, expectWhole: boolean, heartbeat: () => Promise<void>): Promise<void> => {
+    // Heartbeats too: with a short session timeout, a long report must not look like a dead worker.
+    const renewal = setInterval(() => {
+      void store.renew(lease).catch(() => undefined);
+      void heartbeat().catch(() => undefined);
+    }, Math.max(500, Math.floor(config.detect.leaseMs / 3)));
     try {
       await reportLeased(lease, trigger, expectWhole);
     } finally {
@@ -204,6 +223,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           // Fencing: a reporter that lost its lease (paused past it, say) must not publish too.
           if (!(await store.renew(lease))) throw new Error(`lost the lease on upload ${lease.uploadId} before committing its report`);
           await tx.commit();
+          handled.delete(partitionOf(trigger));
         } catch (e) {
           await tx.abort().catch(() => undefined);
           throw e;
@@ -259,8 +279,8 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
    * for the holder to finish, or for its lease to lapse and then takes over (the merge is
    * idempotent: the same call again takes the lease once it is free).
    */
-  const mergeSettled = async (merge: () => Promise<Merged>, payload: EachMessagePayload): Promise<Merged> => {
-    let merged = await merge();
+  const mergeSettled = async (merge: () => Promise<Merged>, payload: EachMessagePayload, early?: Promise<Merged>): Promise<Merged> => {
+    let merged = await (early ?? merge());
     while (merged.completion === 'claimed') {
       if (stopping) throw new Error('stopping: the message is left to the next owner of its partition');
       await new Promise((r) => setTimeout(r, Math.min(1000, Math.floor(config.detect.leaseMs / 4))));
@@ -289,11 +309,11 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       await deadLetter(payload, e.message, 'INVALID_ID');
       return commit(trigger);
     }
-    if (lease) await report(lease, trigger, false);
+    if (lease) await report(lease, trigger, false, payload.heartbeat);
     else await commit(trigger);
   };
 
-  const handle = async (payload: EachMessagePayload): Promise<void> => {
+  const handle = async (payload: EachMessagePayload, early?: Promise<Merged>): Promise<void> => {
     const { topic, partition, message } = payload;
     const trigger: Trigger = { topic, partition, offset: message.offset };
     if (message.value === null) return commit(trigger);
@@ -308,7 +328,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           const f = decodeFacts(message.value!);
           return { uploadId: f.uploadId, seq: f.segment };
         })();
-        merged = await mergeSettled(() => store.mergeFacts(where.uploadId, where.seq, message.value!), payload);
+        merged = await mergeSettled(() => store.mergeFacts(where.uploadId, where.seq, message.value!), payload, early);
       } else {
         const m = decodeDumpManifest(message.value);
         merged = await mergeSettled(() => store.recordManifest(m.uploadId, { segments: m.segments, dumpId: m.dumpId, source: m.source, host: m.host, lines: m.lines, bytes: m.bytes, receivedAt: m.receivedAt, status: m.status }), payload);
@@ -326,8 +346,43 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       throw e; // transient (Redis, Kafka): kafkajs retries the message with backoff
     }
     metrics.stageDuration.observe({ stage: 'merge' }, Number(process.hrtime.bigint() - t0) / 1e9);
-    if (merged.lease) await report(merged.lease, trigger, true);
+    if (merged.lease) await report(merged.lease, trigger, true, payload.heartbeat);
     else await commit(trigger);
+  };
+
+  /**
+   * One fetched batch of a partition. The merges of its facts are sent to Redis at once (one round
+   * trip, pipelined), then every message is handled in order as `handle` says, and the offsets
+   * handled are committed once at the end. A merge started early is only the first try of that
+   * message's merge: its result is used in order, and a `claimed` one is merged again.
+   */
+  const handleBatch = async ({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    const { topic, partition } = batch;
+    const early = new Map<string, Promise<Merged>>();
+    if (topic === topics.facts.name) {
+      for (const message of batch.messages) {
+        const where = message.value === null ? null : factsKey(message.key);
+        if (where === null) continue;
+        const p = store.mergeFacts(where.uploadId, where.seq, message.value!);
+        p.catch(() => undefined); // its failure is seen when the message's turn comes
+        early.set(message.offset, p);
+      }
+    }
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        await handle({ topic, partition, message, heartbeat, pause }, early.get(message.offset));
+        // The next fetch starts after it (committing is ours: commitHandled, or the report's transaction).
+        resolveOffset(message.offset);
+        await heartbeat();
+      }
+      await commitHandled({ topic, partition });
+    } finally {
+      // A lease taken by an early merge whose message was not handled (an error, a stop) is given
+      // back, so that whoever handles the message next takes it at once. (For a message handled,
+      // its report ended the lease already: giving it back then does nothing.)
+      for (const p of early.values()) void p.then((m) => (m.lease ? store.release(m.lease) : undefined)).catch(() => undefined);
+    }
   };
 
   /**
@@ -401,7 +456,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     onLag: (topic, n) => metrics.consumerLag.set({ topic }, n),
     onError: () => metrics.kafkaErrors.inc({ operation: 'lag' }),
   });
-  await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 4, eachMessage: handle });
+  await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 4, eachBatchAutoResolve: false, eachBatch: handleBatch });
 
   let sweeping = false;
   const timer = setInterval(() => {

@@ -3,10 +3,10 @@
  * debugger context) and produces its facts on `facts`. Stateless: any worker parses any segment,
  * so as many workers as the topic has partitions share the work.
  */
-import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Message, Producer } from 'kafkajs';
 import { atLeastOnceProducer, compressionFor, createKafka, ensureTopics, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
 import { parseMetrics, serviceRegistry } from '@dumpstream/metrics';
-import { createLog, startHealthServer, type Config } from '@dumpstream/runtime';
+import { consumerTimeouts, createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeSegment, encodeFacts, isSchemaError } from '@dumpstream/schemas';
 import { parseSegment } from '@dumpstream/transcript';
 import type { Registry } from 'prom-client';
@@ -27,6 +27,20 @@ export interface ServiceOptions {
   onFatal?: (error: Error) => void;
 }
 
+/** Facts produced in one request at most (a batch's facts beyond it go in the next request). */
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+/** What a batch has parsed and not yet produced. */
+interface Pending {
+  facts: Message[];
+  deadLetters: Message[];
+  bytes: number;
+  /** Offset of the last message handled (parsed, dead-lettered or empty). */
+  lastOffset: string | null;
+  /** When each parsed segment's work began (stage duration metric). */
+  parsed: bigint[];
+}
+
 /** Consumer group of the parse workers, under the topic prefix. */
 export function parseGroup(config: Config): string {
   return `${config.topicPrefix}parse`;
@@ -41,7 +55,7 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-parse` }, log);
   await ensureTopics(kafka, topics);
   const producer: Producer = atLeastOnceProducer(kafka, { maxInFlightRequests: 5 });
-  const consumer: Consumer = kafka.consumer({ groupId: parseGroup(config), sessionTimeout: 10_000, heartbeatInterval: 1000, maxBytes: 16 * 1024 * 1024 });
+  const consumer: Consumer = kafka.consumer({ groupId: parseGroup(config), ...consumerTimeouts(config), maxBytes: 16 * 1024 * 1024 });
   let joined = false;
   let stopping = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
@@ -52,38 +66,63 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
     if (!e.payload.restart && !stopping) options.onFatal?.(e.payload.error);
   });
 
-  const handle = async ({ topic, partition, message }: EachMessagePayload): Promise<void> => {
-    if (message.value === null) return;
-    const t0 = process.hrtime.bigint();
-    let segment;
-    try {
-      segment = decodeSegment(message.value);
-    } catch (e) {
-      if (!isSchemaError(e)) throw e;
-      // Bytes that can never decode: dead-letter them with the reason, never retry forever.
-      await producer.send({
-        topic: topics.deadLetters.name,
-        acks: -1,
-        messages: [{ key: message.key, value: message.value, headers: deadLetterHeaders({ reason: e.message, errorCode: e.code, sourceTopic: topic, sourcePartition: partition, sourceOffset: message.offset, service: 'parse', failedAt: Date.now() }) }],
-      });
-      metrics.deadLetters.inc({ topic: 'segments', reason: e.code });
-      metrics.segmentsParsed.inc({ outcome: 'dead-letter' });
-      log.warn('segment dead-lettered', { partition, offset: message.offset, reason: e.message });
-      return;
+  /**
+   * One fetched batch of a partition: every segment parsed, then all their facts (and any dead
+   * letters) produced in one request, acknowledged by all replicas, and only then the offsets
+   * resolved (committed by kafkajs within a second, and when the worker stops). A crash before
+   * that redelivers the batch; merging the same facts twice is a no-op.
+   */
+  const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+    let pending: Pending = { facts: [], deadLetters: [], bytes: 0, lastOffset: null, parsed: [] };
+    const flush = async () => {
+      if (pending.lastOffset === null) return;
+      const topicMessages = [];
+      if (pending.facts.length > 0) topicMessages.push({ topic: topics.facts.name, messages: pending.facts });
+      if (pending.deadLetters.length > 0) topicMessages.push({ topic: topics.deadLetters.name, messages: pending.deadLetters });
+      if (topicMessages.length > 0) {
+        try {
+          await producer.sendBatch({ acks: -1, compression: compressionFor(pending.bytes), topicMessages });
+        } catch (e) {
+          metrics.kafkaErrors.inc({ operation: 'publish' });
+          throw e; // kafkajs retries the batch (from the last resolved offset) with backoff
+        }
+      }
+      for (const t0 of pending.parsed) metrics.stageDuration.observe({ stage: 'parse' }, Number(process.hrtime.bigint() - t0) / 1e9);
+      metrics.segmentsParsed.inc({ outcome: 'ok' }, pending.facts.length);
+      metrics.segmentsParsed.inc({ outcome: 'dead-letter' }, pending.deadLetters.length);
+      resolveOffset(pending.lastOffset);
+      pending = { facts: [], deadLetters: [], bytes: 0, lastOffset: null, parsed: [] };
+      await heartbeat();
+    };
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      if (message.value !== null) {
+        const t0 = process.hrtime.bigint();
+        let segment;
+        try {
+          segment = decodeSegment(message.value);
+        } catch (e) {
+          if (!isSchemaError(e)) throw e;
+          // Bytes that can never decode: dead-letter them with the reason, never retry forever.
+          pending.deadLetters.push({ key: message.key, value: message.value, headers: deadLetterHeaders({ reason: e.message, errorCode: e.code, sourceTopic: batch.topic, sourcePartition: batch.partition, sourceOffset: message.offset, service: 'parse', failedAt: Date.now() }) });
+          metrics.deadLetters.inc({ topic: 'segments', reason: e.code });
+          log.warn('segment dead-lettered', { partition: batch.partition, offset: message.offset, reason: e.message });
+        }
+        if (segment !== undefined) {
+          const facts = parseSegment(segment);
+          for (const w of facts.warnings) metrics.parseWarnings.inc({ kind: w.kind });
+          const value = encodeFacts({ ...facts, uploadId: segment.uploadId });
+          pending.facts.push({ key: `${segment.uploadId}:${segment.seq}`, value });
+          pending.bytes += value.length;
+          pending.parsed.push(t0);
+        }
+      }
+      pending.lastOffset = message.offset;
+      // One produce request carries up to BATCH_BYTES of facts.
+      if (pending.bytes >= BATCH_BYTES) await flush();
+      else await heartbeat();
     }
-    const facts = parseSegment(segment);
-    for (const w of facts.warnings) metrics.parseWarnings.inc({ kind: w.kind });
-    // The effect (facts on the topic, acknowledged by all replicas) is durable before the
-    // offset is marked: a crash here redelivers the segment, and merging its facts twice is a no-op.
-    const value = encodeFacts({ ...facts, uploadId: segment.uploadId });
-    try {
-      await producer.send({ topic: topics.facts.name, acks: -1, compression: compressionFor(value.length), messages: [{ key: `${segment.uploadId}:${segment.seq}`, value }] });
-    } catch (e) {
-      metrics.kafkaErrors.inc({ operation: 'publish' });
-      throw e; // kafkajs retries the segment with backoff
-    }
-    metrics.segmentsParsed.inc({ outcome: 'ok' });
-    metrics.stageDuration.observe({ stage: 'parse' }, Number(process.hrtime.bigint() - t0) / 1e9);
+    await flush();
   };
 
   await producer.connect();
@@ -96,7 +135,7 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
     onLag: (topic, n) => metrics.consumerLag.set({ topic }, n),
     onError: () => metrics.kafkaErrors.inc({ operation: 'lag' }),
   });
-  await consumer.run({ autoCommit: true, autoCommitInterval: 1000, partitionsConsumedConcurrently: 2, eachMessage: handle });
+  await consumer.run({ autoCommit: true, autoCommitInterval: 1000, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 2, eachBatch: handleBatch });
 
   const ready = () => joined && !stopping;
   const health = config.healthListen ? await startHealthServer(config.healthListen, registry, () => (ready() ? null : stopping ? 'stopping' : 'not in the consumer group yet')) : null;

@@ -1,0 +1,46 @@
+import { installEncoderFix, installRequestQueueFix } from './kafkajs-fixes';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const Encoder = require('kafkajs/src/protocol/encoder.js');
+const RequestQueue = require('kafkajs/src/network/requestQueue/index.js');
+
+describe('kafkajs fixes', () => {
+  it('the Encoder writes the same bytes when it holds large parts by reference', () => {
+    const big = (n: number, fill: number) => Buffer.alloc(n, fill);
+    // Shaped like a produce request: records with small and large values, an array of them in a
+    // batch whose bytes are read (the CRC) before it is nested, sizes written before encoders.
+    const build = () => {
+      const record = (value: Buffer) => new Encoder().writeInt8(0).writeVarIntString('k:1').writeVarIntBytes(value);
+      const records = [record(big(100_000, 1)), record(Buffer.from('small')), record(big(70_000, 2)), record(big(65_536, 3))];
+      const body = new Encoder().writeInt16(0).writeArray(records, 'object');
+      const crcInput = Buffer.from(body.buffer);
+      const batch = new Encoder().writeInt32(0).writeInt8(2).writeUInt32(crcInput.length).writeEncoder(body);
+      const partition = new Encoder().writeInt32(7).writeInt32(batch.size()).writeEncoder(batch).writeBytes(big(80_000, 4)).writeString('tail');
+      const request = new Encoder().writeInt32(partition.size()).writeEncoder(partition).writeEncoderArray([new Encoder().writeInt8(9), partition]);
+      const once = Buffer.from(request.buffer);
+      const twice = request.buffer as Buffer;
+      request.writeInt32(-1); // writing after the bytes were asked for
+      return { once, twice: Buffer.from(twice), after: Buffer.from(request.buffer), size: request.size() as number, crcInput };
+    };
+    const before = build();
+    expect(installEncoderFix()).toBe(true);
+    const after = build();
+    expect(after.once.equals(before.once)).toBe(true);
+    expect(after.twice.equals(before.once)).toBe(true);
+    expect(after.after.equals(before.after)).toBe(true);
+    expect(after.crcInput.equals(before.crcInput)).toBe(true);
+    expect(after.size).toBe(before.size);
+    expect(after.size).toBe(after.after.length);
+  });
+
+  it('the request queue schedules no check when no request waits, and one when a request waits', () => {
+    expect(installRequestQueueFix()).toBe(true);
+    const idle = { pending: [], throttledUntil: -1, throttleCheckTimeoutId: null, checkPendingRequests: jest.fn() };
+    RequestQueue.prototype.scheduleCheckPendingRequests.call(idle);
+    expect(idle.throttleCheckTimeoutId).toBeNull();
+    const waiting = { pending: [{}], throttledUntil: Date.now() + 60_000, throttleCheckTimeoutId: null as NodeJS.Timeout | null, checkPendingRequests: jest.fn() };
+    RequestQueue.prototype.scheduleCheckPendingRequests.call(waiting);
+    expect(waiting.throttleCheckTimeoutId).not.toBeNull();
+    clearTimeout(waiting.throttleCheckTimeoutId!);
+  });
+});
