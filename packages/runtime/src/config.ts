@@ -94,7 +94,7 @@ export const ENVIRONMENT = {
   INGEST_MIN_RATE_AFTER: 'seconds an upload may take before INGEST_MIN_RATE applies (default 60)',
   DETECT_INCOMPLETE_AFTER: 'seconds without progress before a dump is reported incomplete (default 600)',
   DETECT_LEASE: 'seconds a detect worker holds the dump it reports, renewed while it works; another takes over this long after it dies (default 6)',
-  DUMP_MAX_FACTS: 'processes, threads, stacks, frames and command lines one dump keeps before the rest of its transcript is left out with a warning; bounds memory at about 1.2 KB a process, 0.7 KB a frame (default 3000000, as analyze)',
+  DUMP_MAX_FACTS: 'processes, threads, stacks and command lines (and frames, sixteen to a fact) one dump keeps before the rest of its transcript is left out with a warning; bounds memory (default 3000000, as analyze)',
 } as const;
 
 function parseListen(v: string, name: string, problems: string[]): Listen | null {
