@@ -86,7 +86,10 @@ export class DumpGraph {
     this.heldFacts = options.heldFacts ?? null;
   }
 
-  /** Folds one segment's facts in. Idempotent; commutative with every other merge. */
+  /**
+   * Folds one segment's facts in. Idempotent; commutative with every other merge. With a
+   * stackText store, the stacks' text of the facts given is moved into it (they are changed).
+   */
   merge(facts: Facts): void {
     if (this.seen.has(facts.segment)) return;
     this.seen.add(facts.segment);
