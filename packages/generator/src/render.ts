@@ -133,14 +133,7 @@ export class Renderer {
     }
     if (this.choices.style === 'investigation') {
       this.maybeNoise();
-      this.cmd('!process 0 0');
-      this.line('**** NT ACTIVE PROCESS DUMP ****');
-      let n = 0;
-      for (const i of this.plan.listOrder) {
-        this.header(this.plan.processes[i] as ProcessPlan, 'list');
-        if (++n % 32 === 0) yield;
-      }
-      yield;
+      yield* this.processTable();
     } else {
       this.maybeNoise();
       this.cmd('!process 0 ff');
@@ -184,21 +177,25 @@ export class Renderer {
     yield;
   }
 
+  /** `!process 0 0` and the process table, pausing every 32 processes. */
+  private *processTable(): Generator<void> {
+    this.cmd('!process 0 0');
+    this.line('**** NT ACTIVE PROCESS DUMP ****');
+    let n = 0;
+    for (const i of this.plan.listOrder) {
+      this.header(this.plan.processes[i] as ProcessPlan, 'list');
+      if (++n % 32 === 0) yield;
+    }
+    yield;
+  }
+
   /**
    * The `listing` style: `!process 0 0` and the process table, printed again until the transcript
    * has `padToBytes` bytes, then the closing lines. No other command, no noise.
    */
   private *listingOnly(): Generator<void> {
-    do {
-      this.cmd('!process 0 0');
-      this.line('**** NT ACTIVE PROCESS DUMP ****');
-      let n = 0;
-      for (const i of this.plan.listOrder) {
-        this.header(this.plan.processes[i] as ProcessPlan, 'list');
-        if (++n % 32 === 0) yield;
-      }
-      yield;
-    } while (this.sink.total < this.plan.spec.padToBytes);
+    do yield* this.processTable();
+    while (this.sink.total < this.plan.spec.padToBytes);
     this.closing();
     yield;
   }

@@ -128,9 +128,8 @@ export interface ProcessFields {
 export function matchProcessHeader(line: string, start: number): string | null {
   if (!line.startsWith('PROCESS ', start)) return null;
   let i = start + 8;
-  while (i < line.length && isBlank(line.charCodeAt(i))) i++;
-  let e = i;
-  while (e < line.length && !isBlank(line.charCodeAt(e))) e++;
+  while (i < line.length && line.charCodeAt(i) === 32) i++;
+  const e = tokenEnd(line, i);
   return e > i ? canonicalHexOf(line, i, e) : null;
 }
 
@@ -210,44 +209,12 @@ export function scanProcessFields(line: string, start: number, bad?: (field: str
   return out;
 }
 
-type ProcessFieldKey = 'SessionId:' | 'Cid:' | 'ParentCid:' | 'Peb:' | 'ObjectTable:' | 'HandleCount:' | 'TableSize:' | 'Image:' | 'DirBase:';
+const PROCESS_FIELD_KEYS = ['SessionId:', 'Cid:', 'ParentCid:', 'Peb:', 'ObjectTable:', 'HandleCount:', 'TableSize:', 'Image:', 'DirBase:'] as const;
 
 /** The process field a key token names (`Cid:`, …), or null. */
-function processFieldKey(line: string, at: number, length: number): ProcessFieldKey | null {
-  let k: ProcessFieldKey;
-  switch (line.charCodeAt(at)) {
-    case 67: // C
-      k = 'Cid:';
-      break;
-    case 68: // D
-      k = 'DirBase:';
-      break;
-    case 72: // H
-      k = 'HandleCount:';
-      break;
-    case 73: // I
-      k = 'Image:';
-      break;
-    case 79: // O
-      k = 'ObjectTable:';
-      break;
-    case 80: // P
-      k = length === 10 ? 'ParentCid:' : 'Peb:';
-      break;
-    case 83: // S
-      k = 'SessionId:';
-      break;
-    case 84: // T
-      k = 'TableSize:';
-      break;
-    default:
-      return null;
-  }
-  return k.length === length && line.startsWith(k, at) ? k : null;
-}
-
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9;
+function processFieldKey(line: string, at: number, length: number): (typeof PROCESS_FIELD_KEYS)[number] | null {
+  for (const k of PROCESS_FIELD_KEYS) if (k.length === length && line.startsWith(k, at)) return k;
+  return null;
 }
 
 /** Where the token at `from` ends: the next space or the end of the line (lines reach the parser with tabs made spaces). */

@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
-import { isPlainText } from './text';
+import { nextCharToClean } from './text';
 
 /** Lines longer than this are cut: a 200 MB line with no newline must not be held in memory. */
 export const MAX_LINE_LENGTH = 64 * 1024;
@@ -11,22 +11,11 @@ export interface LineBatch {
   lines: string[];
   /** 1-based numbers of lines that were cut at MAX_LINE_LENGTH. */
   truncated: number[];
-  /** Every line of the batch is plain (see isPlainText): only trailing blanks need cleaning. */
-  plain: boolean;
   /** 1-based numbers of the lines that need cleanLine (in order); the others need trimEnd only. */
   dirty: number[];
 }
 
 const SURROGATE = /[\ud800-\udfff]/;
-// What cleanLine changes (besides trailing blanks): the same class as NEEDS_CLEANING in text.ts.
-const DIRTY = /[<&\t\\\u0080-\uffff]/g;
-
-/** Position of the next character of `text` from `from` that cleanLine would change, or Infinity. */
-function nextDirty(text: string, from: number): number {
-  DIRTY.lastIndex = from;
-  const m = DIRTY.exec(text);
-  return m === null ? Infinity : m.index;
-}
 const UNPAIRED = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** The text with unpaired UTF-16 surrogates replaced by U+FFFD (String.prototype.toWellFormed, ES2024). */
@@ -44,7 +33,6 @@ function wellFormed(text: string): string {
 export class LineReader {
   private decoder: StringDecoder | null = null;
   private partial = '';
-  private partialPlain = true;
   /** The line being read holds a character that cleanLine would change. */
   private partialDirty = false;
   private skipping = false;
@@ -96,7 +84,7 @@ export class LineReader {
       if (!this.utf16 && isAscii(chunk)) {
         const held = this.decoder!.end();
         text = held + chunk.toString('latin1');
-        // isPlainText of ASCII text, by native byte searches instead of a regex over the text.
+        // No character cleanLine changes, found by native byte searches (< & tab \) instead of a regex.
         plain = held.length === 0 && chunk.indexOf(60) < 0 && chunk.indexOf(38) < 0 && chunk.indexOf(9) < 0 && chunk.indexOf(92) < 0;
       } else text = this.decoder!.write(chunk);
       // UTF-16 may hold unpaired surrogates (the decoder keeps a pair split across chunks whole):
@@ -113,13 +101,12 @@ export class LineReader {
     return this.split(this.utf16 ? wellFormed(rest) : rest, true);
   }
 
-  private split(text: string, final: boolean, plain = isPlainText(text)): LineBatch {
-    // A line carried over from the previous chunk was checked with it; only plain if both are.
-    const batch: LineBatch = { firstLine: this.nextLine, lines: [], truncated: [], plain: this.partialPlain && plain, dirty: [] };
-    // The line left unfinished at the chunk's end may hold what made the chunk not plain.
-    this.partialPlain = batch.plain;
+  /** `plain`: the caller knows that the text holds no character cleanLine changes. */
+  private split(text: string, final: boolean, plain = false): LineBatch {
+    const batch: LineBatch = { firstLine: this.nextLine, lines: [], truncated: [], dirty: [] };
     // Where the next character that cleanLine would change is: lines before it need trimEnd only.
-    let dirtyAt = plain ? Infinity : nextDirty(text, 0);
+    // A line carried over from the previous chunk keeps what it was found to hold (partialDirty).
+    let dirtyAt = plain ? Infinity : nextCharToClean(text, 0);
     let pos = 0;
     const n = text.length;
     const lines = batch.lines;
@@ -128,7 +115,7 @@ export class LineReader {
       const end = nl < 0 ? n : nl;
       if (dirtyAt < end) {
         this.partialDirty = true;
-        dirtyAt = nextDirty(text, end);
+        dirtyAt = nextCharToClean(text, end);
       }
       if (nl < 0) {
         this.appendPartial(text, pos, n);

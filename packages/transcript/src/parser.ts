@@ -640,12 +640,9 @@ export class TranscriptParser {
     const layout = { numbered: frame.number !== undefined, frameAddress: true };
     this.openStack(layout, true);
     // The glued frame, if any, reads with the stack's layout.
-    let n = 1;
-    if (frame.glued !== undefined && parseFrame(frame.glued, 0, layout, this.lineNo) !== null) n = 2;
-    this.stack!.frameCount = n;
-    this.parametersOpen = false;
-    if (n === 2) this.parametersOpen = parseFrame(frame.glued!, 0, layout, this.lineNo)!.callSite.endsWith('(');
-    else this.parametersOpen = frame.callSite.endsWith('(');
+    const second = frame.glued === undefined ? null : parseFrame(frame.glued, 0, layout, this.lineNo);
+    this.stack!.frameCount = second === null ? 1 : 2;
+    this.parametersOpen = (second ?? frame).callSite.endsWith('(');
     this.stackLines.push(text);
     return true;
   }

@@ -27,12 +27,16 @@ const NAMED_ENTITIES: Record<string, string> = {
 // Only lines containing one of these need the slow path; most debugger output is plain ASCII.
 const NEEDS_CLEANING = /[<&\t\\\u0080-\uffff]/;
 
+const NEEDS_CLEANING_FROM = new RegExp(NEEDS_CLEANING.source, 'g');
+
 /**
- * True when a text (a whole decoded chunk) holds nothing cleanLine would change but trailing
- * blanks: then its lines need only trimEnd. One native scan per chunk instead of one per line.
+ * Where the next character of `text` from `from` is that cleanLine would change (Infinity when
+ * none): lines before it need only trimEnd. One native scan through a whole chunk, not one a line.
  */
-export function isPlainText(text: string): boolean {
-  return !NEEDS_CLEANING.test(text);
+export function nextCharToClean(text: string, from: number): number {
+  NEEDS_CLEANING_FROM.lastIndex = from;
+  const m = NEEDS_CLEANING_FROM.exec(text);
+  return m === null ? Infinity : m.index;
 }
 // Markdown escapes in pasted output: fffff800\`4876a8c8, pdfium\_test.
 const MARKDOWN_ESCAPE = /\\([`_*])/g;
