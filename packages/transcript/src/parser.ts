@@ -16,29 +16,21 @@ import {
   matchStacksRow,
   isStackCommand,
   matchBanner,
-  matchEffectiveMachine,
-  matchImplicit,
   matchOwningProcess,
   matchPebHeader,
   matchPebString,
-  matchProcessHeader,
-  matchPrompt,
   matchStackHeader,
   matchThreadHeader,
-  matchUserProcessLine,
-  matchUserThreadHeader,
   matchWaitObject,
-  normalizeMachine,
   parseFrame,
-  parseValueArg,
   readWaitReason,
   scanProcessFields,
-  splitCommand,
-  type Prompt,
   type StackLayout,
+  type UserThreadHeader,
 } from './grammar';
+import { applySessionLine, matchSessionLine, type SessionLine } from './session';
 import { layoutFlags } from './stacks';
-import { canonicalHex, intern, own, skipSpaces, tokens } from './text';
+import { intern, own, skipSpaces, tokens } from './text';
 
 /** Warnings kept per segment; beyond it they are only counted. */
 export const MAX_WARNINGS_PER_SEGMENT = 50;
@@ -131,6 +123,12 @@ export class TranscriptParser {
     const start = skipSpaces(text);
     if (start >= text.length) {
       this.blank();
+      return;
+    }
+    // Session lines first, wherever they appear: their meaning must not depend on what came before.
+    const session = matchSessionLine(text, start, this.ctx.mode, this.ctx.machine);
+    if (session !== null) {
+      this.session(session, text, start);
       return;
     }
     if (this.stack !== null && this.stackLine(text, start)) return;
@@ -237,27 +235,12 @@ export class TranscriptParser {
     this.ctx.stack = null;
   }
 
+  /** Every other line: what it means depends on the context. */
   private dispatch(text: string, start: number): boolean {
     const c = text.charCodeAt(start);
-    // Prompts start with a digit, `kd>` or `lkd>`.
-    if ((c >= 48 && c <= 57) || c === 107 || c === 108) {
-      const prompt = matchPrompt(text, start);
-      if (prompt) {
-        this.command(prompt);
-        return true;
-      }
-    }
     switch (c) {
-      case 33: // !  a command pasted without its prompt
-        this.command({ command: text.slice(start), machine: this.ctx.machine, mode: this.ctx.mode ?? 'kernel' }, true);
-        return true;
       case 80: {
         // P
-        const address = matchProcessHeader(text, start);
-        if (address !== null) {
-          this.openProcess(address, text, start);
-          return true;
-        }
         const peb = matchPebHeader(text, start);
         if (peb !== null) {
           this.ctx.peb = peb;
@@ -281,46 +264,16 @@ export class TranscriptParser {
         }
         if (this.pebString(text, start)) return true;
         break;
-      case 35: {
-        // #
-        const layout = matchStackHeader(text, start);
-        if (layout) return this.openStack(layout), true;
-        if (this.userHeader(text, start)) return true;
-        break;
-      }
+      case 35: // #
       case 82: {
         // R
         const layout = matchStackHeader(text, start);
         if (layout) return this.openStack(layout), true;
         break;
       }
-      case 46: // .
-        if (this.userHeader(text, start)) return true;
-        if (text.startsWith('.process', start) || text.startsWith('.thread', start) || text.startsWith('.effmach', start) || text.startsWith('.cxr', start)) {
-          this.command({ command: text.slice(start), machine: this.ctx.machine, mode: this.ctx.mode ?? 'kernel' }, true);
-          return true;
-        }
-        break;
-      case 73: {
-        // I
-        const imp = matchImplicit(text, start);
-        if (imp) {
-          if (imp.kind === 'process') this.ctx.implicitProcess = imp.address;
-          else this.ctx.implicitThread = imp.address;
-          return true;
-        }
+      case 73: // I
         if (this.pebString(text, start)) return true;
         break;
-      }
-      case 69: {
-        // E
-        const m = matchEffectiveMachine(text, start);
-        if (m) {
-          this.ctx.machine = m === 'x64' ? null : m;
-          return true;
-        }
-        break;
-      }
       case 79: {
         // O
         const own = matchOwningProcess(text, start);
@@ -343,13 +296,6 @@ export class TranscriptParser {
           return true;
         }
         break;
-      case 83: // S
-        if (text.startsWith('Searching for Process with Cid == ', start)) {
-          const v = parseValueArg(tokens(text, start + 34)[0] ?? '');
-          if (v.hex !== null) this.ctx.target = { pid: parseInt(v.hex, 16) };
-          return true;
-        }
-        break;
       case 42: // *  `**** NT ACTIVE PROCESS DUMP ****`, `*** Stack trace for last set context …`
         return true;
       default:
@@ -358,7 +304,6 @@ export class TranscriptParser {
     if (this.ctx.command === '!stacks' && this.stacksLine(text, start)) return true;
     if (this.ctx.block !== null && this.processLine(text, start)) return true;
     if (this.thread !== null && this.threadLine(text, start)) return true;
-    if (c >= 48 && c <= 57 && this.userHeader(text, start)) return true;
     if (this.headerlessStack(text, start)) return true;
     const banner = matchBanner(text, start);
     if (banner.length > 0) {
@@ -368,73 +313,43 @@ export class TranscriptParser {
     return false;
   }
 
-  // --- commands -------------------------------------------------------------------------------
-
-  private command(prompt: Prompt, unprompted = false): void {
-    this.endStack();
-    const ctx = this.ctx;
-    this.closeBlocks();
-    ctx.peb = null;
-    ctx.target = null;
-    if (!unprompted) {
-      ctx.mode = prompt.mode;
-      ctx.machine = prompt.machine ? normalizeMachine(prompt.machine) : null;
-      if (ctx.machine === 'x64') ctx.machine = null;
-      ctx.userThreadIndex = prompt.threadIndex ?? null;
-      // Recorded once per segment; the merge keeps the first of the dump.
-      if (!this.sawPrompt) {
-        this.sawPrompt = true;
-        this.facts.system.push({ line: this.lineNo, field: 'mode', value: prompt.mode });
-        if (prompt.local) this.facts.system.push({ line: this.lineNo, field: 'target', value: 'local kernel (lkd)' });
-      }
-    }
-    const { name, args } = splitCommand(prompt.command);
-    ctx.command = name || null;
-    switch (name) {
-      case '!process':
-        this.processCommand(args);
-        break;
-      case '.process': {
-        const a = lastHexArg(args);
-        if (a !== null) ctx.implicitProcess = a;
-        break;
-      }
-      case '.thread': {
-        const a = lastHexArg(args);
-        if (a !== null) ctx.implicitThread = a;
-        break;
-      }
-      case '.effmach':
-        if (args[0] && args[0] !== '.' && args[0] !== '#') {
-          const m = normalizeMachine(args[0]);
-          ctx.machine = m === 'x64' ? null : m;
-        }
-        break;
-      case '!peb': {
-        const a = args.length > 0 ? canonicalHex(args[0]) : null;
-        if (a !== null) ctx.peb = a;
-        break;
+  /** A session line (session.ts): the context changes as SegmentCutter sees it change, and facts follow. */
+  private session(s: SessionLine, text: string, start: number): void {
+    switch (s.kind) {
+      case 'command':
+        this.command(s);
+        return;
+      case 'process':
+        this.openProcess(s, text, start);
+        return;
+      case 'user-thread':
+        this.userThread(s);
+        return;
+      case 'user-process': {
+        applySessionLine(this.ctx, s);
+        const fact: ProcessFact = { line: this.lineNo, pid: s.pid, source: 'user-process' };
+        if (s.image) fact.image = s.image;
+        this.facts.processes.push(fact);
+        return;
       }
       default:
-        if (name.startsWith('~') && name.endsWith('s') && !isStackCommand(name)) {
-          const idx = Number(name.slice(1, -1));
-          if (Number.isInteger(idx)) ctx.userThreadIndex = idx;
-        }
-        break;
+        applySessionLine(this.ctx, s);
+        return;
     }
   }
 
-  /** `!process 0 0`, `!process fffffa80`75c21b30 ff`, `!process 0n189240`, `!process 2e338`. */
-  private processCommand(args: string[]): void {
-    if (args.length === 0) return;
-    const v = parseValueArg(args[0]);
-    if (v.decimal !== null) {
-      if (v.decimal !== 0) this.ctx.target = { pid: v.decimal };
-      return;
+  // --- commands -------------------------------------------------------------------------------
+
+  private command(s: SessionLine & { kind: 'command' }): void {
+    this.endStack();
+    this.closeBlocks();
+    applySessionLine(this.ctx, s);
+    // Recorded once per segment; the merge keeps the first of the dump.
+    if (!s.unprompted && !this.sawPrompt) {
+      this.sawPrompt = true;
+      this.facts.system.push({ line: this.lineNo, field: 'mode', value: s.prompt.mode });
+      if (s.prompt.local) this.facts.system.push({ line: this.lineNo, field: 'target', value: 'local kernel (lkd)' });
     }
-    if (v.hex === null || v.hex === '0' || /^f+$/.test(v.hex)) return; // list, or -1 (current)
-    // Short values are Cids; EPROCESS addresses are full pointers.
-    this.ctx.target = v.hex.length >= 8 ? { processAddress: v.hex } : { pid: parseInt(v.hex, 16) };
   }
 
   private closeBlocks(): void {
@@ -446,15 +361,14 @@ export class TranscriptParser {
 
   // --- processes ------------------------------------------------------------------------------
 
-  private openProcess(address: string, text: string, start: number): void {
+  private openProcess(s: SessionLine & { kind: 'process' }, text: string, start: number): void {
     this.endStack();
     this.closeBlocks();
-    const fact: ProcessFact = { line: this.lineNo, address, source: 'process-block' };
+    applySessionLine(this.ctx, s);
+    const fact: ProcessFact = { line: this.lineNo, address: s.address, source: 'process-block' };
     this.proc = fact;
     this.detailCount = 0;
-    this.ctx.block = { address };
     this.facts.processes.push(fact);
-    this.ctx.peb = null;
     // NT 4 and Windows 2000 print the fields on the PROCESS line itself.
     let i = skipSpaces(text, start + 8);
     while (i < text.length && text.charCodeAt(i) !== 32) i++;
@@ -547,30 +461,16 @@ export class TranscriptParser {
     return isThreadDetail(text, start);
   }
 
-  /** `~` thread headers and `|` process lines of user-mode debuggers. */
-  private userHeader(text: string, start: number): boolean {
-    const th = matchUserThreadHeader(text, start);
-    if (th) {
-      this.endStack();
-      this.closeBlocks();
-      this.ctx.mode = 'user';
-      this.ctx.userPid = th.pid;
-      const fact: ThreadFact = { line: this.lineNo, pid: th.pid, tid: th.tid, index: th.index, waitsOn: [] };
-      if (th.name) fact.name = th.name;
-      this.thread = fact;
-      this.ctx.thread = { pid: th.pid, tid: th.tid, index: th.index, expect: 'details' };
-      this.facts.threads.push(fact);
-      return true;
-    }
-    const up = matchUserProcessLine(text, start);
-    if (up) {
-      this.ctx.userPid = up.pid;
-      const fact: ProcessFact = { line: this.lineNo, pid: up.pid, source: 'user-process' };
-      if (up.image) fact.image = up.image.slice(Math.max(up.image.lastIndexOf('\\'), up.image.lastIndexOf('/')) + 1);
-      this.facts.processes.push(fact);
-      return true;
-    }
-    return false;
+  /** A user-mode `~` thread header. */
+  private userThread(s: SessionLine & { kind: 'user-thread' }): void {
+    const th: UserThreadHeader = s.header;
+    this.endStack();
+    this.closeBlocks();
+    applySessionLine(this.ctx, s);
+    const fact: ThreadFact = { line: this.lineNo, pid: th.pid, tid: th.tid, index: th.index, waitsOn: [] };
+    if (th.name) fact.name = th.name;
+    this.thread = fact;
+    this.facts.threads.push(fact);
   }
 
   // --- !stacks tables ------------------------------------------------------------------------
@@ -696,15 +596,6 @@ export class TranscriptParser {
     } else if (ctx.implicitProcess) o.processAddress = ctx.implicitProcess;
     return o;
   }
-}
-
-function lastHexArg(args: string[]): string | null {
-  for (let i = args.length - 1; i >= 0; i--) {
-    if (args[i].startsWith('/')) continue;
-    const v = canonicalHex(args[i]);
-    if (v !== null) return v;
-  }
-  return null;
 }
 
 const THREAD_DETAIL_PREFIXES = [
