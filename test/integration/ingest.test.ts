@@ -1,6 +1,6 @@
 /**
  * The ingest service over a real Kafka: uploads over HTTP (plain, gzip, through the client) come
- * out on the segments topic exactly as a local Segmenter cuts them, then one manifest with the
+ * out on the segments topic exactly as a local SegmentCutter cuts them, then one manifest with the
  * file's sha256; bad uploads get their status and never a `complete` manifest; the spool folder
  * takes files dropped in it, before or after start, and files away what it cannot read.
  */
@@ -17,7 +17,7 @@ import { generateTranscript } from '@dumpstream/generator';
 import { createKafka, ensureTopics, topicsFor, type Topics } from '@dumpstream/kafka';
 import { loadConfig, silentLog, type Config } from '@dumpstream/runtime';
 import { decodeDumpManifest, decodeSegment, type DumpManifest, type SegmentMessage } from '@dumpstream/schemas';
-import { Segmenter, type Segment } from '@dumpstream/transcript';
+import { SegmentCutter, type Segment } from '@dumpstream/transcript';
 // The service under test, by path (its src, as jest runs it).
 import { startIngest, submitTranscripts, type IngestHandle } from '../../services/ingest/src';
 import { uniquePrefix, waitFor } from '../support/ids';
@@ -133,10 +133,10 @@ function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-/** The segments a local Segmenter cuts from these bytes, with the same maxLines as the service. */
+/** The segments a local SegmentCutter cuts from these bytes, with the same maxLines as the service. */
 function localSegments(bytes: Buffer): { segments: Segment[]; lines: number } {
   const segments: Segment[] = [];
-  const s = new Segmenter((seg) => segments.push(seg), { keepLines: true, maxLines: SEGMENT_LINES });
+  const s = new SegmentCutter((seg) => segments.push(seg), { maxLines: SEGMENT_LINES });
   for (let i = 0; i < bytes.length; i += 65536) s.push(bytes.subarray(i, i + 65536));
   return { segments, lines: s.end().lines };
 }
@@ -202,7 +202,7 @@ describe('ingest over HTTP', () => {
     open = await start();
   });
 
-  it('takes the seed transcript: segments as a local Segmenter cuts them, then a complete manifest', async () => {
+  it('takes the seed transcript: segments as a local SegmentCutter cuts them, then a complete manifest', async () => {
     const bytes = fs.readFileSync(SEED);
     const a = await post(open.url, bytes, { 'X-Dumpstream-Source': 'seed.txt', 'X-Dumpstream-Host': 'srv-01' });
     expect(a.status).toBe(202);

@@ -135,7 +135,10 @@ export function matchProcessHeader(line: string, start: number): string | null {
 
 /**
  * Reads `Key: value` fields of a process block from one line. Returns null when the line holds
- * none of them. Malformed values are reported through `bad`.
+ * none of them. Malformed values are reported through `bad`. A field already set in `into` keeps
+ * its value (a block printed twice, or a stray line): the first known value wins, as it does when
+ * the graph merges facts (where null means not known), so that where a block was cut into
+ * segments does not matter.
  */
 export function scanProcessFields(line: string, start: number, bad?: (field: string) => void, into?: ProcessFields): ProcessFields | null {
   const c = line.charCodeAt(start);
@@ -162,43 +165,45 @@ export function scanProcessFields(line: string, start: number, bad?: (field: str
     switch (key) {
       case 'SessionId:':
         if (!has) continue;
-        if (ve - vs === 4 && line.startsWith('none', vs)) out.sessionId = null;
-        else {
+        if (ve - vs === 4 && line.startsWith('none', vs)) {
+          if (out.sessionId === undefined) out.sessionId = null;
+        } else {
           const v = decimalAt(line, vs, ve);
           if (v === null) bad?.('SessionId');
-          else out.sessionId = v;
+          else out.sessionId ??= v;
         }
         break;
       case 'Cid:':
       case 'ParentCid:': {
         const v = has ? hexIdAt(line, vs, ve) : null;
         if (v === null) bad?.(key.slice(0, -1));
-        else if (key === 'Cid:') out.pid = v;
-        else out.parentPid = v;
+        else if (key === 'Cid:') out.pid ??= v;
+        else out.parentPid ??= v;
         break;
       }
       case 'Peb:':
       case 'ObjectTable:': {
         const v = has ? canonicalHexOf(line, vs, ve) : null;
         if (v !== null) {
-          if (key === 'Peb:') out.peb = v;
-          else out.objectTable = v;
+          if (key === 'Peb:') out.peb ??= v;
+          else out.objectTable ??= v;
         }
         break;
       }
       case 'HandleCount:':
       case 'TableSize:':
         if (!has) continue;
-        if (line.charCodeAt(vs) === 60 /* < */) out.handleCount = null;
-        else {
+        if (line.charCodeAt(vs) === 60 /* < */) {
+          if (out.handleCount === undefined) out.handleCount = null;
+        } else {
           const v = decimalAt(line, vs, ve);
           if (v === null) bad?.(key.slice(0, -1));
-          else out.handleCount = v;
+          else out.handleCount ??= v;
         }
         break;
       case 'Image:': {
         const image = line.slice(ke).trim();
-        if (image.length > 0) out.image = image;
+        if (image.length > 0) out.image ??= image;
         return out;
       }
       default: // DirBase:

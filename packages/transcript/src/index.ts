@@ -24,6 +24,8 @@ export { LineReader, sniffTranscript, MAX_LINE_LENGTH } from './lines';
 export type { LineBatch, Sniff } from './lines';
 export { Segmenter, parseSegment } from './segmenter';
 export type { Segment, SegmenterOptions, SegmentationSummary } from './segmenter';
+export { SegmentCutter } from './cutter';
+export type { CutSummary } from './cutter';
 export { parseLines, TranscriptParser } from './parser';
 export { cleanLine, canonicalHex, intern } from './text';
 export { readStackFrames, STACK_NUMBERED, STACK_FRAME_ADDRESS, STACK_CALL_SITE_ONLY, STACK_PARAMETERS, STACK_HEADERLESS } from './stacks';

@@ -55,6 +55,7 @@ export class TranscriptParser {
   private warningCount = 0;
   private lineNo = 0;
   private sawPrompt = false;
+  private sawLocalPrompt = false;
   private parameterCommandOf: string | null = null;
   private detailCount = 0;
   private parameterCommand = false;
@@ -109,6 +110,20 @@ export class TranscriptParser {
       };
       this.facts.stacks.push(this.stack);
     }
+  }
+
+  /** Whether the lines so far held anything a debugger prints: a prompt, process, thread, stack, command line. */
+  get foundDebuggerOutput(): boolean {
+    const f = this.facts;
+    return f.processes.length > 0 || f.threads.length > 0 || f.stacks.length > 0 || f.system.length > 0 || f.commandLines.length > 0;
+  }
+
+  /**
+   * Inside a `kP` frame's parameter list, which the context does not carry: a segment must not
+   * start here (the segmenters cut a line later).
+   */
+  get insideParameterList(): boolean {
+    return this.parametersOpen;
   }
 
   /** Number of warnings raised, including those not kept. */
@@ -344,11 +359,17 @@ export class TranscriptParser {
     this.endStack();
     this.closeBlocks();
     applySessionLine(this.ctx, s);
-    // Recorded once per segment; the merge keeps the first of the dump.
-    if (!s.unprompted && !this.sawPrompt) {
-      this.sawPrompt = true;
-      this.facts.system.push({ line: this.lineNo, field: 'mode', value: s.prompt.mode });
-      if (s.prompt.local) this.facts.system.push({ line: this.lineNo, field: 'target', value: 'local kernel (lkd)' });
+    // Recorded once per segment, and the merge keeps the first of the dump: the mode of the
+    // dump's first prompt, and a local kernel target if any prompt says so, however it was cut.
+    if (!s.unprompted) {
+      if (!this.sawPrompt) {
+        this.sawPrompt = true;
+        this.facts.system.push({ line: this.lineNo, field: 'mode', value: s.prompt.mode });
+      }
+      if (s.prompt.local && !this.sawLocalPrompt) {
+        this.sawLocalPrompt = true;
+        this.facts.system.push({ line: this.lineNo, field: 'target', value: 'local kernel (lkd)' });
+      }
     }
   }
 

@@ -103,7 +103,7 @@ export class Segmenter {
         line = cleanLine(b.lines[i]);
       } else line = trimEnd(b.lines[i]);
       if (this.segLineCount >= this.maxLines || this.segChars >= this.maxChars) {
-        if (this.segLineCount >= this.hardMaxLines || this.segChars >= this.hardMaxChars || this.isBoundary(line)) this.cut(lineNo);
+        if (((this.segLineCount >= this.hardMaxLines || this.segChars >= this.hardMaxChars) && !this.parser.insideParameterList) || this.isBoundary(line)) this.cut(lineNo);
       }
       this.segLineCount++;
       this.segChars += line.length;

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { compressionFor, type Log, type Topics } from '@dumpstream/kafka';
 import { encodeDumpManifest, encodeSegment, type DumpManifest } from '@dumpstream/schemas';
-import { Segmenter, sniffTranscript, type Facts, type Segment } from '@dumpstream/transcript';
+import { SegmentCutter, sniffTranscript, type Segment } from '@dumpstream/transcript';
 import { detailOf, IngestError, toIngestError } from './errors';
 import type { UploadMetadata } from './metadata';
 import type { IngestMetrics, Way } from '@dumpstream/metrics';
@@ -13,7 +13,7 @@ export interface PublishTarget {
   topics: Topics;
   log: Log;
   metrics: IngestMetrics;
-  /** The Segmenter's maxLines (config.ingest.maxLinesPerSegment). */
+  /** The SegmentCutter's maxLines (config.ingest.maxLinesPerSegment). */
   maxLinesPerSegment: number;
   /** Encoded segment bytes one upload may have in flight to Kafka before it stops reading. */
   maxInFlightBytes: number;
@@ -55,11 +55,9 @@ export async function publishTranscript(target: PublishTarget, body: AsyncIterab
   let lines = 0;
   let bytes = 0;
   let encodeFailure: unknown = null;
-  // Whether anything a debugger prints turned up (the segmenter parses as it cuts, for the context).
-  let debuggerOutput = false;
-  const segmenter = new Segmenter(
-    (segment: Segment, facts: Facts) => {
-      debuggerOutput ||= facts.processes.length > 0 || facts.threads.length > 0 || facts.stacks.length > 0 || facts.system.length > 0 || facts.commandLines.length > 0;
+  // Cuts without parsing: the parse workers parse (see SegmentCutter).
+  const segmenter = new SegmentCutter(
+    (segment: Segment) => {
       if (encodeFailure !== null) return;
       try {
         const value = encodeSegment({ ...segment, uploadId, source: meta.source, host: meta.host, receivedAt });
@@ -69,7 +67,7 @@ export async function publishTranscript(target: PublishTarget, body: AsyncIterab
         encodeFailure = e;
       }
     },
-    { keepLines: true, maxLines: target.maxLinesPerSegment },
+    { maxLines: target.maxLinesPerSegment },
   );
   const feed = (chunk: Buffer): void => {
     bytes += chunk.length;
@@ -109,7 +107,7 @@ export async function publishTranscript(target: PublishTarget, body: AsyncIterab
     await sender.flush();
     // Text, but not a transcript (an HTML page, JSON, another program's log): refused as
     // `dumpstream analyze` refuses it, and the segments already out are dropped (aborted manifest).
-    if (!debuggerOutput) throw new IngestError('NOT_TRANSCRIPT', `not a debugger transcript: no prompt, process, thread or stack in ${summary.lines} line${summary.lines === 1 ? '' : 's'}`);
+    if (!summary.debuggerOutput) throw new IngestError('NOT_TRANSCRIPT', `not a debugger transcript: no prompt, process, thread or stack in ${summary.lines} line${summary.lines === 1 ? '' : 's'}`);
     const dumpId = hash.digest('hex');
     await sendManifest(target, { uploadId, dumpId, source: meta.source, host: meta.host, segments: summary.segments, lines: summary.lines, bytes: summary.bytes, receivedAt, status: 'complete', reason: null });
     metrics.transcriptsReceived.inc({ way: meta.way });
