@@ -278,3 +278,23 @@ describe('banner', () => {
     });
   });
 });
+
+describe('session lines (read first, whatever is open)', () => {
+  it('ends a kP parameter list at a prompt', () => {
+    const f = parse(lines('0:000> kP', 'ChildEBP RetAddr', '001ce470 6bf71c8a chrome!v8::internal::Heap::MarkCompact(', '0:000> !peb', 'PEB at 7efde000', '    CommandLine:  \'"C:\\app.exe" -x\''));
+    expect(f.stacks).toHaveLength(1);
+    expect(f.stacks[0].frameCount).toBe(1);
+    expect(f.commandLines.map((c) => c.commandLine)).toEqual(['"C:\\app.exe" -x']);
+  });
+
+  it('reads a ~ thread header inside a process block as a thread, not a detail line', () => {
+    const f = parse(lines('PROCESS fffffa8075c21b30', '    SessionId: 1  Cid: 0b3c    Peb: 7fffffdb000  ParentCid: 02e0', '.  0  Id: b3c.b40 Suspend: 1 Teb: 7efdd000 Unfrozen'));
+    expect(f.threads).toEqual([expect.objectContaining({ pid: 0xb3c, tid: 0xb40, index: 0 })]);
+  });
+
+  it('gives a PROCESS header its block even inside a stack', () => {
+    const f = parse(lines('kd> k', 'Child-SP          RetAddr           Call Site', 'fffff880`0a1b2c30 fffff800`01234567 nt!KiSwapContext+0x7a', 'PROCESS fffffa8075c21b30', '    SessionId: 1  Cid: 0b3c    Peb: 7fffffdb000  ParentCid: 02e0'));
+    expect(f.stacks[0].frameCount).toBe(1);
+    expect(f.processes.find((p) => p.source === 'process-block')).toMatchObject({ address: 'fffffa8075c21b30', pid: 0xb3c });
+  });
+});
