@@ -153,6 +153,7 @@ function rootFromWire(r: Root): Root {
     image: r.image,
     present: r.present,
     exceptionStack: r.exceptionStack && r.exceptionStack.map(frameFromWire),
+    faultingFrame: r.faultingFrame ?? null,
     note: r.note,
   };
 }
