@@ -14,6 +14,7 @@ import { canonicalHex, canonicalHexOf, decimalAt, hexIdAt, canonicalHexAt, isHex
 // Prompts
 //   `kd> !process 0 0`            `0: kd> k`          `1: kd:x86> k`         `lkd> !thread`
 //   `0:000> ~*k`                  `0:001:x86> kv`     `0:000>0: kd> !process 0 0` (glued pastes)
+//   `32.kd:x86> t`                `32.0: kd:x86> gn`   (kd in a WOW64 process's 32-bit context)
 // ---------------------------------------------------------------------------------------------
 
 export interface Prompt {
@@ -27,7 +28,8 @@ export interface Prompt {
   threadIndex?: number;
 }
 
-const KERNEL_PROMPT = /^(?:(\d{1,4}):\s?)?(l?kd)(?::([A-Za-z0-9_]+))?>/;
+// `32.` before a kernel prompt: kd in the 32-bit context of a WOW64 process (`32.kd:x86>`, `32.0: kd:x86>`).
+const KERNEL_PROMPT = /^(?:\d{1,2}\.)?(?:(\d{1,4}):\s?)?(l?kd)(?::([A-Za-z0-9_]+))?>/;
 const USER_PROMPT = /^(\d{1,4}):(\d{1,4})(?::(\d{1,4}))?(?::([A-Za-z][A-Za-z0-9_]*))?>/;
 
 /** Recognises a debugger prompt (possibly several glued together) and the command after it. */
@@ -39,7 +41,15 @@ export function matchPrompt(line: string, start: number): Prompt | null {
     // A prompt's first run of digits ends in ':'; a frame's or an address's does not.
     let i = start;
     while (i < line.length && i - start < 5 && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
-    if (line.charCodeAt(i) !== 58) return null;
+    if (line.charCodeAt(i) === 46 /* . */) {
+      // `32.kd:x86>`, `32.0: kd:x86>`: a `N.` prefix, then a kernel prompt.
+      i++;
+      if (!line.startsWith('kd', i) && !line.startsWith('lkd', i)) {
+        const d = i;
+        while (i < line.length && i - d < 5 && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
+        if (i === d || line.charCodeAt(i) !== 58) return null;
+      }
+    } else if (line.charCodeAt(i) !== 58) return null;
   } else if (!line.startsWith('kd>', start) && !line.startsWith('lkd>', start) && !line.startsWith('kd:', start)) {
     return null;
   }
@@ -414,9 +424,14 @@ export function matchUserProcessLine(line: string, start: number): { pid: number
 //   `ffffc10f`7221f0a0 fffff807`1e2349c0     : ffffb000`adde7180 … : nt!KiSwapContext+0x76`
 //   `00 fffff800`7a0fa607 : ffffe001`d1182000 … : tabletaudiosample!CMiniportWaveRT::NewStream+0x1dc [c:\…\minwavert.cpp @ 597]`
 //   `0d (Inline Function) --------`--------     stack_overflow!invoke_main+0x22 [D:\…\exe_common.inl @ 78]`
+//   `(Inline) -------- -------- -------- -------- fastapp!std::_Destroy_in_place+0xb [D:\…\xmemory @ 311]`   (kv, kb)
+//   `04 (Inline) -------- -------- -------- -------- SetEnhMetaFileBits!invoke_main+0x1c (Inline Function @ 009c12cb) (CONV: cdecl)`   (kvn)
 //   `000bfb00 77629ef2 0xbf7c0`                 `0008f5b0 775b2ace : … : ntdll! ?? ::FNODOBFM::`string'+0x2af20`
 // Inside a stack, and not ending it:
 //   `WARNING: Frame IP not in any known module. Following frames may be wrong.`   `...`
+//   `WARNING: Stack unwind information not available. Following frames may be wrong.`
+//   `Unable to load image C:\Program Files (x86)\fastapp\fastapp.exe, Win32 error 0n2`    (the symbol loader, mid-stack)
+//   `*** WARNING: Unable to verify timestamp for e22w7x64.sys`   `*** ERROR: Module load completed but symbols could not be loaded for e22w7x64.sys`
 //   `    [c:\users\…\crashonserver.cpp @ 13]` (source line wrapped onto its own line)
 // ---------------------------------------------------------------------------------------------
 
@@ -496,6 +511,11 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
         while (i < n && line.charCodeAt(i) === 32) i++;
         continue;
       }
+      if (len === 8 && line.startsWith('(Inline)', s)) {
+        // `kv`/`kb` print an inline frame as `(Inline) -------- -------- -------- --------`.
+        inline = true;
+        continue;
+      }
     }
     if (inline && values === 0 && c0 === 45 /* - */) continue; // `--------`--------`
     if (hex) {
@@ -522,12 +542,12 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
   if (i >= n) return false;
   if (values === 0 && !inline) return false;
   if (layout === null && (values < 2 || scan.v0w < 8 || scan.v1w < 8)) return false;
-  // The call site ends at a suffix: ` (FPO:`, ` (TrapFrame`, ` (CONV:`, ` [source @ line]`, or
+  // The call site ends at a suffix: ` (FPO:`, ` (TrapFrame`, ` (CONV:`, ` (Inline Function @ addr)`, ` [source @ line]`, or
   // two blanks before an author's comment.
   let end = n;
   for (let j = line.indexOf(' ', i); j >= 0; j = line.indexOf(' ', j + 1)) {
     const next = line.charCodeAt(j + 1);
-    if (next === 32 || next === 91 || (next === 40 && (line.startsWith('(FPO:', j + 1) || line.startsWith('(TrapFrame', j + 1) || line.startsWith('(CONV:', j + 1)))) {
+    if (next === 32 || next === 91 || (next === 40 && (line.startsWith('(FPO:', j + 1) || line.startsWith('(TrapFrame', j + 1) || line.startsWith('(CONV:', j + 1) || line.startsWith('(Inline Function @', j + 1)))) {
       end = j;
       break;
     }

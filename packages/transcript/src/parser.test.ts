@@ -49,6 +49,35 @@ describe('prompts and commands', () => {
     expect(f.commandLines[0].owner).toEqual({ pid: 0x2e338 });
   });
 
+  it('reads the two-part prompts of kd in a WOW64 context: 32.kd:x86> and 32.0: kd:x86>', () => {
+    for (const prompt of ['32.kd:x86> k', '32.0: kd:x86> k']) {
+      const f = parse(lines(prompt, 'ChildEBP RetAddr', '0012f000 77000000 ntdll!Foo+0x1'));
+      expect(f.system).toContainEqual({ line: 1, field: 'mode', value: 'kernel' });
+      expect(f.stacks[0].machine).toBe('x86');
+      expect(f.unparsedLines).toBe(0);
+    }
+    // A `!stacks` row starts with digits and a dot too; it is not a prompt.
+    expect(parse(lines('   4.000008  827d0030  Blocked    ntoskrnl!KiSwapThread+0xc5')).system).toEqual([]);
+  });
+
+  it('keeps a stack going over the symbol loader and unwind warnings', () => {
+    const f = parse(
+      lines(
+        'ChildEBP RetAddr  Args to Child',
+        '019cfbac 7af29c5f 586d2e37 ffffffff 01f4cdac qt5core!QConfFileSettingsPrivate::sync+0x64',
+        'Unable to load image C:\\Program Files (x86)\\fastapp\\fastapp.exe, Win32 error 0n2',
+        '*** WARNING: Unable to verify timestamp for fastapp.exe',
+        '*** ERROR: Module load completed but symbols could not be loaded for fastapp.exe',
+        'WARNING: Stack unwind information not available. Following frames may be wrong.',
+        '019cfbd8 00c0a5dc 01f4cda0 019cfc34 00bf89db fastapp+0x1a5dc',
+        '019cfbe4 00bf89db 00000000 012c975e 012c9740 0xbf89db',
+      ),
+    );
+    expect(f.stacks).toHaveLength(1);
+    expect(readStackFrames(f.stacks[0]).map((x) => x.callSite)).toEqual(['qt5core!QConfFileSettingsPrivate::sync+0x64', 'fastapp+0x1a5dc', '0xbf89db']);
+    expect(f.unparsedLines).toBe(0);
+  });
+
   it('treats .effmach as a machine change', () => {
     const f = parse(lines('0: kd> .effmach x86', 'Effective machine: x86 compatible (x86)', 'ChildEBP RetAddr', '0012f000 77000000 ntdll!Foo+0x1'));
     expect(f.stacks[0].machine).toBe('x86');
@@ -136,6 +165,8 @@ describe('stacks', () => {
     ['bare address', ['ChildEBP          RetAddr', '000bfb00 77629ef2 0xbf7c0'], { callSite: '0xbf7c0', module: null, function: null, offset: null, frameAddress: 'bfb00', returnAddress: '77629ef2' }],
     ['module+offset, no symbols', ['ChildEBP RetAddr  Args to Child', '8b4877a8 8f8a54ac 00000000 8afac4a0 00000002 SRTSP+0x3423'], { callSite: 'SRTSP+0x3423', module: 'SRTSP', function: null, offset: '0x3423', frameAddress: '8b4877a8', returnAddress: '8f8a54ac' }],
     ['inline frame', [' # Child-SP          RetAddr               Call Site', '0d (Inline Function) --------`--------     stack_overflow!invoke_main+0x22 [D:\\exe_common.inl @ 78] '], { callSite: 'stack_overflow!invoke_main+0x22', module: 'stack_overflow', function: 'invoke_main', offset: '0x22', frameAddress: null, returnAddress: null }],
+    ['kv inline frame, dashes in every column', ['ChildEBP RetAddr  Args to Child', '(Inline) -------- -------- -------- -------- fastapp!std::_Destroy_in_place+0xb [D:\\xmemory @ 311]'], { callSite: 'fastapp!std::_Destroy_in_place+0xb', module: 'fastapp', function: 'std::_Destroy_in_place', offset: '0xb', frameAddress: null, returnAddress: null }],
+    ['kvn inline frame with (Inline Function @ …)', [' # ChildEBP RetAddr  Args to Child', '04 (Inline) -------- -------- -------- -------- App!invoke_main+0x1c (Inline Function @ 009c12cb) (CONV: cdecl) [d:\\exe_common.inl @ 78] '], { callSite: 'App!invoke_main+0x1c', module: 'App', function: 'invoke_main', offset: '0x1c', frameAddress: null, returnAddress: null }],
     ['odd symbol with spaces', ['Child-SP RetAddr  : Args to Child               : Call Site', "0008f5b0 775b2ace : 00000000`0008f670 00000000`00000000 : ntdll! ?? ::FNODOBFM::`string'+0x2af20"], { callSite: "ntdll! ?? ::FNODOBFM::`string'+0x2af20", module: 'ntdll', function: " ?? ::FNODOBFM::`string'", offset: '0x2af20', frameAddress: '8f5b0', returnAddress: '775b2ace' }],
   ];
   it.each(cases)('%s', (_n, text, want) => {

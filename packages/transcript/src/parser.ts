@@ -195,7 +195,9 @@ export class TranscriptParser {
     if (
       (c === 91 /* [ */ && text.indexOf(' @ ', start) > 0) || // wrapped source line
       text.startsWith('WARNING: ', start) ||
-      text.startsWith('*** ', start)
+      text.startsWith('*** ', start) ||
+      // The symbol loader reports a module it cannot load when a frame first needs it; the stack goes on.
+      text.startsWith('Unable to load image ', start)
     ) {
       this.stackLines.push(text);
       return true;
