@@ -121,6 +121,7 @@ export function parseValueArg(arg: string): { hex: string | null; decimal: numbe
 //   `    HandleCount: <Data Not Accessible>`
 //   `    Image: WerFault.exe`
 //   `PROCESS 80a02a60  Cid: 0002    Peb: 00000000  ParentCid: 0000`           (NT 4, one line)
+//   `PROCESS` / `89c8a830` / `    SessionId: 0  Cid: 0174 …`                   (wrapped after the keyword)
 // ---------------------------------------------------------------------------------------------
 
 /** Fields a PROCESS block prints; undefined when not on this line. */
@@ -141,6 +142,19 @@ export function matchProcessHeader(line: string, start: number): string | null {
   while (i < line.length && line.charCodeAt(i) === 32) i++;
   const e = tokenEnd(line, i);
   return e > i ? canonicalHexOf(line, i, e) : null;
+}
+
+/**
+ * The address line of a PROCESS header wrapped after its keyword (a web page or a narrow
+ * terminal broke `PROCESS 89c8a830` in two): one hex token of 8 digits or more, alone.
+ *   `PROCESS`
+ *   `89c8a830`
+ *   `        SessionId: 0  Cid: 0174    Peb: 7ffde000  ParentCid: 0004`
+ */
+export function matchWrappedProcessAddress(line: string, start: number): string | null {
+  const end = tokenEnd(line, start);
+  if (end - start < 8 || line.trimEnd().length !== end) return null;
+  return canonicalHexOf(line, start, end);
 }
 
 /**

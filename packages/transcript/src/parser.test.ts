@@ -109,6 +109,19 @@ describe('process blocks', () => {
   });
 });
 
+describe('a PROCESS header wrapped after its keyword', () => {
+  const text = lines('kd> !process 0 0', 'PROCESS', '89c8a830', '        SessionId: 0  Cid: 0174    Peb: 7ffde000  ParentCid: 0004', '    DirBase: 0aec0020  ObjectTable: e144ed18  HandleCount:  21.', '    Image: smss.exe');
+  it('opens the process at the address on the next line', () => {
+    const f = parse(text);
+    expect(f.processes).toEqual([expect.objectContaining({ address: '89c8a830', pid: 0x174, parentPid: 4, image: 'smss.exe' })]);
+    expect(f.unparsedLines).toBe(0);
+  });
+  it('does not take a lone address anywhere else for a process', () => {
+    expect(parse(lines('kd> dd 0', '89c8a830')).processes).toEqual([]);
+    expect(parse(lines('PROCESS', '', '89c8a830')).processes).toEqual([]);
+  });
+});
+
 describe('threads', () => {
   it('reads wait state, reason, mode and wait objects', () => {
     const f = parse(

@@ -25,6 +25,7 @@ import {
   matchPrompt,
   matchStackHeader,
   matchThreadHeader,
+  matchWrappedProcessAddress,
   matchUserProcessLine,
   matchUserThreadHeader,
   matchWaitObject,
@@ -66,6 +67,8 @@ export class TranscriptParser {
   private parameterCommandOf: string | null = null;
   private detailCount = 0;
   private parameterCommand = false;
+  /** The line of a `PROCESS` keyword printed alone (its address wrapped onto the next line), else 0. */
+  private wrappedProcessHeader = 0;
 
   constructor(context: DebuggerContext, segment: number, firstLine: number) {
     this.ctx = cloneContext(context);
@@ -241,6 +244,15 @@ export class TranscriptParser {
 
   private dispatch(text: string, start: number): boolean {
     const c = text.charCodeAt(start);
+    if (this.wrappedProcessHeader !== 0) {
+      const wrappedAt = this.wrappedProcessHeader;
+      this.wrappedProcessHeader = 0;
+      const address = wrappedAt === this.lineNo - 1 ? matchWrappedProcessAddress(text, start) : null;
+      if (address !== null) {
+        this.openProcess(address, text, text.length);
+        return true;
+      }
+    }
     // Prompts start with a digit, `kd>` or `lkd>`.
     if ((c >= 48 && c <= 57) || c === 107 || c === 108) {
       const prompt = matchPrompt(text, start);
@@ -255,6 +267,11 @@ export class TranscriptParser {
         return true;
       case 80: {
         // P
+        if (text.length - start === 7 && text.startsWith('PROCESS', start)) {
+          // A PROCESS header wrapped after its keyword: the address is alone on the next line.
+          this.wrappedProcessHeader = this.lineNo;
+          return true;
+        }
         const address = matchProcessHeader(text, start);
         if (address !== null) {
           this.openProcess(address, text, start);
