@@ -77,6 +77,7 @@ export function decodeReport(bytes: Buffer): Report {
     stacks: w.stacks.map(stackFromWire),
     warnings: w.warnings.map((x) => ({ line: x.line, kind: x.kind, text: x.text })),
     findings: w.findings.map(findingFromWire),
+    unparsed: (w.unparsed ?? []).map((u) => ({ line: u.line, text: u.text })),
   };
 }
 

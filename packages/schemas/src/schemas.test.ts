@@ -21,8 +21,8 @@ import { AVRO_DIR, MESSAGE_SCHEMAS, readSchema, schemaFingerprint, schemaPath, t
 const PINNED: Record<MessageSchemaName, string> = {
   Segment: 'a737ad8d970bf7ec3c95b060e7b7ad666cb5e9992577afbad7c6d943175f95a8',
   DumpManifest: '65b5b03923152aed2af442a4d6a3be819aa64e82fe24499ab94391dcaed85756',
-  Facts: '8ee7ccfa11a9f68ca8f12c2b5db00c3b0d3d7e50506b57ce7a913a367a83caad',
-  Report: 'd9cf90948f1e9ac37ecaeb60dc8a0a8a7c11edc4097679b83d43c3e5bcf6d72b',
+  Facts: '6a103a95cddc3d314c4f562c67de911a7d872781d39699ac1fc1cb63ac8399b7',
+  Report: '9e7ade87a1fbd35342737005c8aff6ea2d05515a4e67a92cb809cf872281e99d',
   Alert: '5a9e3817e681c18e617e482ec7067105a52e136deda24697a38d3b2af81c750d',
 };
 

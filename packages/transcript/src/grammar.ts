@@ -998,3 +998,120 @@ export function matchBanner(line: string, start: number): BannerField[] {
       return [];
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Known output that holds no fact the graph needs. Recognised only after every other shape has
+// failed, so it costs nothing on the lines that dominate big transcripts; a line it knows is not
+// counted as "not understood".
+//   `!peb`:      `    InheritedAddressSpace:    No`   `    Ldr.InLoadOrderModuleList:           0000027c` …
+//                `            Base TimeStamp                     Module`
+//                `        7ff6dc6d0000 5e4b6a8b Feb 18 04:48:27 2020 C:\Windows\System32\cmd.exe`
+//                `    Environment:  00000229a6f51c30`   `        ALLUSERSPROFILE=C:\ProgramData`   `Unable to read Environment string.`
+//   `!teb`:      `TEB at 0000004e3b1bc000`   `    ExceptionList:        0000000000000000`
+//   `!process … ff` details outside their block: `    VadRoot fffffa8046c9e2f0 Vads 58 Clone 0 Private 290. Modified 3. Locked 0.`
+//                `    ElapsedTime                       00:00:00.015`   `    Token                             fffff8a00bd0d060`
+//   loading:     `Loading User Symbols`   `Loading Wow64 Symbols`   `Loading unloaded module list`   `.......................`
+//   registers:   `rax=0000000000000000 rbx=000000000026f8a8 rcx=0000000000000000`   `iopl=0         nv up ei pl zr na po nc`
+//                `cs=0033  ss=002b  ds=002b  es=002b  fs=0053  gs=002b             efl=00000246`
+//   context:     `x86 context set`   `The context is partially valid. Only x86 user-mode context is available.`
+// ---------------------------------------------------------------------------------------------
+
+const KNOWN_OUTPUT_PREFIXES = [
+  // !peb
+  'InheritedAddressSpace:',
+  'ReadImageFileExecOptions:',
+  'BeingDebugged:',
+  'ImageBaseAddress:',
+  'NtGlobalFlag:',
+  'NtGlobalFlag2:',
+  'Ldr ',
+  'Ldr.',
+  'SubSystemData:',
+  'ProcessHeap:',
+  'ProcessParameters:',
+  'CurrentDirectory:',
+  'WindowTitle:',
+  'DllPath:',
+  'Environment:',
+  'Base TimeStamp',
+  'Unable to read Environment string',
+  'PEB NULL',
+  // !teb
+  'TEB at ',
+  'ExceptionList:',
+  'StackBase:',
+  'StackLimit:',
+  'SubSystemTib:',
+  'FiberData:',
+  'ArbitraryUserPointer:',
+  'Self:',
+  'EnvironmentPointer:',
+  'ClientId:',
+  'RpcHandle:',
+  'Tls Storage:',
+  'PEB Address:',
+  'LastErrorValue:',
+  'LastStatusValue:',
+  'Count Owned Locks:',
+  'HardErrorMode:',
+  // !process … ff details printed where no block is open
+  'VadRoot ',
+  'Token ',
+  'ElapsedTime ',
+  'UserTime ',
+  'KernelTime ',
+  'QuotaPoolUsage',
+  'Working Set Sizes',
+  'PeakWorkingSetSize',
+  'VirtualSize ',
+  'PeakVirtualSize',
+  'PageFaultCount',
+  'MemoryPriority',
+  'BasePriority',
+  'CommitCharge',
+  'DebugPort',
+  'Job ',
+  'DeviceMap ',
+  // the debugger loading symbols, and context switches
+  'Loading User Symbols',
+  'Loading Kernel Symbols',
+  'Loading Wow64 Symbols',
+  'Loading unloaded module list',
+  'x86 context set',
+  'The context is partially valid',
+  'Unable to load image ',
+  'iopl=',
+];
+
+const KNOWN_OUTPUT_BY_FIRST = new Map<number, string[]>();
+for (const p of KNOWN_OUTPUT_PREFIXES) {
+  const c = p.charCodeAt(0);
+  KNOWN_OUTPUT_BY_FIRST.set(c, [...(KNOWN_OUTPUT_BY_FIRST.get(c) ?? []), p]);
+}
+
+// `7ff6dc6d0000 5e4b6a8b Feb 18 04:48:27 2020 C:\Windows\System32\cmd.exe` (the PEB's module list)
+const MODULE_ROW = /^[0-9a-f`]{8,17} [0-9a-f]{8} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} /;
+// `rax=0000000000000000 rbx=…`, `eax=00000000 ebx=…`, `cs=0033  ss=002b …`, `r8=… r9=…`
+const REGISTERS = /^[a-z][a-z0-9]{1,3}=[0-9a-f]{4,16}(?: +[a-z][a-z0-9]{1,3}=[0-9a-f]{4,16})+ *$/;
+// `ALLUSERSPROFILE=C:\ProgramData`, `=C:=C:\Users\w`: the PEB's environment block
+const ENVIRONMENT = /^=?[A-Za-z_(][^=\s]*=/;
+
+/**
+ * True for a line of known debugger output that holds no fact (see above); `inPeb` while a `!peb`
+ * or a PEB printed by `!process … ff` is being read, where environment lines are expected.
+ */
+export function isKnownOutput(line: string, start: number, inPeb: boolean): boolean {
+  const c = line.charCodeAt(start);
+  const candidates = KNOWN_OUTPUT_BY_FIRST.get(c);
+  if (candidates !== undefined) for (const p of candidates) if (line.startsWith(p, start)) return true;
+  if (c === 46 /* . */) {
+    // The symbol loader's progress: a line of dots.
+    let i = start;
+    while (i < line.length && line.charCodeAt(i) === 46) i++;
+    if (i - start >= 3 && line.trimEnd().length === i) return true;
+  }
+  const s = start === 0 ? line : line.slice(start);
+  if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)) if (MODULE_ROW.test(s)) return true;
+  if (c >= 97 && c <= 122 && s.indexOf('=') > 0 && REGISTERS.test(s)) return true;
+  return inPeb && ENVIRONMENT.test(s);
+}

@@ -22,6 +22,7 @@ function parse(text: string | Buffer, maxLines?: number): Facts {
     commandLines: all.flatMap((f) => f.commandLines),
     system: all.flatMap((f) => f.system),
     warnings: all.flatMap((f) => f.warnings),
+    ...(all.some((f) => f.unparsed) ? { unparsed: all.flatMap((f) => f.unparsed ?? []) } : {}),
   };
 }
 
@@ -278,8 +279,45 @@ describe('tolerance', () => {
   });
 
   it('counts lines it does not know, and never throws on them', () => {
-    const f = parse(lines('rax=00000000001ff3f0 rbx=0000000000000002', 'lm', 'start             end                 module name'));
+    const f = parse(lines('Original process:', 'lm', 'start             end                 module name'));
     expect(f.unparsedLines).toBe(3);
+    expect(f.unparsed).toEqual([
+      { line: 1, text: 'Original process:' },
+      { line: 2, text: 'lm' },
+      { line: 3, text: 'start             end                 module name' },
+    ]);
+  });
+
+  it('does not count known output without facts (PEB, TEB, registers, symbol loading) as not understood', () => {
+    const f = parse(
+      lines(
+        '0:000> !peb',
+        'PEB at 000007fffffdb000',
+        '    InheritedAddressSpace:    No',
+        '    Ldr.InLoadOrderModuleList:           00000000003c2ba0 . 00000000003c3e30',
+        '            Base TimeStamp                     Module',
+        '            ff290000 4a5bc5d1 Jul 14 03:20:49 2009 C:\\Windows\\system32\\net1.exe',
+        '    Environment:  00000000003c1320',
+        '        ALLUSERSPROFILE=C:\\ProgramData',
+        'Loading User Symbols',
+        '...............................',
+        'rax=00000000001ff3f0 rbx=0000000000000002 rcx=000007fefd8a16aa',
+        'cs=0033  ss=002b  ds=002b  es=002b  fs=0053  gs=002b             efl=00000246',
+        'x86 context set',
+      ),
+    );
+    expect(f.unparsed).toBeUndefined();
+    expect(f.unparsedLines).toBe(0);
+  });
+
+  it('keeps a sample of the first unparsed lines, cut to a bounded length, and counts them all', () => {
+    const many = Array.from({ length: 150 }, (_, i) => `mystery line ${i}`);
+    const f = parse(lines(...many, 'x'.repeat(1000)));
+    expect(f.unparsedLines).toBe(151);
+    expect(f.unparsed).toHaveLength(100);
+    expect(f.unparsed![99]).toEqual({ line: 100, text: 'mystery line 99' });
+    const cut = parse(lines('y'.repeat(1000)));
+    expect(cut.unparsed![0].text).toBe(`${'y'.repeat(240)}…`);
   });
 
   it('parses a segment from the context it carries', () => {

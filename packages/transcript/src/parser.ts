@@ -6,7 +6,7 @@
  * (grammar.ts) then look at a few more characters before doing any real work.
  */
 import { cloneContext, type DebuggerContext } from './context';
-import type { CommandLineFact, Facts, Owner, ProcessFact, StackFact, ThreadFact, Warning, WarningKind } from './facts';
+import { MAX_UNPARSED_SAMPLE, MAX_UNPARSED_TEXT, type CommandLineFact, type Facts, type Owner, type ProcessFact, type StackFact, type ThreadFact, type Warning, type WarningKind } from './facts';
 import {
   closeParameterList,
   countFrameLine,
@@ -26,6 +26,7 @@ import {
   matchStackHeader,
   matchThreadHeader,
   matchWrappedProcessAddress,
+  isKnownOutput,
   matchUserProcessLine,
   matchUserThreadHeader,
   matchWaitObject,
@@ -70,7 +71,11 @@ export class TranscriptParser {
   /** The line of a `PROCESS` keyword printed alone (its address wrapped onto the next line), else 0. */
   private wrappedProcessHeader = 0;
 
-  constructor(context: DebuggerContext, segment: number, firstLine: number) {
+  /**
+   * `keepUnparsed`: unparsed lines kept with their text in `facts.unparsed` (the rest are only
+   * counted); `analyze --unparsed` raises it to list them all.
+   */
+  constructor(context: DebuggerContext, segment: number, firstLine: number, private readonly keepUnparsed = MAX_UNPARSED_SAMPLE) {
     this.ctx = cloneContext(context);
     this.facts = {
       segment,
@@ -137,7 +142,16 @@ export class TranscriptParser {
       return;
     }
     if (this.stack !== null && this.stackLine(text, start)) return;
-    if (!this.dispatch(text, start)) this.facts.unparsedLines++;
+    if (!this.dispatch(text, start) && !isKnownOutput(text, start, this.ctx.peb !== null)) this.notUnderstood(text);
+  }
+
+  /** Counts a line not understood, and keeps it in the sample while there is room. */
+  private notUnderstood(text: string): void {
+    const f = this.facts;
+    f.unparsedLines++;
+    if ((f.unparsed?.length ?? 0) >= this.keepUnparsed) return;
+    const t = text.trim();
+    (f.unparsed ??= []).push({ line: this.lineNo, text: t.length > MAX_UNPARSED_TEXT ? `${t.slice(0, MAX_UNPARSED_TEXT)}…` : t });
   }
 
   /** Raises a warning about the current line (kept up to a cap, always counted). */
@@ -815,6 +829,7 @@ function ownStrings(facts: Facts): void {
   }
   for (const s of facts.system) if (typeof s.value === 'string') s.value = own(s.value);
   for (const w of facts.warnings) w.text = own(w.text);
+  if (facts.unparsed !== undefined) for (const u of facts.unparsed) u.text = own(u.text);
 }
 
 function ownOwner(o: Owner): void {
