@@ -133,11 +133,11 @@ export function detectErrorReportingFault(dump: ResolvedDump, links: Map<number,
 }
 
 /** The chains of one original fault, with the size they are ordered by. */
-export interface OriginalFault {
+export interface OriginalFault<C extends ChainLike = WerChain> {
   /** `pid` of the root, or `unknown:<outermost reporter>` when no evidence names it. */
   key: string;
-  root: ChainRoot;
-  chains: WerChain[];
+  root: C['root'];
+  chains: C[];
   /** Distinct WerFault.exe in its chains. */
   werFaults: number;
   /** Its deepest chain's length. */
@@ -149,8 +149,8 @@ export interface OriginalFault {
  * Every rendering (summary, text, HTML, JSON chain order) takes this one order, so the fault a
  * reader sees first, and the ones a capped list leaves out, are the same everywhere.
  */
-export function originalFaults(chains: readonly WerChain[]): OriginalFault[] {
-  const byKey = new Map<string, { chains: WerChain[]; reporters: Set<number> }>();
+export function originalFaults<C extends ChainLike>(chains: readonly C[]): OriginalFault<C>[] {
+  const byKey = new Map<string, { chains: C[]; reporters: Set<number> }>();
   for (const c of chains) {
     const key = c.root.pid === null ? `unknown:${c.reporters[0]}` : String(c.root.pid);
     let g = byKey.get(key);
@@ -158,11 +158,18 @@ export function originalFaults(chains: readonly WerChain[]): OriginalFault[] {
     g.chains.push(c);
     for (const r of c.reporters) g.reporters.add(r);
   }
-  const out: OriginalFault[] = [];
+  const out: OriginalFault<C>[] = [];
   for (const [key, g] of byKey) {
     out.push({ key, root: g.chains[0].root, chains: g.chains, werFaults: g.reporters.size, depth: Math.max(...g.chains.map((c) => c.length)) });
   }
   return out.sort((a, b) => b.werFaults - a.werFaults || b.depth - a.depth || (a.root.pid ?? Infinity) - (b.root.pid ?? Infinity) || (a.key < b.key ? -1 : 1));
+}
+
+/** What originalFaults reads of a chain: a detector's, or a report's (whose frames are plain data). */
+export interface ChainLike {
+  root: { pid: number | null; image: string | null; present: boolean };
+  reporters: number[];
+  length: number;
 }
 
 function describeRoot(g: OriginalFault): string {

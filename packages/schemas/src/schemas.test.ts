@@ -23,7 +23,7 @@ const PINNED: Record<MessageSchemaName, string> = {
   DumpManifest: '65b5b03923152aed2af442a4d6a3be819aa64e82fe24499ab94391dcaed85756',
   Facts: '6a103a95cddc3d314c4f562c67de911a7d872781d39699ac1fc1cb63ac8399b7',
   Report: '9e7ade87a1fbd35342737005c8aff6ea2d05515a4e67a92cb809cf872281e99d',
-  Alert: '5a9e3817e681c18e617e482ec7067105a52e136deda24697a38d3b2af81c750d',
+  Alert: 'feb1cd5de4007655ec87e21716e514593e18522d4d09dad2ab995a42230862e0',
 };
 
 it.each(MESSAGE_SCHEMAS.map((s) => s.name))('%s has its pinned fingerprint', (name) => {
