@@ -446,6 +446,7 @@ export function matchUserProcessLine(line: string, start: number): { pid: number
 //   `WARNING: Stack unwind information not available. Following frames may be wrong.`
 //   `Unable to load image C:\Program Files (x86)\fastapp\fastapp.exe, Win32 error 0n2`    (the symbol loader, mid-stack)
 //   `*** WARNING: Unable to verify timestamp for e22w7x64.sys`   `*** ERROR: Module load completed but symbols could not be loaded for e22w7x64.sys`
+//   `ERROR: Symbol file could not be found.  Defaulted to export symbols for ntdll.dll - `
 //   `    [c:\users\…\crashonserver.cpp @ 13]` (source line wrapped onto its own line)
 // ---------------------------------------------------------------------------------------------
 

@@ -214,7 +214,8 @@ export class TranscriptParser {
       text.startsWith('WARNING: ', start) ||
       text.startsWith('*** ', start) ||
       // The symbol loader reports a module it cannot load when a frame first needs it; the stack goes on.
-      text.startsWith('Unable to load image ', start)
+      text.startsWith('Unable to load image ', start) ||
+      text.startsWith('ERROR: ', start)
     ) {
       this.stackLines.push(text);
       return true;
