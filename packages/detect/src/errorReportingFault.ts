@@ -174,8 +174,8 @@ export interface ChainLike {
 
 function describeRoot(g: OriginalFault): string {
   const r = g.root;
-  const name = r.pid === null ? 'unknown' : `${r.image ?? 'pid'} ${r.pid}${r.present ? '' : ' (not in the dump)'}`;
-  return `${name} (${g.werFaults} WerFault.exe)`;
+  const name = r.pid === null ? 'unknown' : `${r.image ?? 'pid'} ${r.pid}`;
+  return `${name} (${g.werFaults} WerFault.exe${r.pid !== null && !r.present ? ', not in the dump' : ''})`;
 }
 
 function rootOf(target: number | null, cycle: boolean, outermost: number, byPid: Map<number, ProcessNode>, dump: ResolvedDump): ChainRoot {
