@@ -760,10 +760,12 @@ function splitCallSite(cs: string, frame: Frame): void {
     rest = rest.slice(0, plus);
   }
   if (rest.length === 0) return;
-  // Without a `!`, modern debuggers print `module+0xoffset` (no symbols); only ancient kd printed
-  // bare function names, which are indistinguishable, so the modern reading wins.
+  // Without a `!`, modern debuggers print `module+0xoffset`, or the bare module at offset 0
+  // (`PROCMON13`, after `*** ERROR: Module load completed but symbols could not be loaded`);
+  // only ancient kd printed bare function names, which are indistinguishable, so the modern
+  // reading wins. A name with C++ scope (`::`) or a space is a function, never a module.
   if (bang > 0) frame.function = rest;
-  else if (plus >= 0) frame.module = rest;
+  else if (plus >= 0 || (rest.indexOf('::') < 0 && rest.indexOf(' ') < 0)) frame.module = rest;
   else frame.function = rest;
 }
 
