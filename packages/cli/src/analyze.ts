@@ -24,6 +24,11 @@ export interface AnalyzeOptions {
   segmenter?: SegmenterOptions;
   /** Facts a dump keeps before the rest is left out with a warning (DEFAULT_MAX_FACTS). */
   maxFacts?: number;
+  /**
+   * Unparsed lines kept with their text (default MAX_UNPARSED_SAMPLE, the report's sample);
+   * `analyze --unparsed` raises it to list them all.
+   */
+  keepUnparsed?: number;
   /** Called as bytes are consumed, for progress bars. */
   onProgress?: (bytes: number) => void;
   /**
@@ -71,8 +76,9 @@ export async function analyzeDump(source: string, input: AsyncIterable<Buffer | 
 async function readDump(source: string, input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: AnalyzeOptions, spill: StackSpill | null): Promise<AnalyzedDump> {
   const hash = createHash('sha256');
   // With a spill, memory is meant to hold the graph: large dumps' facts wait encoded too.
-  const graph = new DumpGraph({ maxFacts: options.maxFacts, ...(spill ? { stackText: spill, heldFacts: new EncodedFacts() } : {}) });
-  const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), options.segmenter);
+  const keep = options.keepUnparsed !== undefined ? { keepUnparsed: options.keepUnparsed } : {};
+  const graph = new DumpGraph({ maxFacts: options.maxFacts, ...keep, ...(spill ? { stackText: spill, heldFacts: new EncodedFacts() } : {}) });
+  const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), { ...options.segmenter, ...keep });
   let sniffed = false;
   for await (const raw of input) {
     const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;

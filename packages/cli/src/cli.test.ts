@@ -87,6 +87,24 @@ describe('dumpstream analyze', () => {
     ]);
   });
 
+  it('lists the lines not understood with --unparsed, and the JSON holds the same as a sample', async () => {
+    const file = path.join(dir, 'unparsed.txt');
+    const odd = Array.from({ length: 130 }, (_, i) => `mystery ${i}`);
+    await fs.writeFile(file, ['kd> !process 0 0', 'PROCESS fffffa8000000100', '    SessionId: 1  Cid: 0100    Peb: 7efdf000  ParentCid: 0004', '    Image: app.exe', 'kd> r', ...odd, 'Loading User Symbols', ''].join('\n'));
+    const r = await cli(['analyze', '--unparsed', file]);
+    expect(r.code).toBe(0);
+    const out = r.out.split('\n');
+    expect(out[0]).toBe(`${file}: 130 of 136 lines not understood`);
+    expect(out[1]).toBe('    6  mystery 0');
+    expect(out[130]).toBe('  135  mystery 129');
+    expect(r.out).not.toContain('Loading User Symbols');
+    const json = JSON.parse((await cli(['analyze', '--format', 'json', file])).out);
+    expect(json.stats.unparsedLines).toBe(130);
+    expect(json.unparsed).toHaveLength(100);
+    expect(json.unparsed[0]).toEqual({ line: 6, text: 'mystery 0' });
+    expect((await cli(['analyze', file])).out).toContain('130 lines not understood (analyze --unparsed lists them)');
+  });
+
   it('exits 2 on usage errors', async () => {
     expect((await cli([])).code).toBe(2);
     expect((await cli(['analyse', SEED])).code).toBe(2);
@@ -94,6 +112,12 @@ describe('dumpstream analyze', () => {
     const bad = await cli(['analyze', '--format', 'xml', SEED]);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--format must be text, json, html or svg, not "xml"');
+    for (const args of [['analyze', '--format'], ['analyze', '--format', '--unparsed', SEED]]) {
+      const none = await cli(args);
+      expect(none.code).toBe(2);
+      expect(none.err).toContain('--format needs a value: text, json, html or svg');
+      expect(none.err).not.toContain('nothing');
+    }
     expect((await cli(['analyze', '--frobnicate', SEED])).code).toBe(2);
     const facts = await cli(['analyze', '--max-facts', 'lots', SEED]);
     expect(facts.code).toBe(2);

@@ -1,6 +1,8 @@
 import { DumpGraph, type ResolvedDump } from '@dumpstream/graph';
 import { Segmenter } from '@dumpstream/transcript';
+import type { Frame } from '@dumpstream/transcript';
 import { detectErrorReportingFault, severityOf } from './errorReportingFault';
+import { faultingFrameIndex } from './faultingFrame';
 
 function dumpOf(...l: string[]): ResolvedDump {
   const g = new DumpGraph();
@@ -91,5 +93,28 @@ describe('Error Reporting Fault', () => {
     expect(severityOf(2, 10)).toBe('high');
     expect(severityOf(5, 5)).toBe('critical');
     expect(severityOf(2, 5000)).toBe('critical');
+  });
+});
+
+describe('the faulting frame', () => {
+  const frame = (callSite: string, module: string | null = callSite.includes('!') ? callSite.split('!')[0] : null) =>
+    ({ module, function: null, offset: null, returnAddress: null, frameAddress: null, callSite, raw: callSite, line: 1 }) as Frame;
+
+  it('is the first frame past the exception dispatcher outside Windows and WER modules', () => {
+    const frames = ['ntdll!ZwWaitForMultipleObjects+0xa', 'kernel32!WerpReportFaultInternal+0x215', 'kernel32!UnhandledExceptionFilter+0x1fc', 'ntdll!KiUserExceptionDispatcher+0x2e', 'app!Parse+0xe6', 'kernel32!BaseThreadInitThunk+0xd'].map((c) => frame(c));
+    expect(faultingFrameIndex(frames)).toBe(4);
+  });
+
+  it('skips the C++ runtime that threw, and WOW64 names of system modules', () => {
+    const frames = ['KERNELBASE!RaiseException+0x62', 'VCRUNTIME140!_CxxThrowException+0x66', 'ntdll_77d80000!RtlpCallVectoredHandlers+0x1', 'MyApp!Loader::Open+0x3f'].map((c) => frame(c));
+    expect(faultingFrameIndex(frames)).toBe(3);
+  });
+
+  it('is none when the stack shows no exception dispatch', () => {
+    expect(faultingFrameIndex(['ntdll!ZwWaitForSingleObject+0xa', 'app!Main+0x10'].map((c) => frame(c)))).toBeNull();
+  });
+
+  it('is none when every frame past the dispatcher is Windows own', () => {
+    expect(faultingFrameIndex(['ntdll!KiUserExceptionDispatcher+0x2e', 'kernel32!BaseThreadInitThunk+0xd', 'ntdll!RtlUserThreadStart+0x1d'].map((c) => frame(c)))).toBeNull();
   });
 });

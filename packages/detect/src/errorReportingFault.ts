@@ -1,4 +1,5 @@
 import type { Frame } from '@dumpstream/transcript';
+import { faultingFrameIndex } from './faultingFrame';
 import { isWerFault, reportLinks, stackFrames, type EvidenceKind, type ProcessNode, type ReportLink, type ResolvedDump, type StackText } from '@dumpstream/graph';
 
 export const ERROR_REPORTING_FAULT = 'error-reporting-fault';
@@ -14,6 +15,11 @@ export interface ChainRoot {
   present: boolean;
   /** The frames of its faulting thread when the transcript has them; never invented. */
   exceptionStack: Frame[] | null;
+  /**
+   * Index in exceptionStack of the faulting frame, the first of the program's own code past the
+   * exception dispatch (see faultingFrameIndex); null without a stack or when no frame qualifies.
+   */
+  faultingFrame: number | null;
   /** Why there is no exception stack, or what is odd about the root. */
   note: string | null;
 }
@@ -115,32 +121,76 @@ export function detectErrorReportingFault(dump: ResolvedDump, links: Map<number,
 
   const depth = Math.max(...chains.map((c) => c.length));
   const severity = severityOf(depth, werFaults.length);
-  const roots = [...new Set(chains.map((c) => describeRoot(c.root)))];
+  const groups = originalFaults(chains);
   const summary =
     `WerFault.exe reporting on WerFault.exe: ${chains.length} chain${chains.length === 1 ? '' : 's'}, ` +
     `deepest ${depth}, ${werFaults.length} WerFault.exe process${werFaults.length === 1 ? '' : 'es'} in the dump; ` +
-    `original fault${roots.length === 1 ? '' : 's'}: ${roots.slice(0, 5).join(', ')}${roots.length > 5 ? `, and ${roots.length - 5} more` : ''}`;
-  return { pattern: ERROR_REPORTING_FAULT, severity, summary, werFaultProcesses: werFaults.length, chains };
+    `original fault${groups.length === 1 ? '' : 's'}: ${groups
+      .slice(0, 5)
+      .map(describeRoot)
+      .join(', ')}${groups.length > 5 ? `, and ${groups.length - 5} more` : ''}`;
+  return { pattern: ERROR_REPORTING_FAULT, severity, summary, werFaultProcesses: werFaults.length, chains: groups.flatMap((g) => g.chains) };
 }
 
-function describeRoot(r: ChainRoot): string {
-  if (r.pid === null) return 'unknown';
-  return `${r.image ?? 'pid'} ${r.pid}${r.present ? '' : ' (not in the dump)'}`;
+/** The chains of one original fault, with the size they are ordered by. */
+export interface OriginalFault<C extends ChainLike = WerChain> {
+  /** `pid` of the root, or `unknown:<outermost reporter>` when no evidence names it. */
+  key: string;
+  root: C['root'];
+  chains: C[];
+  /** Distinct WerFault.exe in its chains. */
+  werFaults: number;
+  /** Its deepest chain's length. */
+  depth: number;
+}
+
+/**
+ * Chains grouped by original fault, biggest first: by WerFault.exe count, then depth, then pid.
+ * Every rendering (summary, text, HTML, JSON chain order) takes this one order, so the fault a
+ * reader sees first, and the ones a capped list leaves out, are the same everywhere.
+ */
+export function originalFaults<C extends ChainLike>(chains: readonly C[]): OriginalFault<C>[] {
+  const byKey = new Map<string, { chains: C[]; reporters: Set<number> }>();
+  for (const c of chains) {
+    const key = c.root.pid === null ? `unknown:${c.reporters[0]}` : String(c.root.pid);
+    let g = byKey.get(key);
+    if (!g) byKey.set(key, (g = { chains: [], reporters: new Set() }));
+    g.chains.push(c);
+    for (const r of c.reporters) g.reporters.add(r);
+  }
+  const out: OriginalFault<C>[] = [];
+  for (const [key, g] of byKey) {
+    out.push({ key, root: g.chains[0].root, chains: g.chains, werFaults: g.reporters.size, depth: Math.max(...g.chains.map((c) => c.length)) });
+  }
+  return out.sort((a, b) => b.werFaults - a.werFaults || b.depth - a.depth || (a.root.pid ?? Infinity) - (b.root.pid ?? Infinity) || (a.key < b.key ? -1 : 1));
+}
+
+/** What originalFaults reads of a chain: a detector's, or a report's (whose frames are plain data). */
+export interface ChainLike {
+  root: { pid: number | null; image: string | null; present: boolean };
+  reporters: number[];
+  length: number;
+}
+
+function describeRoot(g: OriginalFault): string {
+  const r = g.root;
+  const name = r.pid === null ? 'unknown' : `${r.image ?? 'pid'} ${r.pid}`;
+  return `${name} (${g.werFaults} WerFault.exe${r.pid !== null && !r.present ? ', not in the dump' : ''})`;
 }
 
 function rootOf(target: number | null, cycle: boolean, outermost: number, byPid: Map<number, ProcessNode>, dump: ResolvedDump): ChainRoot {
   if (target === null) {
-    return { pid: null, image: null, present: false, exceptionStack: null, note: `nothing in the transcript says what WerFault.exe ${outermost} reports on` };
+    return { pid: null, image: null, present: false, exceptionStack: null, faultingFrame: null, note: `nothing in the transcript says what WerFault.exe ${outermost} reports on` };
   }
   const p = byPid.get(target);
   if (cycle) {
-    return { pid: target, image: p?.image ?? null, present: p !== undefined, exceptionStack: null, note: `the evidence forms a cycle through WerFault.exe ${target}: the original fault is not in the transcript` };
+    return { pid: target, image: p?.image ?? null, present: p !== undefined, exceptionStack: null, faultingFrame: null, note: `the evidence forms a cycle through WerFault.exe ${target}: the original fault is not in the transcript` };
   }
   if (!p) {
-    return { pid: target, image: null, present: false, exceptionStack: null, note: `process ${target} is not in the dump: it has exited or was not captured, so its exception stack is not available` };
+    return { pid: target, image: null, present: false, exceptionStack: null, faultingFrame: null, note: `process ${target} is not in the dump: it has exited or was not captured, so its exception stack is not available` };
   }
   const found = exceptionStackOf(p, dump);
-  return { pid: target, image: p.image, present: true, exceptionStack: found.frames, note: found.note };
+  return { pid: target, image: p.image, present: true, exceptionStack: found.frames, faultingFrame: found.frames ? faultingFrameIndex(found.frames) : null, note: found.note };
 }
 
 /** The frames of the process's faulting thread, or a note saying why there are none. */

@@ -1,5 +1,5 @@
-import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, SystemFacts, TextRef, ThreadState, WaitObject, Warning } from '@dumpstream/transcript';
-import { imageFromCommandLine, intern, readStackFrames } from '@dumpstream/transcript';
+import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, SystemFacts, TextRef, ThreadState, UnparsedLine, WaitObject, Warning } from '@dumpstream/transcript';
+import { imageFromCommandLine, intern, MAX_UNPARSED_SAMPLE, readStackFrames } from '@dumpstream/transcript';
 
 /** Warnings a dump keeps in full; the rest are counted. */
 export const MAX_DUMP_WARNINGS = 200;
@@ -33,6 +33,8 @@ export interface DumpGraphOptions {
   stackText?: StackTextStore;
   /** Where the facts of held segments wait for resolve() (default: as they are). */
   heldFacts?: HeldFactsStore;
+  /** Unparsed lines the dump keeps with their text, the first in transcript order (default MAX_UNPARSED_SAMPLE). */
+  keepUnparsed?: number;
 }
 
 /**
@@ -72,6 +74,7 @@ export class DumpGraph {
   private readonly maxFacts: number;
   private readonly store: StackTextStore | null;
   private readonly heldFacts: HeldFactsStore | null;
+  private readonly keepUnparsed: number;
   /** Facts of the segments held, as parsed (before repeated facts were dropped): the limit counts these. */
   private held = 0;
   private readonly counts = new Map<number, number>();
@@ -84,6 +87,7 @@ export class DumpGraph {
     this.maxFacts = options.maxFacts ?? DEFAULT_MAX_FACTS;
     this.store = options.stackText ?? null;
     this.heldFacts = options.heldFacts ?? null;
+    this.keepUnparsed = options.keepUnparsed ?? MAX_UNPARSED_SAMPLE;
   }
 
   /**
@@ -167,7 +171,7 @@ export class DumpGraph {
     const held = this.heldFacts;
     const factsOf = (k: number): Facts => (held === null ? (this.segments.get(k) as Facts) : held.get(this.segments.get(k)!));
     // Read twice by resolveFacts, one segment at a time: held facts are decoded as they are read.
-    const dump = resolveFacts({ *[Symbol.iterator]() { for (const k of keys) yield factsOf(k); } }, this.store);
+    const dump = resolveFacts({ *[Symbol.iterator]() { for (const k of keys) yield factsOf(k); } }, this.store, this.keepUnparsed);
     if (this.cut !== null) {
       // Every segment held is before the cut.
       const last = keys.length > 0 ? factsOf(keys[keys.length - 1]) : undefined;
@@ -288,6 +292,8 @@ export interface ResolvedDump {
   /** Command lines that could not be given to any process. */
   orphanCommandLines: CommandLineFact[];
   warnings: Warning[];
+  /** The first lines not understood, in transcript order (stats.unparsedLines counts them all). */
+  unparsed: UnparsedLine[];
   stats: DumpStats;
   /** Where the stacks' text is, when it was moved out of the facts (see DumpGraphOptions.stackText); read with stackFrames. */
   stackText: StackTextStore | null;
@@ -301,9 +307,10 @@ function firstDefined<T>(cur: T | null, next: T | undefined): T | null {
  * Builds the graph from segments' facts given in transcript order. Pure; `stackText` is the store
  * that holds the stacks' text, if it was moved out of the facts.
  */
-export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStore | null = null): ResolvedDump {
+export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStore | null = null, keepUnparsed = MAX_UNPARSED_SAMPLE): ResolvedDump {
   const system: Record<string, string | number> = {};
   const warnings: Warning[] = [];
+  const unparsedSample: UnparsedLine[] = [];
   let warningCount = 0;
   let lines = 0;
   let unparsed = 0;
@@ -368,6 +375,7 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   for (const f of segments) {
     lines += f.lineCount;
     unparsed += f.unparsedLines;
+    if (f.unparsed !== undefined) for (const u of f.unparsed) if (unparsedSample.length < keepUnparsed) unparsedSample.push(u);
     for (const w of f.warnings) {
       if (warnings.length < MAX_DUMP_WARNINGS) warnings.push(w);
     }
@@ -513,6 +521,7 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     stacks: attributed,
     orphanCommandLines,
     warnings,
+    unparsed: unparsedSample,
     stats: { lines, processes: list.length, threads: threadCount, frames: frameCount, unparsedLines: unparsed, warnings: warningCount },
     stackText,
   };

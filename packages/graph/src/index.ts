@@ -4,5 +4,5 @@
  */
 export { DumpGraph, resolveFacts, stackFrames, factCount, MAX_DUMP_WARNINGS, DEFAULT_MAX_FACTS, FRAMES_PER_FACT } from './graph';
 export type { DumpGraphOptions, ProcessNode, ThreadNode, AttributedStack, DumpStats, ResolvedDump, StackText, StackTextPart, StackTextStore, HeldFacts, HeldFactsStore } from './graph';
-export { reportLinks, isWerFault, reportedPidFromCommandLine, EVIDENCE_KINDS } from './links';
+export { reportLinks, isWerFault, isWerServiceHost, reportedPidFromCommandLine, EVIDENCE_KINDS } from './links';
 export type { ReportLink, EvidenceKind } from './links';

@@ -38,6 +38,18 @@ export function reportedPidFromCommandLine(commandLine: string): number | null {
 }
 
 /**
+ * The WER service's host: a svchost.exe running WerSvc (`svchost.exe -k WerSvcGroup`), or one whose
+ * command line the transcript does not print. The service starts reporters for queued and
+ * snapshot reports, so it is their parent whatever they report on: its parentage is no evidence
+ * against a reporter's command line, and is not listed as a conflict. A svchost.exe whose command
+ * line names another service group is an ordinary process and its parentage counts.
+ */
+export function isWerServiceHost(p: ProcessNode | undefined): boolean {
+  if (p === undefined || p.image === null || !/(^|[\\/])svchost\.exe$/i.test(p.image.trim())) return false;
+  return p.commandLine === null || /WerSvc/i.test(p.commandLine);
+}
+
+/**
  * Links every WerFault.exe in the dump to the process it reports on, from three kinds of evidence:
  * its command line's `-p`, a thread of another process waiting on its ProcessObject, and its
  * ParentCid. Where they disagree the command line wins, then waiting, then parentage.
@@ -59,6 +71,9 @@ export function reportLinks(dump: ResolvedDump): Map<number, ReportLink> {
     }
   }
 
+  const byPid = new Map<number, ProcessNode>();
+  for (const p of dump.processes) if (p.pid !== null && !byPid.has(p.pid)) byPid.set(p.pid, p);
+
   const links = new Map<number, ReportLink>();
   for (const r of dump.processes) {
     if (r.pid === null || !isWerFault(r.image) || links.has(r.pid)) continue;
@@ -78,7 +93,7 @@ export function reportLinks(dump: ResolvedDump): Map<number, ReportLink> {
     for (const c of claims) {
       if (c.targetPid === chosen) {
         if (!evidence.includes(c.kind)) evidence.push(c.kind);
-      } else conflicts.push(c);
+      } else if (!(c.kind === 'parentage' && isWerServiceHost(byPid.get(c.targetPid)))) conflicts.push(c);
     }
     links.set(r.pid, { reporterPid: r.pid, targetPid: chosen, evidence, conflicts });
   }

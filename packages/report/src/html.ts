@@ -1,4 +1,5 @@
 import type { Report } from './report';
+import { faultingFrameText } from './rootLines';
 import { esc, headerLines, legendSvg, pidHex, rootFooter, rootHeading, SEVERITY_COLOUR, treeSvg, type PictureOptions } from './svg';
 import { layoutFinding } from './tree';
 
@@ -39,6 +40,7 @@ ul.conflicts { margin: 4px 0; color: #c92a2a; font-size: 13px; }
 h4 { margin: 10px 0 2px; font-size: 13px; }
 ol.stack { margin: 0; padding-left: 44px; font: 12.5px/1.45 'DejaVu Sans Mono', Consolas, 'Courier New', monospace; }
 ol.stack li.exception { font-weight: bold; color: #a61e4d; }
+ol.stack li.faulting { font-weight: bold; background: #fff3bf; }
 `;
 
 /** One report as a whole page. */
@@ -121,9 +123,12 @@ export function renderHtmlSection(report: Report, options: HtmlOptions = {}): st
       if (r.exceptionStack) {
         const name = r.image ?? `pid ${r.pid}`;
         out.push(`<h4>Exception stack of ${esc(name)}${r.pid === null ? '' : ` (pid ${esc(r.pid)}, Cid ${esc(pidHex(r.pid))})`}</h4>`);
+        const faulting = faultingFrameText(r);
+        if (faulting) out.push(`<p class="faulting">${esc(faulting)}</p>`);
         out.push('<ol class="stack">');
         for (const fr of footer.filter((x) => x.kind === 'frame')) {
-          out.push(`<li${fr.bold ? ' class="exception"' : ''}>${esc(fr.text.trim())}</li>`);
+          const cls = fr.faulting ? ' class="faulting"' : fr.bold ? ' class="exception"' : '';
+          out.push(`<li${cls}>${esc(fr.text.trim())}</li>`);
         }
         out.push('</ol>');
       } else {

@@ -1,5 +1,5 @@
 /** @dumpstream/report: the report contract (`dumpstream.report/v1`) and its renderings: text, and pictures (HTML, SVG). */
-export { buildReport, REPORT_SCHEMA } from './report';
+export { buildReport, REPORT_SCHEMA, REPORT_UNPARSED_SAMPLE } from './report';
 export type { ReportOptions } from './report';
 export type { Report, ReportInput, ReportFrame, ReportThread, ReportProcess, ReportStack, ReportFinding } from './report';
 export { reportJsonChunks, reportInputJsonChunks } from './json';

@@ -1,6 +1,6 @@
 import type { ErrorReportingFault } from '@dumpstream/detect';
 import { stackFrames, type AttributedStack, type DumpStats, type ProcessNode, type ResolvedDump } from '@dumpstream/graph';
-import type { Frame, SystemFacts, Warning } from '@dumpstream/transcript';
+import { MAX_UNPARSED_SAMPLE, type Frame, type SystemFacts, type UnparsedLine, type Warning } from '@dumpstream/transcript';
 
 /** The report's schema name; a change to the JSON shape that breaks readers needs a new one. */
 export const REPORT_SCHEMA = 'dumpstream.report/v1';
@@ -74,7 +74,12 @@ export interface Report {
   stacks: ReportStack[];
   warnings: Warning[];
   findings: ReportFinding[];
+  /** The first lines not understood, with their numbers: at most REPORT_UNPARSED_SAMPLE (stats.unparsedLines counts them all). */
+  unparsed: UnparsedLine[];
 }
+
+/** Unparsed lines a report lists; `analyze --unparsed` prints them all. */
+export const REPORT_UNPARSED_SAMPLE = MAX_UNPARSED_SAMPLE;
 
 /** What the pipeline knows about an input besides its graph. */
 export interface ReportInput {
@@ -120,6 +125,7 @@ export function buildReport(input: ReportInput, options: ReportOptions = {}): Re
         root: { ...c.root, exceptionStack: c.root.exceptionStack ? c.root.exceptionStack.map(reportFrame) : null },
       })),
     })),
+    unparsed: dump.unparsed.slice(0, REPORT_UNPARSED_SAMPLE),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { EvidenceKind } from '@dumpstream/graph';
 import type { Report } from './report';
+import { conflictLines, exceptionStackLines, faultingFrameText, FAULTING_MARK } from './rootLines';
 import { EVIDENCE_ORDER, GEOMETRY, layoutFinding, type DrawnNode, type TreeLayout, type TreeOptions } from './tree';
 
 /**
@@ -253,8 +254,6 @@ export interface PictureOptions extends TreeOptions {
   maxFrames?: number;
 }
 
-/** Frames of the exception path, drawn in bold. */
-export const EXCEPTION_FRAME = /KiUserExceptionDispatch|RtlDispatchException|UnhandledExceptionFilter|WerpReportFault|RtlRaiseException|KiDispatchException|RaiseException/;
 
 /** Header facts of a report, as short lines. */
 export function headerLines(report: Report): { system: string; stats: string } {
@@ -334,32 +333,27 @@ export function rootHeading(l: TreeLayout): string {
   );
 }
 
+/** A line under a root's tree; `faulting` marks the faulting frame. */
+export interface FooterLine {
+  text: string;
+  bold?: boolean;
+  faulting?: boolean;
+  kind: 'chain' | 'conflict' | 'frame' | 'note';
+}
+
 /** The lines under a root's tree: deepest chain, conflicts, then the exception stack or the note. */
-export function rootFooter(l: TreeLayout, maxFrames: number): { text: string; bold?: boolean; kind: 'chain' | 'conflict' | 'frame' | 'note' }[] {
-  const out: { text: string; bold?: boolean; kind: 'chain' | 'conflict' | 'frame' | 'note' }[] = [];
+export function rootFooter(l: TreeLayout, maxFrames: number): FooterLine[] {
+  const out: FooterLine[] = [];
   out.push({ text: `deepest chain (${plural(l.deepestChain.length, 'WerFault.exe', 'WerFault.exe')}, from the original fault out): ${chainText(l.deepestChain)}`, kind: 'chain' });
-  // Conflicts grouped by what they point at: a storm repeats the same one for every reporter.
-  const groups = new Map<string, { kind: EvidenceKind; targetPid: number; reporters: number[] }>();
-  for (const c of l.conflicts) {
-    const key = `${c.kind}:${c.targetPid}`;
-    const g = groups.get(key) ?? { kind: c.kind, targetPid: c.targetPid, reporters: [] };
-    g.reporters.push(c.reporterPid);
-    groups.set(key, g);
-  }
-  const sorted = [...groups.values()].sort((a, b) => b.reporters.length - a.reporters.length || a.targetPid - b.targetPid);
-  for (const c of sorted.slice(0, 10)) {
-    const who =
-      c.reporters.length === 1
-        ? `WerFault.exe ${c.reporters[0]}`
-        : `${c.reporters.length} WerFault.exe (${c.reporters.slice(0, 4).join(', ')}${c.reporters.length > 4 ? ', …' : ''})`;
-    out.push({ text: `conflict: the ${c.kind} of ${who} points at ${c.targetPid} (Cid ${pidHex(c.targetPid)}), overruled by stronger evidence`, kind: 'conflict' });
-  }
-  if (sorted.length > 10) out.push({ text: `… ${sorted.length - 10} more kinds of conflict (see --format json)`, kind: 'conflict' });
+  for (const text of conflictLines(l.conflicts, l.conflictTargets)) out.push({ text, kind: 'conflict' });
   const r = l.root;
   if (r.exceptionStack) {
     out.push({ text: `exception stack of ${r.image ?? `pid ${r.pid}`}:`, kind: 'note' });
-    for (const f of r.exceptionStack.slice(0, maxFrames)) out.push({ text: `  ${f.callSite}`, bold: EXCEPTION_FRAME.test(f.callSite), kind: 'frame' });
-    if (r.exceptionStack.length > maxFrames) out.push({ text: `  … ${r.exceptionStack.length - maxFrames} more frames`, kind: 'frame' });
+    const faulting = faultingFrameText(r);
+    if (faulting) out.push({ text: faulting, kind: 'note' });
+    for (const f of exceptionStackLines(r, maxFrames)) {
+      out.push({ text: `  ${f.text}${f.faulting ? `  ${FAULTING_MARK}` : ''}`, bold: f.exception || f.faulting, faulting: f.faulting, kind: 'frame' });
+    }
   } else {
     out.push({ text: `no exception stack: ${r.note ?? 'the transcript does not show it'}`, kind: 'note' });
   }

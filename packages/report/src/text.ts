@@ -1,4 +1,12 @@
 import type { Report, ReportFinding } from './report';
+import { conflictLines, exceptionStackLines, faultingFrameText, FAULTING_MARK } from './rootLines';
+
+/**
+ * A run of single reporters (each the only one reporting on the one before) is folded into one
+ * line only from this many levels: folding a short chain saves a line or two and hides the pids
+ * a reader wants; a storm's chains of tens or hundreds are what folding is for.
+ */
+export const FOLD_RUN = 16;
 
 /** How much of a storm the text report draws before it summarises. */
 export interface TextOptions {
@@ -36,8 +44,8 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   ].filter(Boolean);
   if (sys.length > 0) out.push(`  ${sys.join(' · ')}`);
   out.push(
-    `  ${st.lines} lines, ${st.processes} processes, ${st.threads} threads, ${st.frames} frames; ` +
-      `${st.unparsedLines} lines not understood, ${st.warnings} warning${st.warnings === 1 ? '' : 's'}`,
+    `  ${plural(st.lines, 'line')}, ${plural(st.processes, 'process', 'processes')}, ${plural(st.threads, 'thread')}, ${plural(st.frames, 'frame')}; ` +
+      `${st.unparsedLines} line${st.unparsedLines === 1 ? '' : 's'} not understood${st.unparsedLines > 0 ? ' (analyze --unparsed lists them)' : ''}, ${plural(st.warnings, 'warning')}`,
   );
   for (const w of report.warnings.slice(0, 5)) out.push(`  warning: line ${w.line}: ${w.kind}: ${w.text}`);
   if (report.warnings.length > 5 || st.warnings > 5) out.push(`  … ${st.warnings - Math.min(5, report.warnings.length)} more warnings (see --format json)`);
@@ -76,45 +84,39 @@ function renderFinding(f: ReportFinding, report: Report, out: string[], maxChild
       node = next;
     });
   }
-  const rootChains = new Map<string, ReportFinding['chains']>();
-  for (const c of f.chains) rootChains.set(String(c.root.pid), [...(rootChains.get(String(c.root.pid)) ?? []), c]);
+  // Biggest original fault first (WerFault.exe, then depth), as the summary and the pictures order them.
+  const ordered = [...roots.values()]
+    .map((r) => ({ ...r, werFaults: countNodes(r.tree), depth: depthBelow(r.tree) }))
+    .sort((a, b) => b.werFaults - a.werFaults || b.depth - a.depth);
   let shownRoots = 0;
-  for (const { chain, tree, chains } of roots.values()) {
+  for (const { chain, tree, chains, werFaults, depth } of ordered) {
     if (shownRoots++ >= maxChildren * 2) {
-      out.push(`  … and ${roots.size - maxChildren * 2} more original faults (see --format json)`);
+      out.push(`  … and ${ordered.length - maxChildren * 2} more original faults, smaller (see --format json)`);
       break;
     }
     const r = chain.root;
     const label = r.pid === null ? 'unknown process' : `${r.image ?? '(image unknown)'} pid ${pidText(r.pid)}${r.present ? '' : ', not in the dump'}`;
     out.push('');
-    const depth = Math.max(...rootChains.get(String(r.pid))!.map((c) => c.length));
-    out.push(`  original fault: ${label}  (${chains} chain${chains === 1 ? '' : 's'}, deepest ${depth})`);
+    out.push(`  original fault: ${label}: ${werFaults} WerFault.exe, ${chains} chain${chains === 1 ? '' : 's'}, deepest ${depth}`);
     const budget = { lines: maxLines };
     drawChildren(tree, '    ', out, images, maxChildren, budget);
     if (budget.lines <= 0) {
       // The tree was cut: say what the deepest chain is, folded in the middle.
-      const deepest = rootChains.get(String(r.pid))!.reduce((a, c) => (c.length > a.length ? c : a));
+      const deepest = f.chains.filter((c) => c.root.pid === r.pid).reduce((a, c) => (c.length > a.length ? c : a));
       const pids = deepest.reporters.map((p) => String(p));
       const shown = pids.length <= 9 ? pids.join(' → ') : `${pids.slice(0, 4).join(' → ')} → … ${pids.length - 7} more … → ${pids.slice(-3).join(' → ')}`;
       out.push(`    deepest chain (${deepest.length} WerFault.exe, pids from the original fault out): ${shown}`);
     }
     if (r.exceptionStack) {
       out.push(`    exception stack of ${r.image ?? 'pid ' + r.pid}:`);
-      for (const fr of r.exceptionStack.slice(0, maxFrames)) out.push(`      ${fr.callSite}`);
-      if (r.exceptionStack.length > maxFrames) out.push(`      … ${r.exceptionStack.length - maxFrames} more frames`);
+      const faulting = faultingFrameText(r);
+      if (faulting) out.push(`    ${faulting}`);
+      for (const line of exceptionStackLines(r, maxFrames)) out.push(`      ${line.text}${line.faulting ? `   ${FAULTING_MARK}` : ''}`);
     } else if (r.note) {
       out.push(`    note: ${r.note}`);
     }
   }
-  const conflicts = f.chains.flatMap((c) => c.conflicts);
-  const seen = new Set<string>();
-  for (const c of conflicts) {
-    const k = `${c.reporterPid}:${c.kind}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    if (seen.size > 5) break;
-    out.push(`  conflict: WerFault.exe ${c.reporterPid}: ${c.kind} points at ${c.targetPid}, overruled by stronger evidence`);
-  }
+  for (const line of conflictLines(f.chains.flatMap((c) => c.conflicts), images, 5)) out.push(`  ${line}`);
 }
 
 /** Lines a tree may take before the rest of it is summarised; shared down the recursion. */
@@ -142,7 +144,7 @@ function drawChildren(node: TreeNode, indent: string, out: string[], images: Map
       cur = cur.children.values().next().value as TreeNode;
       run++;
     }
-    if (run >= 4) {
+    if (run >= FOLD_RUN) {
       out.push(`${childIndent}│  … ${run - 1} more level${run - 1 === 1 ? '' : 's'} of WerFault.exe, one reporting on the next …`);
       out.push(`${childIndent}└─ ${label(cur, images)}`);
       budget.lines -= 2;
@@ -176,6 +178,24 @@ function depthBelow(n: TreeNode): number {
     for (const c of node.children.values()) stack.push([c, d + 1]);
   }
   return best;
+}
+
+/** WerFault.exe in a tree (the root node itself is not one), without recursion. */
+function countNodes(n: TreeNode): number {
+  let count = 0;
+  const stack: TreeNode[] = [n];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    for (const c of node.children.values()) {
+      count++;
+      stack.push(c);
+    }
+  }
+  return count;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** Pids in decimal (as WerFault's -p prints them) and in hex (as the debugger's Cid does). */

@@ -106,6 +106,8 @@ export interface TreeLayout {
   deepestChain: number[];
   /** Every conflict of the tree's chains (also of reporters not drawn). */
   conflicts: { reporterPid: number; kind: EvidenceKind; targetPid: number }[];
+  /** The image of each process a conflict points at that is in the dump (absent: not in the dump). */
+  conflictTargets: Map<number, string | null>;
   /** Reporters drawn as their own box. */
   drawnReporters: number;
 }
@@ -345,6 +347,7 @@ export function layoutRoot(
     depth: top.height,
     deepestChain,
     conflicts,
+    conflictTargets: new Map(conflicts.filter((c) => processes.has(c.targetPid)).map((c) => [c.targetPid, processes.get(c.targetPid)!.image])),
     drawnReporters: nodes.filter((n) => n.kind === 'reporter').length,
   };
 

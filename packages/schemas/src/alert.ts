@@ -17,10 +17,25 @@ export interface Alert {
   /** Length of the deepest WerFault.exe chain. */
   deepestChain: number;
   chainCount: number;
-  /** Image of each chain's root in chain order, null when unknown. */
+  /**
+   * One per original fault, biggest first (as `roots`): its image, `pid N, not in the dump` when the
+   * process is not in the dump, null when nothing names it. (v1 alerts: one per chain.)
+   */
   rootImages: (string | null)[];
   /** When detect raised the alert, ms since the epoch. */
   createdAt: number;
+  /** The original faults, distinct, biggest first (WerFault.exe count, then depth); [] in v1 alerts. */
+  roots: AlertRoot[];
+}
+
+/** An original fault behind an alert's chains. */
+export interface AlertRoot {
+  pid: number | null;
+  image: string | null;
+  /** false: not in the dump (exited, or not captured). */
+  present: boolean;
+  werFaults: number;
+  deepestChain: number;
 }
 
 /** Encodes an alert. Throws SchemaError ENCODE_INVALID when a field does not fit the schema. */
@@ -43,5 +58,6 @@ export function decodeAlert(bytes: Buffer): Alert {
     chainCount: w.chainCount,
     rootImages: [...w.rootImages],
     createdAt: w.createdAt,
+    roots: (w.roots ?? []).map((r) => ({ pid: r.pid, image: r.image, present: r.present, werFaults: r.werFaults, deepestChain: r.deepestChain })),
   };
 }

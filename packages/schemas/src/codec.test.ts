@@ -48,8 +48,12 @@ const alert: Alert = {
   werFaultProcesses: 9,
   deepestChain: 5,
   chainCount: 2,
-  rootImages: ['app.exe', null],
+  rootImages: ['app.exe', 'pid 163000, not in the dump'],
   createdAt: 1_764_000_000_123,
+  roots: [
+    { pid: 4660, image: 'app.exe', present: true, werFaults: 6, deepestChain: 5 },
+    { pid: 163000, image: null, present: false, werFaults: 3, deepestChain: 3 },
+  ],
 };
 
 const segment: SegmentMessage = {

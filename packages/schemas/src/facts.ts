@@ -67,6 +67,8 @@ export function decodeFacts(bytes: Buffer): FactsMessage {
     ),
     system: w.system.map((s): SystemFact => ({ line: s.line, field: s.field, value: s.value })),
     warnings: w.warnings.map((x): Warning => ({ line: x.line, kind: x.kind, text: x.text })),
+    // Absent, as the parser leaves it, when no line went unparsed.
+    ...(w.unparsed !== undefined && w.unparsed.length > 0 ? { unparsed: w.unparsed.map((u) => ({ line: u.line, text: u.text })) } : {}),
   };
 }
 

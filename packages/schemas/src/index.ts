@@ -21,7 +21,7 @@ export { encodeFacts, decodeFacts } from './facts';
 export type { FactsMessage } from './facts';
 export { encodeReport, decodeReport } from './report';
 export { encodeAlert, decodeAlert } from './alert';
-export type { Alert, Severity } from './alert';
+export type { Alert, AlertRoot, Severity } from './alert';
 export { MESSAGE_SCHEMAS, AVRO_DIR, schemaFingerprint, schemaPath, readSchema } from './registry';
 export type { MessageSchemaName, MessageSchemaInfo } from './registry';
 export { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, deadLetterHeaders, readDeadLetterHeaders } from './deadLetter';

@@ -15,7 +15,7 @@ export const MESSAGE_SCHEMAS = [
   { name: 'DumpManifest', topic: 'manifests', file: 'dump-manifest.avsc', version: 1 },
   { name: 'Facts', topic: 'facts', file: 'facts.avsc', version: 2 },
   { name: 'Report', topic: 'reports', file: 'report.avsc', version: 2 },
-  { name: 'Alert', topic: 'alerts', file: 'alert.avsc', version: 1 },
+  { name: 'Alert', topic: 'alerts', file: 'alert.avsc', version: 2 },
 ] as const;
 
 /** The name of a message schema: `Segment`, `DumpManifest`, `Facts`, `Report` or `Alert`. */

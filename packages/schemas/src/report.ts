@@ -77,6 +77,7 @@ export function decodeReport(bytes: Buffer): Report {
     stacks: w.stacks.map(stackFromWire),
     warnings: w.warnings.map((x) => ({ line: x.line, kind: x.kind, text: x.text })),
     findings: w.findings.map(findingFromWire),
+    unparsed: (w.unparsed ?? []).map((u) => ({ line: u.line, text: u.text })),
   };
 }
 
@@ -153,6 +154,7 @@ function rootFromWire(r: Root): Root {
     image: r.image,
     present: r.present,
     exceptionStack: r.exceptionStack && r.exceptionStack.map(frameFromWire),
+    faultingFrame: r.faultingFrame ?? null,
     note: r.note,
   };
 }

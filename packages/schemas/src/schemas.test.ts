@@ -21,9 +21,9 @@ import { AVRO_DIR, MESSAGE_SCHEMAS, readSchema, schemaFingerprint, schemaPath, t
 const PINNED: Record<MessageSchemaName, string> = {
   Segment: 'a737ad8d970bf7ec3c95b060e7b7ad666cb5e9992577afbad7c6d943175f95a8',
   DumpManifest: '65b5b03923152aed2af442a4d6a3be819aa64e82fe24499ab94391dcaed85756',
-  Facts: '8ee7ccfa11a9f68ca8f12c2b5db00c3b0d3d7e50506b57ce7a913a367a83caad',
-  Report: '9817841b93f374434db3fc4badeeaf5d0854c67c92d9fb11433716ebcc1d7aae',
-  Alert: '5a9e3817e681c18e617e482ec7067105a52e136deda24697a38d3b2af81c750d',
+  Facts: '6a103a95cddc3d314c4f562c67de911a7d872781d39699ac1fc1cb63ac8399b7',
+  Report: '9e7ade87a1fbd35342737005c8aff6ea2d05515a4e67a92cb809cf872281e99d',
+  Alert: 'feb1cd5de4007655ec87e21716e514593e18522d4d09dad2ab995a42230862e0',
 };
 
 it.each(MESSAGE_SCHEMAS.map((s) => s.name))('%s has its pinned fingerprint', (name) => {

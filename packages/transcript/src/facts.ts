@@ -207,6 +207,21 @@ export interface Warning {
   text: string;
 }
 
+/** A line the parser did not understand: its number and its text (cut to MAX_UNPARSED_TEXT characters). */
+export interface UnparsedLine {
+  line: number;
+  text: string;
+}
+
+/**
+ * Unparsed lines a segment and a dump keep as a sample (the first ones, in transcript order); the
+ * rest are counted. A segment keeps as many as a dump, so that the sample is the transcript's
+ * first unparsed lines however it was cut into segments.
+ */
+export const MAX_UNPARSED_SAMPLE = 100;
+/** Characters of an unparsed line kept in the sample. */
+export const MAX_UNPARSED_TEXT = 240;
+
 /** Everything one segment says. */
 export interface Facts {
   /** Sequence number of the segment these facts came from. */
@@ -222,4 +237,6 @@ export interface Facts {
   commandLines: CommandLineFact[];
   system: SystemFact[];
   warnings: Warning[];
+  /** The first unparsed lines (up to the parser's keepUnparsed); absent when none. */
+  unparsed?: UnparsedLine[];
 }

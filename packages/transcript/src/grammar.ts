@@ -14,6 +14,7 @@ import { canonicalHex, canonicalHexOf, decimalAt, hexIdAt, canonicalHexAt, isHex
 // Prompts
 //   `kd> !process 0 0`            `0: kd> k`          `1: kd:x86> k`         `lkd> !thread`
 //   `0:000> ~*k`                  `0:001:x86> kv`     `0:000>0: kd> !process 0 0` (glued pastes)
+//   `32.kd:x86> t`                `32.0: kd:x86> gn`   (kd in a WOW64 process's 32-bit context)
 // ---------------------------------------------------------------------------------------------
 
 export interface Prompt {
@@ -27,7 +28,8 @@ export interface Prompt {
   threadIndex?: number;
 }
 
-const KERNEL_PROMPT = /^(?:(\d{1,4}):\s?)?(l?kd)(?::([A-Za-z0-9_]+))?>/;
+// `32.` before a kernel prompt: kd in the 32-bit context of a WOW64 process (`32.kd:x86>`, `32.0: kd:x86>`).
+const KERNEL_PROMPT = /^(?:\d{1,2}\.)?(?:(\d{1,4}):\s?)?(l?kd)(?::([A-Za-z0-9_]+))?>/;
 const USER_PROMPT = /^(\d{1,4}):(\d{1,4})(?::(\d{1,4}))?(?::([A-Za-z][A-Za-z0-9_]*))?>/;
 
 /** Recognises a debugger prompt (possibly several glued together) and the command after it. */
@@ -39,7 +41,15 @@ export function matchPrompt(line: string, start: number): Prompt | null {
     // A prompt's first run of digits ends in ':'; a frame's or an address's does not.
     let i = start;
     while (i < line.length && i - start < 5 && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
-    if (line.charCodeAt(i) !== 58) return null;
+    if (line.charCodeAt(i) === 46 /* . */) {
+      // `32.kd:x86>`, `32.0: kd:x86>`: a `N.` prefix, then a kernel prompt.
+      i++;
+      if (!line.startsWith('kd', i) && !line.startsWith('lkd', i)) {
+        const d = i;
+        while (i < line.length && i - d < 5 && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
+        if (i === d || line.charCodeAt(i) !== 58) return null;
+      }
+    } else if (line.charCodeAt(i) !== 58) return null;
   } else if (!line.startsWith('kd>', start) && !line.startsWith('lkd>', start) && !line.startsWith('kd:', start)) {
     return null;
   }
@@ -111,6 +121,7 @@ export function parseValueArg(arg: string): { hex: string | null; decimal: numbe
 //   `    HandleCount: <Data Not Accessible>`
 //   `    Image: WerFault.exe`
 //   `PROCESS 80a02a60  Cid: 0002    Peb: 00000000  ParentCid: 0000`           (NT 4, one line)
+//   `PROCESS` / `89c8a830` / `    SessionId: 0  Cid: 0174 …`                   (wrapped after the keyword)
 // ---------------------------------------------------------------------------------------------
 
 /** Fields a PROCESS block prints; undefined when not on this line. */
@@ -131,6 +142,19 @@ export function matchProcessHeader(line: string, start: number): string | null {
   while (i < line.length && line.charCodeAt(i) === 32) i++;
   const e = tokenEnd(line, i);
   return e > i ? canonicalHexOf(line, i, e) : null;
+}
+
+/**
+ * The address line of a PROCESS header wrapped after its keyword (a web page or a narrow
+ * terminal broke `PROCESS 89c8a830` in two): one hex token of 8 digits or more, alone.
+ *   `PROCESS`
+ *   `89c8a830`
+ *   `        SessionId: 0  Cid: 0174    Peb: 7ffde000  ParentCid: 0004`
+ */
+export function matchWrappedProcessAddress(line: string, start: number): string | null {
+  const end = tokenEnd(line, start);
+  if (end - start < 8 || line.trimEnd().length !== end) return null;
+  return canonicalHexOf(line, start, end);
 }
 
 /**
@@ -419,9 +443,15 @@ export function matchUserProcessLine(line: string, start: number): { pid: number
 //   `ffffc10f`7221f0a0 fffff807`1e2349c0     : ffffb000`adde7180 … : nt!KiSwapContext+0x76`
 //   `00 fffff800`7a0fa607 : ffffe001`d1182000 … : tabletaudiosample!CMiniportWaveRT::NewStream+0x1dc [c:\…\minwavert.cpp @ 597]`
 //   `0d (Inline Function) --------`--------     stack_overflow!invoke_main+0x22 [D:\…\exe_common.inl @ 78]`
+//   `(Inline) -------- -------- -------- -------- fastapp!std::_Destroy_in_place+0xb [D:\…\xmemory @ 311]`   (kv, kb)
+//   `04 (Inline) -------- -------- -------- -------- SetEnhMetaFileBits!invoke_main+0x1c (Inline Function @ 009c12cb) (CONV: cdecl)`   (kvn)
 //   `000bfb00 77629ef2 0xbf7c0`                 `0008f5b0 775b2ace : … : ntdll! ?? ::FNODOBFM::`string'+0x2af20`
 // Inside a stack, and not ending it:
 //   `WARNING: Frame IP not in any known module. Following frames may be wrong.`   `...`
+//   `WARNING: Stack unwind information not available. Following frames may be wrong.`
+//   `Unable to load image C:\Program Files (x86)\fastapp\fastapp.exe, Win32 error 0n2`    (the symbol loader, mid-stack)
+//   `*** WARNING: Unable to verify timestamp for e22w7x64.sys`   `*** ERROR: Module load completed but symbols could not be loaded for e22w7x64.sys`
+//   `ERROR: Symbol file could not be found.  Defaulted to export symbols for ntdll.dll - `
 //   `    [c:\users\…\crashonserver.cpp @ 13]` (source line wrapped onto its own line)
 // ---------------------------------------------------------------------------------------------
 
@@ -501,6 +531,11 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
         while (i < n && line.charCodeAt(i) === 32) i++;
         continue;
       }
+      if (len === 8 && line.startsWith('(Inline)', s)) {
+        // `kv`/`kb` print an inline frame as `(Inline) -------- -------- -------- --------`.
+        inline = true;
+        continue;
+      }
     }
     if (inline && values === 0 && c0 === 45 /* - */) continue; // `--------`--------`
     if (hex) {
@@ -527,12 +562,12 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
   if (i >= n) return false;
   if (values === 0 && !inline) return false;
   if (layout === null && (values < 2 || scan.v0w < 8 || scan.v1w < 8)) return false;
-  // The call site ends at a suffix: ` (FPO:`, ` (TrapFrame`, ` (CONV:`, ` [source @ line]`, or
+  // The call site ends at a suffix: ` (FPO:`, ` (TrapFrame`, ` (CONV:`, ` (Inline Function @ addr)`, ` [source @ line]`, or
   // two blanks before an author's comment.
   let end = n;
   for (let j = line.indexOf(' ', i); j >= 0; j = line.indexOf(' ', j + 1)) {
     const next = line.charCodeAt(j + 1);
-    if (next === 32 || next === 91 || (next === 40 && (line.startsWith('(FPO:', j + 1) || line.startsWith('(TrapFrame', j + 1) || line.startsWith('(CONV:', j + 1)))) {
+    if (next === 32 || next === 91 || (next === 40 && (line.startsWith('(FPO:', j + 1) || line.startsWith('(TrapFrame', j + 1) || line.startsWith('(CONV:', j + 1) || line.startsWith('(Inline Function @', j + 1)))) {
       end = j;
       break;
     }
@@ -730,10 +765,12 @@ function splitCallSite(cs: string, frame: Frame): void {
     rest = rest.slice(0, plus);
   }
   if (rest.length === 0) return;
-  // Without a `!`, modern debuggers print `module+0xoffset` (no symbols); only ancient kd printed
-  // bare function names, which are indistinguishable, so the modern reading wins.
+  // Without a `!`, modern debuggers print `module+0xoffset`, or the bare module at offset 0
+  // (`PROCMON13`, after `*** ERROR: Module load completed but symbols could not be loaded`);
+  // only ancient kd printed bare function names, which are indistinguishable, so the modern
+  // reading wins. A name with C++ scope (`::`) or a space is a function, never a module.
   if (bang > 0) frame.function = rest;
-  else if (plus >= 0) frame.module = rest;
+  else if (plus >= 0 || (rest.indexOf('::') < 0 && rest.indexOf(' ') < 0)) frame.module = rest;
   else frame.function = rest;
 }
 
@@ -968,4 +1005,121 @@ export function matchBanner(line: string, start: number): BannerField[] {
       if (c >= 48 && c <= 57 && BUILD_STRING.test(s)) return [{ field: 'buildString', value: s }];
       return [];
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Known output that holds no fact the graph needs. Recognised only after every other shape has
+// failed, so it costs nothing on the lines that dominate big transcripts; a line it knows is not
+// counted as "not understood".
+//   `!peb`:      `    InheritedAddressSpace:    No`   `    Ldr.InLoadOrderModuleList:           0000027c` …
+//                `            Base TimeStamp                     Module`
+//                `        7ff6dc6d0000 5e4b6a8b Feb 18 04:48:27 2020 C:\Windows\System32\cmd.exe`
+//                `    Environment:  00000229a6f51c30`   `        ALLUSERSPROFILE=C:\ProgramData`   `Unable to read Environment string.`
+//   `!teb`:      `TEB at 0000004e3b1bc000`   `    ExceptionList:        0000000000000000`
+//   `!process … ff` details outside their block: `    VadRoot fffffa8046c9e2f0 Vads 58 Clone 0 Private 290. Modified 3. Locked 0.`
+//                `    ElapsedTime                       00:00:00.015`   `    Token                             fffff8a00bd0d060`
+//   loading:     `Loading User Symbols`   `Loading Wow64 Symbols`   `Loading unloaded module list`   `.......................`
+//   registers:   `rax=0000000000000000 rbx=000000000026f8a8 rcx=0000000000000000`   `iopl=0         nv up ei pl zr na po nc`
+//                `cs=0033  ss=002b  ds=002b  es=002b  fs=0053  gs=002b             efl=00000246`
+//   context:     `x86 context set`   `The context is partially valid. Only x86 user-mode context is available.`
+// ---------------------------------------------------------------------------------------------
+
+const KNOWN_OUTPUT_PREFIXES = [
+  // !peb
+  'InheritedAddressSpace:',
+  'ReadImageFileExecOptions:',
+  'BeingDebugged:',
+  'ImageBaseAddress:',
+  'NtGlobalFlag:',
+  'NtGlobalFlag2:',
+  'Ldr ',
+  'Ldr.',
+  'SubSystemData:',
+  'ProcessHeap:',
+  'ProcessParameters:',
+  'CurrentDirectory:',
+  'WindowTitle:',
+  'DllPath:',
+  'Environment:',
+  'Base TimeStamp',
+  'Unable to read Environment string',
+  'PEB NULL',
+  // !teb
+  'TEB at ',
+  'ExceptionList:',
+  'StackBase:',
+  'StackLimit:',
+  'SubSystemTib:',
+  'FiberData:',
+  'ArbitraryUserPointer:',
+  'Self:',
+  'EnvironmentPointer:',
+  'ClientId:',
+  'RpcHandle:',
+  'Tls Storage:',
+  'PEB Address:',
+  'LastErrorValue:',
+  'LastStatusValue:',
+  'Count Owned Locks:',
+  'HardErrorMode:',
+  // !process … ff details printed where no block is open
+  'VadRoot ',
+  'Token ',
+  'ElapsedTime ',
+  'UserTime ',
+  'KernelTime ',
+  'QuotaPoolUsage',
+  'Working Set Sizes',
+  'PeakWorkingSetSize',
+  'VirtualSize ',
+  'PeakVirtualSize',
+  'PageFaultCount',
+  'MemoryPriority',
+  'BasePriority',
+  'CommitCharge',
+  'DebugPort',
+  'Job ',
+  'DeviceMap ',
+  // the debugger loading symbols, and context switches
+  'Loading User Symbols',
+  'Loading Kernel Symbols',
+  'Loading Wow64 Symbols',
+  'Loading unloaded module list',
+  'x86 context set',
+  'The context is partially valid',
+  'Unable to load image ',
+  'iopl=',
+];
+
+const KNOWN_OUTPUT_BY_FIRST = new Map<number, string[]>();
+for (const p of KNOWN_OUTPUT_PREFIXES) {
+  const c = p.charCodeAt(0);
+  KNOWN_OUTPUT_BY_FIRST.set(c, [...(KNOWN_OUTPUT_BY_FIRST.get(c) ?? []), p]);
+}
+
+// `7ff6dc6d0000 5e4b6a8b Feb 18 04:48:27 2020 C:\Windows\System32\cmd.exe` (the PEB's module list)
+const MODULE_ROW = /^[0-9a-f`]{8,17} [0-9a-f]{8} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} /;
+// `rax=0000000000000000 rbx=…`, `eax=00000000 ebx=…`, `cs=0033  ss=002b …`, `r8=… r9=…`
+const REGISTERS = /^[a-z][a-z0-9]{1,3}=[0-9a-f]{4,16}(?: +[a-z][a-z0-9]{1,3}=[0-9a-f]{4,16})+ *$/;
+// `ALLUSERSPROFILE=C:\ProgramData`, `=C:=C:\Users\w`: the PEB's environment block
+const ENVIRONMENT = /^=?[A-Za-z_(][^=\s]*=/;
+
+/**
+ * True for a line of known debugger output that holds no fact (see above); `inPeb` while a `!peb`
+ * or a PEB printed by `!process … ff` is being read, where environment lines are expected.
+ */
+export function isKnownOutput(line: string, start: number, inPeb: boolean): boolean {
+  const c = line.charCodeAt(start);
+  const candidates = KNOWN_OUTPUT_BY_FIRST.get(c);
+  if (candidates !== undefined) for (const p of candidates) if (line.startsWith(p, start)) return true;
+  if (c === 46 /* . */) {
+    // The symbol loader's progress: a line of dots.
+    let i = start;
+    while (i < line.length && line.charCodeAt(i) === 46) i++;
+    if (i - start >= 3 && line.trimEnd().length === i) return true;
+  }
+  const s = start === 0 ? line : line.slice(start);
+  if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)) if (MODULE_ROW.test(s)) return true;
+  if (c >= 97 && c <= 122 && s.indexOf('=') > 0 && REGISTERS.test(s)) return true;
+  return inPeb && ENVIRONMENT.test(s);
 }

@@ -17,7 +17,9 @@ export type {
   Warning,
   WarningKind,
   Facts,
+  UnparsedLine,
 } from './facts';
+export { MAX_UNPARSED_SAMPLE, MAX_UNPARSED_TEXT } from './facts';
 export type { DebuggerContext } from './context';
 export { initialContext } from './context';
 export { LineReader, sniffTranscript, MAX_LINE_LENGTH } from './lines';

@@ -22,6 +22,7 @@ function parse(text: string | Buffer, maxLines?: number): Facts {
     commandLines: all.flatMap((f) => f.commandLines),
     system: all.flatMap((f) => f.system),
     warnings: all.flatMap((f) => f.warnings),
+    ...(all.some((f) => f.unparsed) ? { unparsed: all.flatMap((f) => f.unparsed ?? []) } : {}),
   };
 }
 
@@ -47,6 +48,35 @@ describe('prompts and commands', () => {
   it('takes !process 0n<decimal> and Searching for Process as the target of a command line', () => {
     const f = parse(lines('0: kd> !process 0n189240', 'Searching for Process with Cid == 2e338', 'CommandLine:  \'C:\\Windows\\System32\\WerFault.exe -u -p 1 -s 2\''));
     expect(f.commandLines[0].owner).toEqual({ pid: 0x2e338 });
+  });
+
+  it('reads the two-part prompts of kd in a WOW64 context: 32.kd:x86> and 32.0: kd:x86>', () => {
+    for (const prompt of ['32.kd:x86> k', '32.0: kd:x86> k']) {
+      const f = parse(lines(prompt, 'ChildEBP RetAddr', '0012f000 77000000 ntdll!Foo+0x1'));
+      expect(f.system).toContainEqual({ line: 1, field: 'mode', value: 'kernel' });
+      expect(f.stacks[0].machine).toBe('x86');
+      expect(f.unparsedLines).toBe(0);
+    }
+    // A `!stacks` row starts with digits and a dot too; it is not a prompt.
+    expect(parse(lines('   4.000008  827d0030  Blocked    ntoskrnl!KiSwapThread+0xc5')).system).toEqual([]);
+  });
+
+  it('keeps a stack going over the symbol loader and unwind warnings', () => {
+    const f = parse(
+      lines(
+        'ChildEBP RetAddr  Args to Child',
+        '019cfbac 7af29c5f 586d2e37 ffffffff 01f4cdac qt5core!QConfFileSettingsPrivate::sync+0x64',
+        'Unable to load image C:\\Program Files (x86)\\fastapp\\fastapp.exe, Win32 error 0n2',
+        '*** WARNING: Unable to verify timestamp for fastapp.exe',
+        '*** ERROR: Module load completed but symbols could not be loaded for fastapp.exe',
+        'WARNING: Stack unwind information not available. Following frames may be wrong.',
+        '019cfbd8 00c0a5dc 01f4cda0 019cfc34 00bf89db fastapp+0x1a5dc',
+        '019cfbe4 00bf89db 00000000 012c975e 012c9740 0xbf89db',
+      ),
+    );
+    expect(f.stacks).toHaveLength(1);
+    expect(readStackFrames(f.stacks[0]).map((x) => x.callSite)).toEqual(['qt5core!QConfFileSettingsPrivate::sync+0x64', 'fastapp+0x1a5dc', '0xbf89db']);
+    expect(f.unparsedLines).toBe(0);
   });
 
   it('treats .effmach as a machine change', () => {
@@ -77,6 +107,19 @@ describe('process blocks', () => {
     const f = parse(lines('PROCESS fb667a00', '    SessionId: 0  Cid: 0x1234567890123456789012345678901234567890    Peb: 0  ParentCid: zz', '    Image: a.exe'));
     expect(f.processes[0].pid).toBeUndefined();
     expect(f.warnings.map((w) => w.kind)).toEqual(['bad-number', 'bad-number']);
+  });
+});
+
+describe('a PROCESS header wrapped after its keyword', () => {
+  const text = lines('kd> !process 0 0', 'PROCESS', '89c8a830', '        SessionId: 0  Cid: 0174    Peb: 7ffde000  ParentCid: 0004', '    DirBase: 0aec0020  ObjectTable: e144ed18  HandleCount:  21.', '    Image: smss.exe');
+  it('opens the process at the address on the next line', () => {
+    const f = parse(text);
+    expect(f.processes).toEqual([expect.objectContaining({ address: '89c8a830', pid: 0x174, parentPid: 4, image: 'smss.exe' })]);
+    expect(f.unparsedLines).toBe(0);
+  });
+  it('does not take a lone address anywhere else for a process', () => {
+    expect(parse(lines('kd> dd 0', '89c8a830')).processes).toEqual([]);
+    expect(parse(lines('PROCESS', '', '89c8a830')).processes).toEqual([]);
   });
 });
 
@@ -136,6 +179,9 @@ describe('stacks', () => {
     ['bare address', ['ChildEBP          RetAddr', '000bfb00 77629ef2 0xbf7c0'], { callSite: '0xbf7c0', module: null, function: null, offset: null, frameAddress: 'bfb00', returnAddress: '77629ef2' }],
     ['module+offset, no symbols', ['ChildEBP RetAddr  Args to Child', '8b4877a8 8f8a54ac 00000000 8afac4a0 00000002 SRTSP+0x3423'], { callSite: 'SRTSP+0x3423', module: 'SRTSP', function: null, offset: '0x3423', frameAddress: '8b4877a8', returnAddress: '8f8a54ac' }],
     ['inline frame', [' # Child-SP          RetAddr               Call Site', '0d (Inline Function) --------`--------     stack_overflow!invoke_main+0x22 [D:\\exe_common.inl @ 78] '], { callSite: 'stack_overflow!invoke_main+0x22', module: 'stack_overflow', function: 'invoke_main', offset: '0x22', frameAddress: null, returnAddress: null }],
+    ['bare module at offset 0, no symbols', ['ChildEBP RetAddr  Args to Child', 'ba50bc74 990c851f 862ecc08 e13cf65c ba50bd54 PROCMON13'], { callSite: 'PROCMON13', module: 'PROCMON13', function: null, offset: null, frameAddress: 'ba50bc74', returnAddress: '990c851f' }],
+    ['kv inline frame, dashes in every column', ['ChildEBP RetAddr  Args to Child', '(Inline) -------- -------- -------- -------- fastapp!std::_Destroy_in_place+0xb [D:\\xmemory @ 311]'], { callSite: 'fastapp!std::_Destroy_in_place+0xb', module: 'fastapp', function: 'std::_Destroy_in_place', offset: '0xb', frameAddress: null, returnAddress: null }],
+    ['kvn inline frame with (Inline Function @ …)', [' # ChildEBP RetAddr  Args to Child', '04 (Inline) -------- -------- -------- -------- App!invoke_main+0x1c (Inline Function @ 009c12cb) (CONV: cdecl) [d:\\exe_common.inl @ 78] '], { callSite: 'App!invoke_main+0x1c', module: 'App', function: 'invoke_main', offset: '0x1c', frameAddress: null, returnAddress: null }],
     ['odd symbol with spaces', ['Child-SP RetAddr  : Args to Child               : Call Site', "0008f5b0 775b2ace : 00000000`0008f670 00000000`00000000 : ntdll! ?? ::FNODOBFM::`string'+0x2af20"], { callSite: "ntdll! ?? ::FNODOBFM::`string'+0x2af20", module: 'ntdll', function: " ?? ::FNODOBFM::`string'", offset: '0x2af20', frameAddress: '8f5b0', returnAddress: '775b2ace' }],
   ];
   it.each(cases)('%s', (_n, text, want) => {
@@ -234,8 +280,45 @@ describe('tolerance', () => {
   });
 
   it('counts lines it does not know, and never throws on them', () => {
-    const f = parse(lines('rax=00000000001ff3f0 rbx=0000000000000002', 'lm', 'start             end                 module name'));
+    const f = parse(lines('Original process:', 'lm', 'start             end                 module name'));
     expect(f.unparsedLines).toBe(3);
+    expect(f.unparsed).toEqual([
+      { line: 1, text: 'Original process:' },
+      { line: 2, text: 'lm' },
+      { line: 3, text: 'start             end                 module name' },
+    ]);
+  });
+
+  it('does not count known output without facts (PEB, TEB, registers, symbol loading) as not understood', () => {
+    const f = parse(
+      lines(
+        '0:000> !peb',
+        'PEB at 000007fffffdb000',
+        '    InheritedAddressSpace:    No',
+        '    Ldr.InLoadOrderModuleList:           00000000003c2ba0 . 00000000003c3e30',
+        '            Base TimeStamp                     Module',
+        '            ff290000 4a5bc5d1 Jul 14 03:20:49 2009 C:\\Windows\\system32\\net1.exe',
+        '    Environment:  00000000003c1320',
+        '        ALLUSERSPROFILE=C:\\ProgramData',
+        'Loading User Symbols',
+        '...............................',
+        'rax=00000000001ff3f0 rbx=0000000000000002 rcx=000007fefd8a16aa',
+        'cs=0033  ss=002b  ds=002b  es=002b  fs=0053  gs=002b             efl=00000246',
+        'x86 context set',
+      ),
+    );
+    expect(f.unparsed).toBeUndefined();
+    expect(f.unparsedLines).toBe(0);
+  });
+
+  it('keeps a sample of the first unparsed lines, cut to a bounded length, and counts them all', () => {
+    const many = Array.from({ length: 150 }, (_, i) => `mystery line ${i}`);
+    const f = parse(lines(...many, 'x'.repeat(1000)));
+    expect(f.unparsedLines).toBe(151);
+    expect(f.unparsed).toHaveLength(100);
+    expect(f.unparsed![99]).toEqual({ line: 100, text: 'mystery line 99' });
+    const cut = parse(lines('y'.repeat(1000)));
+    expect(cut.unparsed![0].text).toBe(`${'y'.repeat(240)}…`);
   });
 
   it('parses a segment from the context it carries', () => {

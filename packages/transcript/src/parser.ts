@@ -6,7 +6,7 @@
  * (grammar.ts) then look at a few more characters before doing any real work.
  */
 import { cloneContext, type DebuggerContext } from './context';
-import type { CommandLineFact, Facts, Owner, ProcessFact, StackFact, ThreadFact, Warning, WarningKind } from './facts';
+import { MAX_UNPARSED_SAMPLE, MAX_UNPARSED_TEXT, type CommandLineFact, type Facts, type Owner, type ProcessFact, type StackFact, type ThreadFact, type Warning, type WarningKind } from './facts';
 import {
   closeParameterList,
   countFrameLine,
@@ -21,6 +21,8 @@ import {
   matchPebString,
   matchStackHeader,
   matchThreadHeader,
+  matchWrappedProcessAddress,
+  isKnownOutput,
   matchWaitObject,
   parseFrame,
   readWaitReason,
@@ -59,8 +61,14 @@ export class TranscriptParser {
   private parameterCommandOf: string | null = null;
   private detailCount = 0;
   private parameterCommand = false;
+  /** The line of a `PROCESS` keyword printed alone (its address wrapped onto the next line), else 0. */
+  private wrappedProcessHeader = 0;
 
-  constructor(context: DebuggerContext, segment: number, firstLine: number) {
+  /**
+   * `keepUnparsed`: unparsed lines kept with their text in `facts.unparsed` (the rest are only
+   * counted); `analyze --unparsed` raises it to list them all.
+   */
+  constructor(context: DebuggerContext, segment: number, firstLine: number, private readonly keepUnparsed = MAX_UNPARSED_SAMPLE) {
     this.ctx = cloneContext(context);
     this.facts = {
       segment,
@@ -147,7 +155,16 @@ export class TranscriptParser {
       return;
     }
     if (this.stack !== null && this.stackLine(text, start)) return;
-    if (!this.dispatch(text, start)) this.facts.unparsedLines++;
+    if (!this.dispatch(text, start) && !isKnownOutput(text, start, this.ctx.peb !== null)) this.notUnderstood(text);
+  }
+
+  /** Counts a line not understood, and keeps it in the sample while there is room. */
+  private notUnderstood(text: string): void {
+    const f = this.facts;
+    f.unparsedLines++;
+    if ((f.unparsed?.length ?? 0) >= this.keepUnparsed) return;
+    const t = text.trim();
+    (f.unparsed ??= []).push({ line: this.lineNo, text: t.length > MAX_UNPARSED_TEXT ? `${t.slice(0, MAX_UNPARSED_TEXT)}…` : t });
   }
 
   /** Raises a warning about the current line (kept up to a cap, always counted). */
@@ -208,7 +225,10 @@ export class TranscriptParser {
     if (
       (c === 91 /* [ */ && text.indexOf(' @ ', start) > 0) || // wrapped source line
       text.startsWith('WARNING: ', start) ||
-      text.startsWith('*** ', start)
+      text.startsWith('*** ', start) ||
+      // The symbol loader reports a module it cannot load when a frame first needs it; the stack goes on.
+      text.startsWith('Unable to load image ', start) ||
+      text.startsWith('ERROR: ', start)
     ) {
       this.stackLines.push(text);
       return true;
@@ -253,9 +273,24 @@ export class TranscriptParser {
   /** Every other line: what it means depends on the context. */
   private dispatch(text: string, start: number): boolean {
     const c = text.charCodeAt(start);
+    if (this.wrappedProcessHeader !== 0) {
+      const wrappedAt = this.wrappedProcessHeader;
+      this.wrappedProcessHeader = 0;
+      const address = wrappedAt === this.lineNo - 1 ? matchWrappedProcessAddress(text, start) : null;
+      if (address !== null) {
+        this.openProcess({ kind: 'process', address }, text, text.length);
+        return true;
+      }
+    }
     switch (c) {
       case 80: {
         // P
+        if (text.length - start === 7 && text.startsWith('PROCESS', start)) {
+          // A PROCESS header wrapped after its keyword: the address is alone on the next line.
+          // Not a session line: the block opens at the address line (and no segment starts there).
+          this.wrappedProcessHeader = this.lineNo;
+          return true;
+        }
         const peb = matchPebHeader(text, start);
         if (peb !== null) {
           this.ctx.peb = peb;
@@ -708,6 +743,7 @@ function ownStrings(facts: Facts): void {
   }
   for (const s of facts.system) if (typeof s.value === 'string') s.value = own(s.value);
   for (const w of facts.warnings) w.text = own(w.text);
+  if (facts.unparsed !== undefined) for (const u of facts.unparsed) u.text = own(u.text);
 }
 
 function ownOwner(o: Owner): void {

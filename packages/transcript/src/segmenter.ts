@@ -1,5 +1,5 @@
 import { initialContext, cloneContext, type DebuggerContext } from './context';
-import type { Facts } from './facts';
+import { MAX_UNPARSED_SAMPLE, type Facts } from './facts';
 import { LineReader, type LineBatch } from './lines';
 import { TranscriptParser } from './parser';
 import { cleanLine, skipSpaces, trimEnd } from './text';
@@ -30,6 +30,8 @@ export interface SegmenterOptions {
   hardMaxChars?: number;
   /** Keep the lines in each segment (the distributed pipeline ships them); embedded runs need only facts. */
   keepLines?: boolean;
+  /** Unparsed lines each segment's facts keep with their text (default MAX_UNPARSED_SAMPLE). */
+  keepUnparsed?: number;
 }
 
 export interface SegmentationSummary {
@@ -51,6 +53,7 @@ export class Segmenter {
   private readonly hardMaxLines: number;
   private readonly hardMaxChars: number;
   private readonly keepLines: boolean;
+  private readonly keepUnparsed: number;
   private parser: TranscriptParser;
   private segStartContext: DebuggerContext = initialContext();
   private segFirstLine = 1;
@@ -70,7 +73,8 @@ export class Segmenter {
     this.hardMaxLines = options.hardMaxLines ?? this.maxLines * 4;
     this.hardMaxChars = options.hardMaxChars ?? this.maxChars * 8;
     this.keepLines = options.keepLines ?? false;
-    this.parser = new TranscriptParser(this.segStartContext, 0, 1);
+    this.keepUnparsed = options.keepUnparsed ?? MAX_UNPARSED_SAMPLE;
+    this.parser = new TranscriptParser(this.segStartContext, 0, 1, this.keepUnparsed);
   }
 
   /** Bytes seen so far. */
@@ -137,7 +141,7 @@ export class Segmenter {
     this.segTruncated = [];
     this.segLineCount = 0;
     this.segChars = 0;
-    this.parser = new TranscriptParser(this.segStartContext, this.seq, this.segFirstLine);
+    this.parser = new TranscriptParser(this.segStartContext, this.seq, this.segFirstLine, this.keepUnparsed);
   }
 }
 

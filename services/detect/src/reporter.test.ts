@@ -1,5 +1,5 @@
 import type { Report } from '@dumpstream/report';
-import { faultRootsOf, MAX_TRIMMED_CHAINS, trimReport } from './reporter';
+import { alertOf, faultRootsOf, MAX_TRIMMED_CHAINS, trimReport } from './reporter';
 
 type Chain = Report['findings'][number]['chains'][number];
 
@@ -17,6 +17,34 @@ describe('faultRootsOf', () => {
 
   it('is empty for a report without findings', () => {
     expect(faultRootsOf({ findings: [] } as unknown as Report)).toEqual([]);
+  });
+});
+
+describe('alertOf', () => {
+  it('gives each original fault once, biggest first, with its pid, and says when it is not in the dump', () => {
+    const notInDump = (pid: number, reporters: number[]): Chain => ({ ...chain(pid, null, reporters), root: { ...chain(pid, null, reporters).root, present: false } });
+    const report = {
+      dumpId: 'd',
+      source: 's',
+      host: null,
+      findings: [
+        {
+          pattern: 'error-reporting-fault',
+          severity: 'high',
+          summary: 'x',
+          werFaultProcesses: 9,
+          chains: [chain(100, 'app.exe', [1, 2]), notInDump(163000, [3, 4]), notInDump(163000, [3, 5]), notInDump(163000, [3, 6]), chain(null, null, [8, 9])],
+        },
+      ],
+    } as unknown as Report;
+    const a = alertOf(report)!;
+    expect(a.rootImages).toEqual(['pid 163000, not in the dump', 'app.exe', null]);
+    expect(a.roots).toEqual([
+      { pid: 163000, image: null, present: false, werFaults: 4, deepestChain: 2 },
+      { pid: 100, image: 'app.exe', present: true, werFaults: 2, deepestChain: 2 },
+      { pid: null, image: null, present: false, werFaults: 2, deepestChain: 2 },
+    ]);
+    expect(a.chainCount).toBe(5);
   });
 });
 

@@ -1,4 +1,4 @@
-import { detectErrorReportingFault } from '@dumpstream/detect';
+import { detectErrorReportingFault, originalFaults } from '@dumpstream/detect';
 import { DumpGraph, type DumpGraphOptions, type ResolvedDump, type StackText } from '@dumpstream/graph';
 import { LARGE_MESSAGE_BYTES } from '@dumpstream/kafka';
 import type { DumpStore, ManifestRecord, ReportLease } from '@dumpstream/redis';
@@ -101,6 +101,8 @@ export function faultRootsOf(report: Report): (string | null)[] {
 export function alertOf(report: Report): Alert | null {
   const f = report.findings[0];
   if (!f) return null;
+  // Distinct original faults, in the order every rendering uses.
+  const roots = originalFaults(f.chains).map((g) => ({ pid: g.root.pid, image: g.root.image, present: g.root.present, werFaults: g.werFaults, deepestChain: g.depth }));
   return {
     dumpId: report.dumpId,
     source: report.source,
@@ -111,8 +113,9 @@ export function alertOf(report: Report): Alert | null {
     werFaultProcesses: f.werFaultProcesses,
     deepestChain: Math.max(0, ...f.chains.map((c) => c.length)),
     chainCount: f.chains.length,
-    rootImages: f.chains.map((c) => c.root.image),
+    rootImages: roots.map((r) => (r.pid === null ? null : r.present ? r.image : `pid ${r.pid}, not in the dump`)),
     createdAt: Date.now(),
+    roots,
   };
 }
 

@@ -1,12 +1,15 @@
 import { once } from 'node:events';
 import { closeSync, openSync, promises as fs, readSync } from 'node:fs';
 import { DEFAULT_MAX_FACTS } from '@dumpstream/graph';
-import { buildReport, htmlPage, renderHtmlFailure, renderHtmlSection, renderText, reportInputJsonChunks, svgBlock, svgDocument } from '@dumpstream/report';
+import { buildReport, REPORT_UNPARSED_SAMPLE, htmlPage, renderHtmlFailure, renderHtmlSection, renderText, reportInputJsonChunks, svgBlock, svgDocument } from '@dumpstream/report';
 import { analyzeDump, InputError, isInputError } from '../analyze';
 import { ProgressBar } from '../progress';
 import { EXIT, UsageError, type Io } from './common';
 
-export const ANALYZE_USAGE = `usage: dumpstream analyze [--format text|json|html|svg] [--max-facts N] FILE... (- for standard input)
+/** Lines `--unparsed` lists per input: bounds memory on a transcript that is mostly not understood. */
+export const UNPARSED_LIST_MAX = 100_000;
+
+export const ANALYZE_USAGE = `usage: dumpstream analyze [--format text|json|html|svg] [--max-facts N] [--unparsed] FILE... (- for standard input)
 
 Analyses crash-dump debugger transcripts (kd, cdb, WinDbg) in this process, with no servers, and
 reports WerFault.exe recursion storms (Error Reporting Fault).
@@ -17,6 +20,9 @@ reports WerFault.exe recursion storms (Error Reporting Fault).
                   WerFault.exe chains as trees: original faults, reporters, evidence, exception
                   stacks; a section per input, written when the last input is done
   --format svg    the same pictures as one standalone SVG document, the inputs one under another
+  --unparsed      instead of the report, list the lines not understood: line number and text,
+                  the first ${UNPARSED_LIST_MAX.toLocaleString('en-US')} of each input (the report counts them all and its
+                  JSON holds the first ${REPORT_UNPARSED_SAMPLE})
   --max-facts N   processes, threads, stacks and command lines (and frames, sixteen to a fact) a
                   dump keeps before the rest of its transcript is left out with a warning
                   (default ${DEFAULT_MAX_FACTS}, or DUMP_MAX_FACTS); bounds memory
@@ -28,6 +34,7 @@ const FORMATS = ['text', 'json', 'html', 'svg'] as const;
 type Format = (typeof FORMATS)[number];
 
 interface AnalyzeArgs {
+  unparsed: boolean;
   format: Format;
   maxFacts: number;
   files: string[];
@@ -40,6 +47,7 @@ function parseMaxFacts(v: string | undefined, from: string): number {
 
 function parseAnalyzeArgs(argv: string[], env: NodeJS.ProcessEnv): AnalyzeArgs {
   let format: Format = 'text';
+  let unparsed = false;
   let maxFacts = env.DUMP_MAX_FACTS?.trim() ? parseMaxFacts(env.DUMP_MAX_FACTS, 'DUMP_MAX_FACTS') : DEFAULT_MAX_FACTS;
   const files: string[] = [];
   let endOfOptions = false;
@@ -49,10 +57,14 @@ function parseAnalyzeArgs(argv: string[], env: NodeJS.ProcessEnv): AnalyzeArgs {
       endOfOptions = true;
     } else if (!endOfOptions && (a === '--format' || a === '-f' || a.startsWith('--format='))) {
       const v = a.startsWith('--format=') ? a.slice(9) : argv[++i];
-      if (!(FORMATS as readonly string[]).includes(v)) throw new UsageError(`--format must be text, json, html or svg, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+      if (!(FORMATS as readonly string[]).includes(v)) {
+        throw new UsageError(v === undefined || v.startsWith('-') ? '--format needs a value: text, json, html or svg' : `--format must be text, json, html or svg, not ${JSON.stringify(v)}`);
+      }
       format = v as Format;
     } else if (!endOfOptions && (a === '--max-facts' || a.startsWith('--max-facts='))) {
       maxFacts = parseMaxFacts(a.startsWith('--max-facts=') ? a.slice(12) : argv[++i], '--max-facts');
+    } else if (!endOfOptions && a === '--unparsed') {
+      unparsed = true;
     } else if (!endOfOptions && a.startsWith('-') && a !== '-') {
       throw new UsageError(`unknown option ${a}`);
     } else {
@@ -60,7 +72,7 @@ function parseAnalyzeArgs(argv: string[], env: NodeJS.ProcessEnv): AnalyzeArgs {
     }
   }
   if (files.length === 0) throw new UsageError('no input: name a transcript file, or - for standard input');
-  return { format, maxFacts, files };
+  return { format, maxFacts, files, unparsed };
 }
 
 /** `dumpstream analyze`: the embedded pipeline over each input in turn. */
@@ -79,9 +91,13 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
     try {
       const { stream, size } = await open(file, io.stdin);
       const bar = ProgressBar.forStream(io.stderr, name, size);
-      const dump = await analyzeDump(name, stream, { maxFacts: args.maxFacts, onProgress: (b) => bar?.update(b), spill: true });
+      const dump = await analyzeDump(name, stream, { maxFacts: args.maxFacts, onProgress: (b) => bar?.update(b), spill: true, ...(args.unparsed ? { keepUnparsed: UNPARSED_LIST_MAX } : {}) });
       bar?.done();
       try {
+        if (args.unparsed) {
+          await writeAll(io.stdout, unparsedListing(name, dump.input.dump));
+          continue;
+        }
         // Only JSON lists every frame; the other formats draw the findings' exception stacks.
         if (args.format === 'json') {
           // In pieces, waiting for the reader, each process's frames built as it is written.
@@ -106,6 +122,20 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
   if (args.format === 'html') io.stdout.write(htmlPage(sections, args.files.length === 1 ? (args.files[0] === '-' ? '(standard input)' : args.files[0]) : `${args.files.length} dumps`));
   if (args.format === 'svg') io.stdout.write(svgDocument(blocks));
   return status;
+}
+
+/** `--unparsed`: the lines of one input not understood, `  LINE  text`, under a line naming it and counting them. */
+function unparsedListing(name: string, dump: { unparsed: readonly { line: number; text: string }[]; stats: { unparsedLines: number; lines: number } }): string[] {
+  const { unparsedLines, lines } = dump.stats;
+  const out = [`${name}: ${unparsedLines} of ${lines} line${lines === 1 ? '' : 's'} not understood\n`];
+  const width = String(dump.unparsed.length > 0 ? dump.unparsed[dump.unparsed.length - 1].line : 0).length;
+  for (const u of dump.unparsed) out.push(`  ${String(u.line).padStart(width)}  ${u.text}\n`);
+  if (unparsedLines > dump.unparsed.length) out.push(`  … ${unparsedLines - dump.unparsed.length} more not listed (the first ${dump.unparsed.length} are)\n`);
+  return out;
+}
+
+async function writeAll(stream: NodeJS.WritableStream, pieces: readonly string[]): Promise<void> {
+  for (const piece of pieces) if (!stream.write(piece)) await once(stream, 'drain');
 }
 
 async function open(file: string, stdin: NodeJS.ReadableStream): Promise<{ stream: AsyncIterable<Buffer> | Iterable<Buffer>; size: number | null }> {
