@@ -60,6 +60,9 @@ if [[ -z "${KAFKA_BROKERS:-}" ]]; then
   out="$(KAFKA_PARENT_PID=$$ "$ROOT/deploy/kafka/start.sh")" || die "the Kafka broker did not start (see above)"
   eval "$out"
   KAFKA_STATE="$KAFKA_STATE_DIR"
+  # A new broker has no reports yet: Redis keys of an earlier run would call its uploads
+  # duplicates of reports that are gone with the old broker. So keys of this run's own.
+  export REDIS_KEY_PREFIX="${REDIS_KEY_PREFIX:-ds$(date +%s)}"
 fi
 export KAFKA_BROKERS
 
@@ -108,7 +111,7 @@ done
 URL="http://$INGEST_LISTEN"
 cat >&2 <<EOF
 pipeline: ready. ingest $URL, parse and detect health on $PARSE_HEALTH and $DETECT_HEALTH
-pipeline: KAFKA_BROKERS=$KAFKA_BROKERS REDIS_URL=$REDIS_URL; service logs in $DIR
+pipeline: KAFKA_BROKERS=$KAFKA_BROKERS REDIS_URL=$REDIS_URL REDIS_KEY_PREFIX=${REDIS_KEY_PREFIX:-ds}; service logs in $DIR
 pipeline: in another terminal:
   npx dumpstream submit --url $URL FILE...
   KAFKA_BROKERS=$KAFKA_BROKERS npx dumpstream watch reports
