@@ -88,6 +88,22 @@ describe('a duplicate upload', () => {
   });
 });
 
+describe('ingest without its Redis', () => {
+  it('still takes uploads, and its answer says it cannot tell: duplicate: null', async () => {
+    const t0 = Date.now();
+    // Port 1: nothing listens there.
+    const alone = await startIngest(testConfig(prefix, { REDIS_URL: 'redis://127.0.0.1:1' }), { log: silentLog });
+    try {
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      const [r] = await submitTranscripts({ files: [SEED], url: alone.url });
+      expect(r).toMatchObject({ ok: true, status: 202, duplicate: null });
+      expect(r.duplicateOf).toBeUndefined();
+    } finally {
+      await alone.stop();
+    }
+  });
+});
+
 describe('dumpstream watch', () => {
   const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS, DUMPSTREAM_TOPIC_PREFIX: `${prefix}.` };
 
