@@ -160,6 +160,8 @@ describe('the distributed pipeline', () => {
   it('recognises identical bytes sent again and does not report or alert twice', async () => {
     const [again] = await submitTranscripts({ files: [SEED], url: ingest.url });
     expect(again.ok).toBe(true);
+    // Said in the answer, so nobody waits for a report that will not come.
+    expect(again).toMatchObject({ duplicate: true, duplicateOf: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     const redis = new Redis(process.env.REDIS_URL!);
     try {
       const store = new DumpStore(redis, { prefix: config.redisKeyPrefix });

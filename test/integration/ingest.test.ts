@@ -46,6 +46,8 @@ function configFor(env: Record<string, string> = {}): Config {
   return loadConfig(
     {
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+      REDIS_URL: process.env.REDIS_URL ?? '',
+      REDIS_KEY_PREFIX: prefix.slice(0, -1),
       DUMPSTREAM_TOPIC_PREFIX: prefix,
       INGEST_LISTEN: '127.0.0.1:0',
       INGEST_SEGMENT_LINES: String(SEGMENT_LINES),
@@ -206,7 +208,8 @@ describe('ingest over HTTP', () => {
     const bytes = fs.readFileSync(SEED);
     const a = await post(open.url, bytes, { 'X-Dumpstream-Source': 'seed.txt', 'X-Dumpstream-Host': 'srv-01' });
     expect(a.status).toBe(202);
-    expect(a.json).toEqual({ uploadId: expect.stringMatching(/^[0-9a-f-]{36}$/), dumpId: sha256(bytes), segments: expect.any(Number), lines: expect.any(Number), bytes: bytes.length });
+    // The first upload of these bytes under this test's Redis keys (test/integration/duplicate-upload covers the second).
+    expect(a.json).toEqual({ uploadId: expect.stringMatching(/^[0-9a-f-]{36}$/), dumpId: sha256(bytes), segments: expect.any(Number), lines: expect.any(Number), bytes: bytes.length, duplicate: false });
     await expectIngested(a.json.uploadId as string, bytes, 'seed.txt', 'srv-01');
   });
 

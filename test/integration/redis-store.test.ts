@@ -86,6 +86,19 @@ describe('DumpStore', () => {
     expect(await store.claimContent(dumpId, 'bbbbbbbbbbbbbbbb')).toBe(false);
   });
 
+  it('gives two identical uploads at once the same holder of their content, until it lets go', async () => {
+    const dumpId = freshId(32);
+    const [a, b] = ['cccccccccccccccc', 'dddddddddddddddd'];
+    const holders = await Promise.all([store.contentHolder(dumpId, a), store.contentHolder(dumpId, b)]);
+    expect(holders[0]).toBe(holders[1]);
+    const winner = holders[0];
+    const loser = winner === a ? b : a;
+    expect(await store.claimContent(dumpId, loser)).toBe(false);
+    expect(await store.releaseContent(dumpId, loser)).toBe(false);
+    expect(await store.releaseContent(dumpId, winner)).toBe(true);
+    expect(await store.contentHolder(dumpId, loser)).toBe(loser);
+  });
+
   it('drops an aborted upload and reports idle ones for the incomplete sweep', async () => {
     const aborted = freshId();
     await store.mergeFacts(aborted, 0, Buffer.from('x'));

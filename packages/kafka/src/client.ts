@@ -3,6 +3,7 @@ import { CompressionTypes, Kafka, logLevel, Partitioners, type KafkaConfig, type
 import { installFastCrc32c } from './crc32c';
 import { installEncoderFix, installRequestQueueFix } from './kafkajs-fixes';
 import type { Topics } from './topics';
+import { KafkaWarnings } from './transient';
 
 /** Where the brokers are and how to reach them. */
 export interface KafkaConnection {
@@ -38,11 +39,14 @@ export function createKafka(conn: KafkaConnection, log: Log): Kafka {
     requestTimeout: 30_000,
     retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 30, factor: 0.2, multiplier: 2 },
     logLevel: logLevel.WARN,
-    logCreator: () => (entry: LogEntry) => {
-      const { message, ...rest } = entry.log;
-      const fields = { namespace: entry.namespace, ...rest };
-      if (entry.level <= logLevel.ERROR) log.warn(`kafka: ${message}`, fields);
-      else log.debug(`kafka: ${message}`, fields);
+    logCreator: () => {
+      const warnings = new KafkaWarnings(log);
+      return (entry: LogEntry) => {
+        const { message, ...rest } = entry.log;
+        const fields = { namespace: entry.namespace, ...rest };
+        if (entry.level <= logLevel.ERROR) warnings.warn(`kafka: ${message}`, fields);
+        else log.debug(`kafka: ${message}`, fields);
+      };
     },
   };
   if (conn.ssl !== undefined) config.ssl = conn.ssl;

@@ -106,3 +106,21 @@ redis.call('HSET', KEYS[1], 'attempt', ARGV[2])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end
 return 1
 `;
+
+/**
+ * Claims a transcript's content for an upload unless another upload holds it: one key, so the
+ * first of two identical uploads at once wins and both callers are told the same winner.
+ * KEYS: reported. ARGV: uploadId, retentionSeconds → the upload id that holds the content.
+ */
+export const CLAIM_CONTENT = `
+local holder = redis.call('GET', KEYS[1])
+if holder then return holder end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+return ARGV[1]
+`;
+
+/** Lets the content go if this upload holds it. KEYS: reported. ARGV: uploadId → 1 or 0. */
+export const RELEASE_CONTENT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+return 0
+`;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { DumpKeys } from './keys';
-import { CLAIM_INCOMPLETE, FINISH, MERGE_FACTS, RECORD_ATTEMPT, RECORD_MANIFEST, RELEASE, RENEW } from './scripts';
+import { assertId, DumpKeys } from './keys';
+import { CLAIM_CONTENT, CLAIM_INCOMPLETE, FINISH, MERGE_FACTS, RECORD_ATTEMPT, RECORD_MANIFEST, RELEASE, RELEASE_CONTENT, RENEW } from './scripts';
 
 /** What a merge found about the upload as a whole. */
 export type Completion =
@@ -52,6 +52,8 @@ type Scripted = Redis & {
   dsRelease(meta: string, facts: string, state: string, token: string): Promise<number>;
   dsRenew(state: string, token: string, leaseMs: number): Promise<number>;
   dsRecordAttempt(meta: string, state: string, token: string, attempt: string, ttl: number): Promise<number>;
+  dsClaimContent(reported: string, uploadId: string, retention: number): Promise<string>;
+  dsReleaseContent(reported: string, uploadId: string): Promise<number>;
 };
 
 /**
@@ -81,6 +83,10 @@ export class DumpStore {
     if (typeof r.dsRenew !== 'function') {
       r.defineCommand('dsRenew', { numberOfKeys: 1, lua: RENEW });
       r.defineCommand('dsRecordAttempt', { numberOfKeys: 2, lua: RECORD_ATTEMPT });
+    }
+    if (typeof r.dsClaimContent !== 'function') {
+      r.defineCommand('dsClaimContent', { numberOfKeys: 1, lua: CLAIM_CONTENT });
+      r.defineCommand('dsReleaseContent', { numberOfKeys: 1, lua: RELEASE_CONTENT });
     }
     this.redis = r;
   }
@@ -158,10 +164,24 @@ export class DumpStore {
    * of identical bytes was reported first (the caller must not report again).
    */
   async claimContent(dumpId: string, uploadId: string): Promise<boolean> {
-    const key = this.keys.reported(dumpId);
-    const set = await this.redis.set(key, uploadId, 'EX', this.retention, 'NX');
-    if (set === 'OK') return true;
-    return (await this.redis.get(key)) === uploadId;
+    return (await this.contentHolder(dumpId, uploadId)) === uploadId;
+  }
+
+  /**
+   * Claims the content for this upload unless another upload of identical bytes holds it, and
+   * returns the upload that does (this one when it is first). Atomic: of two identical uploads at
+   * once, both callers get the same answer. Ingest asks at upload time, detect at report time.
+   */
+  async contentHolder(dumpId: string, uploadId: string): Promise<string> {
+    return this.redis.dsClaimContent(this.keys.reported(dumpId), assertId(uploadId), this.retention);
+  }
+
+  /**
+   * Lets the content go if this upload holds it: an upload reported `incomplete` must not make a
+   * later, whole copy of the same bytes a duplicate. True when it held it.
+   */
+  async releaseContent(dumpId: string, uploadId: string): Promise<boolean> {
+    return (await this.redis.dsReleaseContent(this.keys.reported(dumpId), assertId(uploadId))) === 1;
   }
 
   /** Marks the upload reported (or dropped) and lets its facts go. False when the lease was lost. */

@@ -250,6 +250,9 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         throw e;
       }
       await store.finish(lease, incomplete ? 'incomplete' : 'reported');
+      // Ingest claimed the content when it answered the upload: a whole copy sent later must be
+      // reported, not dropped as a duplicate of this partial one.
+      if (incomplete && manifest) await store.releaseContent(manifest.dumpId, lease.uploadId);
       metrics.dumpsAnalysed.inc({ outcome: incomplete ? 'incomplete' : 'complete' });
       for (const f of r.findings) {
         metrics.findings.inc({ pattern: f.pattern, severity: f.severity });

@@ -2,6 +2,7 @@ import type * as http from 'node:http';
 import type { Log } from '@dumpstream/kafka';
 import { bearerMatches } from './auth';
 import { contentCoding, decodedBody, formatBytes, type BodyLimits, type ContentCoding } from './body';
+import type { DuplicateCheck, DuplicateVerdict } from './duplicate';
 import { detailOf, IngestError, toIngestError } from './errors';
 import { readUploadMetadata, type UploadMetadata } from './metadata';
 import { publishTranscript, type PublishTarget } from './publish';
@@ -21,6 +22,8 @@ export interface UploadApiOptions {
   health: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | null;
   /** Seconds a 429 tells the client to wait. */
   retryAfterSeconds?: number;
+  /** Tells the answer whether identical bytes were uploaded before; without it the answer says `duplicate: null`. */
+  duplicates?: DuplicateCheck;
 }
 
 /** After an early answer, the rest of a body is read and dropped up to this much, then the connection is cut. */
@@ -33,7 +36,8 @@ const gzipBound = (n: number): number => n + Math.ceil(n / 1000) + 1024;
  * The HTTP side of ingest: `POST /v1/transcripts`. Checks, in order, the route, the token, the
  * number of uploads in progress, the metadata, the encoding and the announced length, each with
  * its own status and a JSON `{ error, code }`; then streams the body through publishTranscript
- * and answers 202 with what it became. Never throws into the server.
+ * and answers 202 with what it became, and whether it duplicates an earlier upload (then no new
+ * report comes: the earlier upload's is the one). Never throws into the server.
  */
 export class UploadApi {
   private active = 0;
@@ -129,6 +133,9 @@ export class UploadApi {
     try {
       const body = decodedBody(req, coding, { maxBytes: this.options.maxBytes, idleMs: this.options.idleMs, minRate: this.options.minRate });
       const result = await publishTranscript(this.target, body, { ...meta, way: 'http' });
+      // Asked once the manifest is out, so an upload that fails midway never claims the content.
+      const verdict: DuplicateVerdict = this.options.duplicates ? await this.options.duplicates.verdict(result.dumpId, result.uploadId) : { duplicate: null };
+      if (verdict.duplicate) this.log.info('identical bytes uploaded before: no new report will come', { uploadId: result.uploadId, dumpId: result.dumpId, duplicateOf: verdict.duplicateOf });
       // Held until the answer is out, so that a graceful stop does not cut it off. The response may
       // be gone already (bytes after the body that are not HTTP make Node answer 400 and close the
       // socket): then there is nothing to wait for, and waiting would hold the upload slot for ever.
@@ -136,7 +143,7 @@ export class UploadApi {
         if (res.destroyed || res.writableEnded) return resolve();
         res.once('close', resolve);
         res.once('finish', resolve);
-        answer(res, 202, result);
+        answer(res, 202, { ...result, ...verdict });
       });
     } catch (e) {
       const err = toIngestError(e);

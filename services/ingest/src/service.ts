@@ -4,6 +4,7 @@ import type { Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { atLeastOnceProducer, createKafka, ensureTopics, topicsFor, type Log } from '@dumpstream/kafka';
 import { createLog, healthRoutes, startHealthServer, type Config } from '@dumpstream/runtime';
+import { redisDuplicateCheck } from './duplicate';
 import { UploadApi } from './http';
 import { ingestMetrics, serviceRegistry } from '@dumpstream/metrics';
 import type { PublishTarget } from './publish';
@@ -84,6 +85,10 @@ export async function startIngest(config: Config, options: IngestOptions = {}): 
       maxLinesPerSegment: config.ingest.maxLinesPerSegment,
       maxInFlightBytes: options.maxInFlightBytes ?? 4 * 1024 * 1024,
     };
+    // Redis only tells the answer about duplicates; ingest works without it.
+    const duplicates = await redisDuplicateCheck(config, log);
+    cleanups.push(() => duplicates.close());
+
     const why = (): string | null => (stopping ? 'stopping' : !listening ? 'not listening yet' : !kafkaUp ? 'Kafka producer disconnected' : null);
     const healthOnApi = config.healthListen === null ? healthRoutes(registry, why) : null;
     const api = new UploadApi(
@@ -95,6 +100,7 @@ export async function startIngest(config: Config, options: IngestOptions = {}): 
         idleMs: options.idleTimeoutMs ?? config.ingest.idleTimeoutMs,
         minRate: { bytesPerSecond: options.minBytesPerSecond ?? config.ingest.minBytesPerSecond, afterMs: options.minRateAfterMs ?? config.ingest.minRateAfterMs },
         health: healthOnApi,
+        duplicates,
       },
       log,
     );

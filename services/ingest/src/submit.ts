@@ -13,6 +13,8 @@ export const SUBMIT_USAGE = `usage: dumpstream submit [--url URL] [--token TOKEN
 
 Streams each transcript to a dumpstream ingest service (POST URL${TRANSCRIPTS_PATH}), one after
 another, and prints what each became (uploadId, dumpId) or why it was refused. \`-\` reads stdin.
+A file whose bytes were uploaded before is marked \`"duplicate":true\` with the earlier upload
+(\`duplicateOf\`): the pipeline has its report already and publishes no other.
 
   --url URL      the ingest service, e.g. http://ingest.example:8080
   --token TOKEN  bearer token, when the service requires one
@@ -51,6 +53,10 @@ export interface SubmitResult {
   segments?: number;
   lines?: number;
   bytes?: number;
+  /** True when identical bytes were uploaded before (no new report will come), null when ingest could not tell. */
+  duplicate?: boolean | null;
+  /** The earlier upload whose report these bytes have. */
+  duplicateOf?: string;
   /** One line, for a person: `413 Payload Too Large: transcript larger than the limit of 4 GiB`. */
   error?: string;
 }
@@ -244,6 +250,8 @@ function resultOf(file: string, a: Answer): SubmitResult {
       segments: Number(json.segments),
       lines: Number(json.lines),
       bytes: Number(json.bytes),
+      duplicate: typeof json.duplicate === 'boolean' ? json.duplicate : null,
+      ...(typeof json.duplicateOf === 'string' ? { duplicateOf: json.duplicateOf } : {}),
     };
   }
   const said = typeof json?.error === 'string' ? json.error : a.body.split('\n')[0].slice(0, 200).trim() || 'no explanation given';

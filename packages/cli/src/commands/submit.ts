@@ -31,6 +31,11 @@ export async function submitCommand(argv: string[], io: Io): Promise<number> {
   if (!url) throw new UsageError('--url is required (or DUMPSTREAM_URL), e.g. --url http://ingest:8080');
   if (files.length === 0) throw new UsageError('no input: name a transcript file, or - for standard input');
   const results = await submitTranscripts({ files, url, token, host, gzip, stderr: io.stderr, stdin: io.stdin as never });
-  for (const r of results) if (r.ok) io.stdout.write(`${JSON.stringify({ file: r.file, uploadId: r.uploadId, dumpId: r.dumpId })}\n`);
+  for (const r of results) {
+    if (!r.ok) continue;
+    io.stdout.write(`${JSON.stringify({ file: r.file, uploadId: r.uploadId, dumpId: r.dumpId, duplicate: r.duplicate ?? null, ...(r.duplicateOf ? { duplicateOf: r.duplicateOf } : {}) })}\n`);
+    // Said on stderr too: otherwise whoever waits for its report waits for ever.
+    if (r.duplicate) io.stderr.write(`${r.file}: identical to upload ${r.duplicateOf} sent before: no new report will come (its report has dumpId ${r.dumpId})\n`);
+  }
   return results.every((r) => r.ok) ? EXIT.ok : EXIT.inputFailed;
 }
