@@ -18,6 +18,7 @@ describe('KafkaWarnings', () => {
     const w = new KafkaWarnings(log, 30_000, () => t);
     w.warn('kafka: Response CreateTopics', { error: 'Topic creation errors' });
     for (; t < 5_000; t += 250) w.warn('kafka: Response GroupCoordinator', { error: 'The group coordinator is not available' });
+    w.warn('kafka: Response ListOffsets(key: 2, version: 3)', { error: 'This server is not the leader for that topic-partition' });
     expect(lines.every((l) => l.startsWith('debug '))).toBe(true);
   });
 

@@ -11,6 +11,8 @@ const SETTLING = [
   /coordinator is loading/i,
   /not the correct coordinator/i,
   /no leader for this topic-partition/i,
+  // NOT_LEADER_OR_FOLLOWER: metadata a moment old while a new topic's leaders are assigned.
+  /not the leader for that topic-partition/i,
   /leadership election/i,
 ];
 
