@@ -11,10 +11,12 @@
 import { createRequire } from 'node:module';
 
 /** The native CRC-32C of @node-rs/crc32 (a prebuilt binary per platform), or null when it is missing. */
-function loadNative(): ((b: Uint8Array) => number) | null {
+function loadNative(): ((b: Uint8Array, initial?: number) => number) | null {
   try {
-    const { crc32c: native } = require('@node-rs/crc32') as { crc32c(input: Uint8Array): number };
-    return native(Buffer.from('123456789')) >>> 0 === 0xe3069283 ? native : null;
+    const { crc32c: native } = require('@node-rs/crc32') as { crc32c(input: Uint8Array, initialState?: number): number };
+    // The check value, and that a CRC goes on from a previous one (crc32cOfParts).
+    const ok = native(Buffer.from('123456789')) >>> 0 === 0xe3069283 && native(Buffer.from('56789'), native(Buffer.from('1234'))) >>> 0 === 0xe3069283;
+    return ok ? native : null;
   } catch {
     return null;
   }
@@ -39,13 +41,20 @@ export function crc32c(buf: Uint8Array): number {
   return NATIVE !== null ? NATIVE(buf) >>> 0 : crc32cJs(buf);
 }
 
+/** CRC-32C of the parts one after the other, as of their concatenation, without concatenating them. */
+export function crc32cOfParts(parts: readonly Uint8Array[]): number {
+  let crc = 0;
+  for (const p of parts) crc = NATIVE !== null ? NATIVE(p, crc) >>> 0 : crc32cJs(p, crc);
+  return crc;
+}
+
 /** Which implementation crc32c uses. */
 export const CRC32C_IMPLEMENTATION: 'native' | 'javascript' = NATIVE !== null ? 'native' : 'javascript';
 
-/** CRC-32C of `buf`, unsigned, in JavaScript: slicing-by-8. */
-export function crc32cJs(buf: Uint8Array): number {
+/** CRC-32C of `buf`, unsigned, in JavaScript: slicing-by-8; `initial`, the CRC of bytes before it. */
+export function crc32cJs(buf: Uint8Array, initial = 0): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
-  let crc = -1;
+  let crc = ~initial;
   let i = 0;
   // Byte by byte up to a 4-byte boundary of the underlying memory, then two 32-bit words a step
   // through a Uint32Array view (little-endian, as every platform Node runs on).

@@ -4,6 +4,6 @@ export type { TopicKind, TopicSpec, Topics } from './topics';
 export { createKafka, atLeastOnceProducer, ensureTopics, compressionFor, isMessageTooLarge, COMPRESS_ABOVE_BYTES } from './client';
 export type { KafkaConnection, Log } from './client';
 export { crc32c, crc32cJs, installFastCrc32c, CRC32C_IMPLEMENTATION } from './crc32c';
-export { installEncoderFix, installRequestQueueFix } from './kafkajs-fixes';
+export { installEncoderFix, installRecordBatchFix, installRequestQueueFix } from './kafkajs-fixes';
 export { watchConsumerLag, lagOf } from './lag';
 export type { ConsumerLagOptions, ConsumerLagWatch, PartitionOffsets } from './lag';

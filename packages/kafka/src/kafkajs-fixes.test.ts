@@ -1,8 +1,13 @@
-import { installEncoderFix, installRequestQueueFix } from './kafkajs-fixes';
+import { installEncoderFix, installRecordBatchFix, installRequestQueueFix } from './kafkajs-fixes';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Encoder = require('kafkajs/src/protocol/encoder.js');
 const RequestQueue = require('kafkajs/src/network/requestQueue/index.js');
+const recordBatchModule = require('kafkajs/src/protocol/recordBatch/v0/index.js');
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js');
+const Long = require('kafkajs/src/utils/long.js');
+// kafkajs's own, taken before installRecordBatchFix replaces it.
+const kafkajsRecordBatch = recordBatchModule.RecordBatch;
 
 describe('kafkajs fixes', () => {
   it('the Encoder writes the same bytes when it holds large parts by reference', () => {
@@ -31,6 +36,26 @@ describe('kafkajs fixes', () => {
     expect(after.crcInput.equals(before.crcInput)).toBe(true);
     expect(after.size).toBe(before.size);
     expect(after.size).toBe(after.after.length);
+  });
+
+  it('the record batch has the same bytes, checksum included, without copying the batch', async () => {
+    expect(installRecordBatchFix()).toBe(true);
+    expect(recordBatchModule.RecordBatch).not.toBe(kafkajsRecordBatch);
+    const records = () =>
+      [Buffer.alloc(200_000, 7), Buffer.from('small'), Buffer.alloc(70_000, 9), Buffer.alloc(10, 1)].map((value, i) =>
+        Record({ key: Buffer.from(`u:${i}`), value, offsetDelta: i, timestampDelta: i, headers: i === 1 ? { h: 'v' } : {} }),
+      );
+    const cases = [
+      { records: records(), firstTimestamp: 1_700_000_000_000, maxTimestamp: 1_700_000_000_003, lastOffsetDelta: 3 },
+      { records: records(), firstTimestamp: 5, maxTimestamp: 9, lastOffsetDelta: 3, transactional: true, producerId: Long.fromValue(42), producerEpoch: 3, firstSequence: 17 },
+      { records: records().slice(1, 2), firstTimestamp: 1, maxTimestamp: 1, lastOffsetDelta: 0, partitionLeaderEpoch: 2, firstOffset: Long.fromInt(5) },
+    ];
+    for (const c of cases) {
+      const want = Buffer.from((await kafkajsRecordBatch(c)).buffer);
+      const got = await recordBatchModule.RecordBatch(c);
+      expect(got.size()).toBe(want.length);
+      expect(Buffer.from(got.buffer).equals(want)).toBe(true);
+    }
   });
 
   it('the request queue schedules no check when no request waits, and one when a request waits', () => {

@@ -2,9 +2,11 @@
  * Two measured costs inside kafkajs 2.2.4, worked around from outside (the client stays kafkajs):
  *
  * - its request queue keeps a 1 ms timer running on every broker connection (installRequestQueueFix);
- * - its protocol Encoder grows by zero-filled allocations (installEncoderFix).
+ * - its protocol Encoder grows by zero-filled allocations (installEncoderFix);
+ * - its record batch copies the batch twice on the way (installRecordBatchFix).
  */
 import { createRequire } from 'node:module';
+import { crc32cOfParts } from './crc32c';
 
 const kafkajsRequire = (): NodeJS.Require => createRequire(require.resolve('kafkajs'));
 
@@ -30,6 +32,7 @@ interface RequestQueueInternals {
 
 let installed = false;
 let encoderInstalled = false;
+let recordBatchInstalled = false;
 
 /** Replaces RequestQueue.prototype.scheduleCheckPendingRequests (once). False when kafkajs's layout is not the one known. */
 export function installRequestQueueFix(): boolean {
@@ -159,5 +162,86 @@ export function installEncoderFix(): boolean {
     },
   });
   encoderInstalled = true;
+  return true;
+}
+
+/** The kafkajs Encoder methods a record batch is written with. */
+interface ProtocolEncoder extends EncoderInternals {
+  writeInt8(v: number): ProtocolEncoder;
+  writeInt16(v: number): ProtocolEncoder;
+  writeInt32(v: number): ProtocolEncoder;
+  writeUInt32(v: number): ProtocolEncoder;
+  writeInt64(v: unknown): ProtocolEncoder;
+  writeArray(values: unknown[], type?: string): ProtocolEncoder;
+  writeEncoder(value: EncoderInternals): ProtocolEncoder;
+}
+
+interface RecordBatchOptions {
+  compression?: number;
+  firstOffset?: unknown;
+  firstTimestamp?: number;
+  maxTimestamp?: number;
+  partitionLeaderEpoch?: number;
+  lastOffsetDelta?: number;
+  transactional?: boolean;
+  producerId?: unknown;
+  producerEpoch?: number;
+  firstSequence?: number;
+  records?: unknown[];
+}
+
+/**
+ * The record batch of a produce request, uncompressed. Why: kafkajs builds it by reading the
+ * batch body's bytes for the checksum (one copy of every record) and the whole batch's bytes to
+ * nest it (a second copy), before the request's own (a third). With the Encoder fix holding large
+ * parts by reference, the checksum here goes over the body's parts one after the other and the
+ * batch is nested by reference: one copy, the request's. The layout is Kafka's RecordBatch v2
+ * (magic 2): FirstOffset int64, Length int32, PartitionLeaderEpoch int32, Magic int8, CRC uint32
+ * (CRC-32C of everything after it), Attributes int16, LastOffsetDelta int32, FirstTimestamp int64,
+ * MaxTimestamp int64, ProducerId int64, ProducerEpoch int16, FirstSequence int32, Records.
+ * Compressed batches (gzip above 8 MiB, see compressionFor) stay kafkajs's. Same bytes
+ * (kafkajs-fixes.test.ts; the broker checks every batch's CRC).
+ */
+export function installRecordBatchFix(): boolean {
+  if (recordBatchInstalled) return true;
+  if (!installEncoderFix()) return false;
+  let mod: { RecordBatch: (o: RecordBatchOptions) => Promise<EncoderInternals> };
+  let Encoder: new () => ProtocolEncoder;
+  let Long: { fromInt(n: number): unknown; fromValue(n: number): unknown };
+  try {
+    mod = kafkajsRequire()('./src/protocol/recordBatch/v0/index.js') as typeof mod;
+    Encoder = kafkajsRequire()('./src/protocol/encoder.js') as typeof Encoder;
+    Long = kafkajsRequire()('./src/utils/long.js') as typeof Long;
+  } catch {
+    return false;
+  }
+  if (typeof mod?.RecordBatch !== 'function' || typeof Long?.fromValue !== 'function') return false;
+  const kafkajsRecordBatch = mod.RecordBatch;
+  const TRANSACTIONAL = 16;
+  mod.RecordBatch = async (o: RecordBatchOptions) => {
+    if ((o.compression ?? 0) !== 0) return kafkajsRecordBatch(o);
+    const records = o.records ?? [];
+    const body = new Encoder()
+      .writeInt16(o.transactional ? TRANSACTIONAL : 0)
+      .writeInt32(o.lastOffsetDelta ?? 0)
+      .writeInt64(o.firstTimestamp ?? Date.now())
+      .writeInt64(o.maxTimestamp ?? Date.now())
+      .writeInt64(o.producerId ?? Long.fromValue(-1))
+      .writeInt16(o.producerEpoch ?? 0)
+      .writeInt32(o.firstSequence ?? 0);
+    if (records.every((v) => typeof v === typeof records[0])) body.writeArray(records, typeof records[0]);
+    else body.writeArray(records);
+    const parts = [...(body.chunks ?? []), body.buf.subarray(0, body.offset)];
+    const batch = new Encoder()
+      .writeInt32(o.partitionLeaderEpoch ?? 0)
+      .writeInt8(2)
+      .writeUInt32(crc32cOfParts(parts))
+      .writeEncoder(body);
+    return new Encoder()
+      .writeInt64(o.firstOffset ?? Long.fromInt(0))
+      .writeInt32(batch.size())
+      .writeEncoder(batch);
+  };
+  recordBatchInstalled = true;
   return true;
 }
