@@ -2,6 +2,7 @@ import { initialContext, cloneContext, type DebuggerContext } from './context';
 import { MAX_UNPARSED_SAMPLE, type Facts } from './facts';
 import { LineReader, type LineBatch } from './lines';
 import { TranscriptParser } from './parser';
+import { matchSessionLine } from './session';
 import { cleanLine, skipSpaces, trimEnd } from './text';
 
 /** A bounded run of cleaned lines with the debugger context in force at its first line. */
@@ -122,12 +123,18 @@ export class Segmenter {
     }
   }
 
-  /** Lines where a new segment may start without splitting a block: commands, PROCESS, THREAD, blanks. */
+  /**
+   * Lines where a new segment may start without splitting a block: commands (the session lines
+   * that say so), PROCESS, THREAD, blanks. Any cut is exact (the context comes from the parser);
+   * these keep blocks whole.
+   */
   private isBoundary(line: string): boolean {
-    if (this.parser.ctx.stack !== null) return false;
+    const ctx = this.parser.ctx;
+    if (ctx.stack !== null) return false;
     const s = skipSpaces(line);
-    if (s >= line.length) return true;
-    return line.startsWith('PROCESS ', s) || line.startsWith('THREAD ', s) || /^(\d+: ?l?kd|kd|\d+:\d+)[:>]/.test(line.slice(s, s + 12));
+    if (s >= line.length || line.startsWith('THREAD ', s)) return true;
+    const kind = matchSessionLine(line, s, ctx.mode, ctx.machine)?.kind;
+    return kind === 'command' || kind === 'process';
   }
 
   private cut(nextFirstLine?: number): void {
