@@ -31,6 +31,8 @@ export interface IngestedTranscript {
 
 /** Bytes looked at before deciding the input is text (sniffTranscript reads at most 64 KiB). */
 const SNIFF_BYTES = 16 * 1024;
+/** Segments put together in one produce request, at most (one larger segment goes alone). */
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 const MAX_REASON = 1000;
 
 /**
@@ -132,14 +134,18 @@ async function sendManifest(target: PublishTarget, manifest: DumpManifest): Prom
 }
 
 /**
- * One upload's segments on their way to Kafka: each is sent on its own (the producer serialises
- * requests per broker anyway) and counted until acknowledged, so the reader can wait
- * for room. The first failure (after the client's retries) sticks and is thrown from room/flush.
+ * One upload's segments on their way to Kafka, counted until acknowledged so that the reader can
+ * wait for room. One produce request at a time per upload: the segments cut while it is out go
+ * together in the next one (up to MAX_REQUEST_BYTES), so a fast upload makes a few large requests
+ * instead of one per segment (each costs kafkajs and the broker a round of work), and a slow one
+ * loses no time waiting for company. The first failure (after the client's retries) sticks and is
+ * thrown from room/flush.
  */
 class SegmentSender {
   produced = 0;
   private inFlightBytes = 0;
-  private readonly pending = new Set<Promise<void>>();
+  private queue: { key: string; value: Buffer }[] = [];
+  private sending: Promise<void> | null = null;
   private failure: unknown = null;
   private wake: (() => void) | null = null;
 
@@ -155,23 +161,38 @@ class SegmentSender {
     if (this.failure !== null) throw this.failure;
     this.produced++;
     this.inFlightBytes += value.length;
-    const sent: Promise<void> = this.producer
-      .send({ topic: this.topic, acks: -1, compression: compressionFor(value.length), messages: [{ key, value }] })
+    this.queue.push({ key, value });
+    if (this.sending === null) this.sendQueued();
+  }
+
+  private sendQueued(): void {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length && (n === 0 || bytes + this.queue[n].value.length <= MAX_REQUEST_BYTES)) bytes += this.queue[n++].value.length;
+    const messages = this.queue.splice(0, n);
+    const largest = messages.reduce((m, x) => Math.max(m, x.value.length), 0);
+    this.sending = this.producer
+      .send({ topic: this.topic, acks: -1, compression: compressionFor(largest), messages })
       .then(
-        () => this.onAck(),
+        () => {
+          for (let i = 0; i < messages.length; i++) this.onAck();
+        },
         (e: unknown) => {
           this.onError();
           this.failure ??= e;
         },
       )
       .finally(() => {
-        this.inFlightBytes -= value.length;
-        this.pending.delete(sent);
+        this.inFlightBytes -= bytes;
+        this.sending = null;
+        if (this.queue.length > 0) {
+          if (this.failure === null) this.sendQueued();
+          else for (const m of this.queue.splice(0)) this.inFlightBytes -= m.value.length;
+        }
         const w = this.wake;
         this.wake = null;
         w?.();
       });
-    this.pending.add(sent);
   }
 
   /** Resolves once the segments in flight are under the limit. */
@@ -182,13 +203,13 @@ class SegmentSender {
 
   /** Resolves once every segment is acknowledged. */
   async flush(): Promise<void> {
-    while (this.failure === null && this.pending.size > 0) await this.changed();
+    while (this.failure === null && (this.sending !== null || this.queue.length > 0)) await this.changed();
     if (this.failure !== null) throw this.failure;
   }
 
   /** Waits for the sends in flight to end, however they end. */
   async settle(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    while (this.sending !== null) await this.sending.catch(() => undefined);
   }
 
   private changed(): Promise<void> {
