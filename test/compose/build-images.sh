@@ -8,8 +8,12 @@
 # root file system, the npm packages of node and npm, and each stand-in image as a `docker save`
 # archive named by a hash of what it is built from. dumpstream:local is always built anew.
 #
+# Arguments: the images to build, of base node dumpstream kafka redis prometheus (default all;
+# dumpstream needs node, and every one needs base, built or cached either way).
 # Prints one line per image with the seconds it took on stderr; stdout prints nothing.
 set -euo pipefail
+ONLY=" ${*:-node dumpstream kafka redis prometheus} "
+want() { [[ "$ONLY" == *" $1 "* ]]; }
 
 die() { printf 'build-images.sh: %s\n' "$*" >&2; exit 1; }
 say() { printf 'build-images.sh: %s\n' "$*" >&2; }
@@ -90,15 +94,19 @@ ln "$CACHE/npm-$NPM_VERSION.tgz" "$WORK/node/npm.tgz" 2>/dev/null || cp "$CACHE/
 # the build reaches the registry through this machine's network, as npm here does
 cp "${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}" "$WORK/node/machine-ca.pem" 2>/dev/null || : >"$WORK/node/machine-ca.pem"
 
-libs="$(KAFKA_VERSION=$KAFKA_IMAGE_VERSION bash "$ROOT/deploy/kafka/fetch.sh")" || die "fetching the Kafka $KAFKA_IMAGE_VERSION jars failed"
-mkdir -p "$WORK/kafka"
-cp -r "$STANDINS/kafka/." "$WORK/kafka/"
-cp -rl "$libs" "$WORK/kafka/libs" 2>/dev/null || cp -r "$libs" "$WORK/kafka/libs"
-rm -f "$WORK/kafka/libs/.complete" "$WORK/kafka/libs/.fetch.lock"
+if want kafka; then
+  libs="$(KAFKA_VERSION=$KAFKA_IMAGE_VERSION bash "$ROOT/deploy/kafka/fetch.sh")" || die "fetching the Kafka $KAFKA_IMAGE_VERSION jars failed"
+  mkdir -p "$WORK/kafka"
+  cp -r "$STANDINS/kafka/." "$WORK/kafka/"
+  cp -rl "$libs" "$WORK/kafka/libs" 2>/dev/null || cp -r "$libs" "$WORK/kafka/libs"
+  rm -f "$WORK/kafka/libs/.complete" "$WORK/kafka/libs/.fetch.lock"
+fi
 
 # --- the images: the node chain and the three others side by side ----------------------------
 (
+  want node || want dumpstream || exit 0
   build_cached node dumpstream-standin/node:20 "$WORK/node"
+  want dumpstream || exit 0
   t1=$(now)
   if ! docker build -q --network host --build-arg NODE_IMAGE=dumpstream-standin/node:20 \
         -f "$ROOT/deploy/docker/Dockerfile" -t dumpstream:local "$ROOT" >"$WORK/dumpstream.log" 2>&1; then
@@ -109,9 +117,9 @@ rm -f "$WORK/kafka/libs/.complete" "$WORK/kafka/libs/.fetch.lock"
 ) &
 chain=$!
 others=()
-build_cached kafka dumpstream-standin/kafka:$KAFKA_IMAGE_VERSION "$WORK/kafka" & others+=($!)
-build_cached redis dumpstream-standin/redis:7 "$STANDINS/redis" & others+=($!)
-build_cached prometheus dumpstream-standin/prometheus:2 "$STANDINS/prometheus" & others+=($!)
+if want kafka; then build_cached kafka dumpstream-standin/kafka:$KAFKA_IMAGE_VERSION "$WORK/kafka" & others+=($!); fi
+if want redis; then build_cached redis dumpstream-standin/redis:7 "$STANDINS/redis" & others+=($!); fi
+if want prometheus; then build_cached prometheus dumpstream-standin/prometheus:2 "$STANDINS/prometheus" & others+=($!); fi
 failed=0
-for p in "$chain" "${others[@]}"; do wait "$p" || failed=1; done
+for p in "$chain" "${others[@]+"${others[@]}"}"; do wait "$p" || failed=1; done
 ((failed == 0)) || die "an image failed to build (see above)"
