@@ -5,8 +5,9 @@
 # `--network host` (the engine runs with --bridge=none) so apt-get and npm reach their registries.
 #
 # Cached under $DUMPSTREAM_CACHE/docker (default ~/.cache/dumpstream/docker): the debootstrapped
-# root file system, the npm packages of node and npm, and each stand-in image as a `docker save`
-# archive named by a hash of what it is built from. dumpstream:local is always built anew.
+# root file system and the npm packages of node and npm. The images themselves are cached by the
+# engine when it keeps its data root (docker-engine.sh --data-root): a stand-in is rebuilt only
+# when what it is built from changed, and dumpstream:local reuses its npm ci layers.
 #
 # Arguments: the images to build, of base node dumpstream kafka redis prometheus (default all;
 # dumpstream needs node, and every one needs base, built or cached either way).
@@ -36,24 +37,22 @@ trap 'rm -rf "$WORK"' EXIT
 now() { date +%s%N; }
 secs() { echo "$(( ($(now) - $1) / 100000000 ))" | sed 's/.$/.&/'; }
 
-# build NAME TAG CONTEXT [docker build args...]: a stand-in, loaded from its cached archive when
-# nothing it is built from changed (the hash covers the context and the base's id).
+# build_cached NAME TAG CONTEXT [docker build args...]: a stand-in, skipped when the engine holds
+# it already built from the same inputs (a label carries a hash of the context and the base's id;
+# the builder engine keeps its images across runs, see docker-engine.sh --data-root).
 build_cached() {
   local name="$1" tag="$2" ctx="$3"; shift 3
   local t0; t0=$(now)
   local key
   key="$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum; docker image inspect -f '{{.Id}}' "$BASE") | sha256sum | cut -c1-16)"
-  local archive="$CACHE/image-$name-$key.tar"
-  if [[ -f "$archive" ]] && docker load -i "$archive" >/dev/null 2>&1; then
-    say "$tag: loaded from cache ($(secs "$t0") s)"
+  if [[ "$(docker image inspect -f '{{index .Config.Labels "dumpstream.standin.key"}}' "$tag" 2>/dev/null)" == "$key" ]]; then
+    say "$tag: up to date ($(secs "$t0") s)"
     return
   fi
-  if ! docker build -q --network host --build-arg "BASE=$BASE" -t "$tag" "$@" "$ctx" >"$WORK/$name.log" 2>&1; then
+  if ! docker build -q --network host --build-arg "BASE=$BASE" --label "dumpstream.standin.key=$key" -t "$tag" "$@" "$ctx" >"$WORK/$name.log" 2>&1; then
     tail -n 25 "$WORK/$name.log" >&2
     die "building $tag failed"
   fi
-  rm -f "$CACHE"/image-"$name"-*.tar
-  docker save -o "$archive.part" "$tag" && mv "$archive.part" "$archive"
   say "$tag: built ($(secs "$t0") s)"
 }
 
@@ -108,7 +107,7 @@ fi
   build_cached node dumpstream-standin/node:20 "$WORK/node"
   want dumpstream || exit 0
   t1=$(now)
-  if ! docker build -q --network host --build-arg NODE_IMAGE=dumpstream-standin/node:20 \
+  if ! docker build --network host --build-arg NODE_IMAGE=dumpstream-standin/node:20 \
         -f "$ROOT/deploy/docker/Dockerfile" -t dumpstream:local "$ROOT" >"$WORK/dumpstream.log" 2>&1; then
     tail -n 25 "$WORK/dumpstream.log" >&2
     die "building dumpstream:local (deploy/docker/Dockerfile) failed"

@@ -34,6 +34,7 @@ import {
   stopEngine,
   tailOf,
   until,
+  StackError,
   type Engine,
 } from './stack';
 
@@ -65,24 +66,25 @@ function note(line: string): void {
 (enabled ? describe : describe.skip)('docker compose up, end to end', () => {
   beforeAll(async () => {
     const missing = missingPrerequisite();
-    if (missing) throw new Error(missing);
+    if (missing) throw new StackError(missing);
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dumpstream-compose-'));
     // the clients below run from dist/ (a no-op when nothing changed)
     const built = await sh(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b']);
-    if (built.code !== 0) throw new Error(`tsc -b failed\n${tailOf(built)}`);
+    if (built.code !== 0) throw new StackError(`tsc -b failed\n${tailOf(built)}`);
 
     builder = await timed('builder engine start', () => startEngine('build'));
     const log = await timed('image builds', () => buildImages(builder!));
     note(`image builds:\n${log.trim()}`);
     stack = await timed('stack engine start (netns)', () => startEngine('stack', NETNS));
-    await timed('images moved to the stack engine', () => moveImages(builder!, stack!));
+    const moved = await timed('images moved to the stack engine', () => moveImages(builder!, stack!));
+    note(`moved to the stack engine: ${moved.join(', ') || 'none (it had them)'}`);
     const stopped = await stopEngine(builder);
-    if (stopped) throw new Error(stopped);
+    if (stopped) throw new StackError(stopped);
     builder = undefined;
 
     await timed('stack up (healthy)', async () => {
       const up = await compose(stack!, ['up', '-d', '--no-build', ...SERVICES]);
-      if (up.code !== 0) throw new Error(`docker-compose up failed\n${tailOf(up)}`);
+      if (up.code !== 0) throw new StackError(`docker-compose up failed\n${tailOf(up)}`);
       await until('every service healthy', 240_000, async () => {
         const ids = (await compose(stack!, ['ps', '-q'])).stdout.trim().split('\n').filter(Boolean);
         const r = await sh('docker', ['-H', stack!.host, 'inspect', '-f', '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}', ...ids]);
@@ -107,7 +109,7 @@ function note(line: string): void {
     if (dir) await fs.rm(dir, { recursive: true, force: true });
     note(`timings (s): ${JSON.stringify(timings)}`);
     const left = await leftovers(engines);
-    if (left.length) throw new Error(`the compose test left behind: ${left.join('; ')}`);
+    if (left.length) throw new StackError(`the compose test left behind: ${left.join('; ')}`);
   }, 10 * 60_000);
 
   it('runs two parse and two detect workers beside ingest, Kafka, Redis and Prometheus', async () => {
@@ -134,7 +136,7 @@ function note(line: string): void {
     try {
       const submitted = await timed('first report', async () => {
         const s = await inNetns(stack!, process.execPath, [CLI, 'submit', seed, storm, '--url', 'http://localhost:8080', '--host', 'compose-test'], { timeoutMs: 120_000 });
-        if (s.code !== 0) throw new Error(`dumpstream submit failed\n${tailOf(s)}`);
+        if (s.code !== 0) throw new StackError(`dumpstream submit failed\n${tailOf(s)}`);
         await until('the first report', 120_000, async () => (reports.output().trim() ? true : undefined));
         return s;
       });

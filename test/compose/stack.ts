@@ -11,6 +11,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -21,6 +22,15 @@ export const OVERRIDE = path.join(__dirname, 'standins.yml');
 export const SERVICES = ['kafka', 'redis', 'ingest', 'parse', 'detect', 'prometheus'];
 export const IMAGES = ['dumpstream:local', 'dumpstream-standin/kafka:3.9.0', 'dumpstream-standin/redis:7', 'dumpstream-standin/prometheus:2'];
 const PROJECT = 'dumpstream-composetest';
+
+/** A failure of the machinery: its message is the report (jest shows no code frame for it). */
+export class StackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackError';
+    this.stack = `${this.name}: ${message}`;
+  }
+}
 
 export interface Result {
   code: number | null;
@@ -70,13 +80,20 @@ export interface Engine {
   netns?: string;
 }
 
-/** Starts a private engine (docker-engine.sh); a watchdog stops it if this process dies first. */
+/** Where the engines keep their images between runs (docker-engine.sh --data-root). */
+export const ENGINE_CACHE = path.join(process.env.DUMPSTREAM_CACHE ?? path.join(os.homedir(), '.cache', 'dumpstream'), 'docker');
+
+/**
+ * Starts a private engine (docker-engine.sh) keeping its images in ENGINE_CACHE/NAME-root; a
+ * watchdog stops it if this process dies first.
+ */
 export async function startEngine(name: string, netns?: string): Promise<Engine> {
   const state = mkdtempSync(`/tmp/dsc-${name}.`);
-  const args = ['start', state, '--parent', String(process.pid), ...(netns ? ['--netns', netns] : [])];
+  const dataRoot = path.join(ENGINE_CACHE, `${name}-root`);
+  const args = ['start', state, '--parent', String(process.pid), '--data-root', dataRoot, ...(netns ? ['--netns', netns] : [])];
   const r = await sh(ENGINE, args, { timeoutMs: 120_000 });
   const host = /^DOCKER_HOST=(.+)$/m.exec(r.stdout)?.[1];
-  if (r.code !== 0 || !host) throw new Error(`starting the ${name} Docker engine failed\n${tailOf(r)}`);
+  if (r.code !== 0 || !host) throw new StackError(`starting the ${name} Docker engine failed\n${tailOf(r)}`);
   return { host, state, netns };
 }
 
@@ -90,17 +107,26 @@ export async function stopEngine(engine: Engine | undefined): Promise<string | n
 /** Builds every image (build-images.sh) on `engine`. */
 export async function buildImages(engine: Engine): Promise<string> {
   const r = await sh('bash', [BUILD], { env: { DOCKER_HOST: engine.host }, timeoutMs: 20 * 60_000 });
-  if (r.code !== 0) throw new Error(`building the images failed\n${tailOf(r, 30)}`);
+  if (r.code !== 0) throw new StackError(`building the images failed\n${tailOf(r, 30)}`);
   return r.stderr;
 }
 
-/** `docker save | docker load`: images built on one engine, moved to another. */
-export async function moveImages(from: Engine, to: Engine): Promise<void> {
-  const r = await sh('bash', ['-o', 'pipefail', '-c', `docker -H "$FROM" save ${IMAGES.join(' ')} | docker -H "$TO" load -q`], {
+/**
+ * `docker save | docker load` of the images `to` lacks or holds in another version (the stack
+ * engine keeps its images too); returns the names it moved.
+ */
+export async function moveImages(from: Engine, to: Engine): Promise<string[]> {
+  const id = async (e: Engine, image: string): Promise<string> => (await sh('docker', ['-H', e.host, 'image', 'inspect', '-f', '{{.Id}}', image])).stdout.trim();
+  const stale: string[] = [];
+  for (const image of IMAGES) if ((await id(from, image)) !== (await id(to, image))) stale.push(image);
+  if (stale.length === 0) return [];
+  const r = await sh('bash', ['-o', 'pipefail', '-c', `docker -H "$FROM" save ${stale.join(' ')} | docker -H "$TO" load -q`], {
     env: { FROM: from.host, TO: to.host },
     timeoutMs: 10 * 60_000,
   });
-  if (r.code !== 0) throw new Error(`moving the images between engines failed\n${tailOf(r)}`);
+  if (r.code !== 0) throw new StackError(`moving the images between engines failed\n${tailOf(r)}`);
+  await sh('docker', ['-H', to.host, 'image', 'prune', '-f']);
+  return stale;
 }
 
 /** docker-compose (v1, Debian's) or `docker compose` on the stack engine, with the stand-ins. */
@@ -111,7 +137,7 @@ export function compose(engine: Engine, args: string[], timeoutMs = 300_000): Pr
 
 /** Runs a command inside the engine's network namespace (where the published ports are). */
 export function inNetns(engine: Engine, cmd: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Result> {
-  if (!engine.netns) throw new Error('this engine has no network namespace of its own');
+  if (!engine.netns) throw new StackError('this engine has no network namespace of its own');
   return sh('nsenter', [`--net=/run/netns/${engine.netns}`, cmd, ...args], opts);
 }
 
@@ -126,9 +152,9 @@ export function spawnInNetns(engine: Engine, cmd: string, args: string[], env: R
 
 /** GET a JSON document from inside the namespace (node's fetch, as a user's tool would). */
 export async function getJson(engine: Engine, url: string): Promise<unknown> {
-  const script = `fetch(process.argv[1]).then(async (r) => { if (!r.ok) throw new Error(r.status + ' ' + r.statusText); process.stdout.write(await r.text()); }).catch((e) => { console.error(e.message); process.exit(1); })`;
+  const script = `fetch(process.argv[1]).then(async (r) => { if (!r.ok) throw new StackError(r.status + ' ' + r.statusText); process.stdout.write(await r.text()); }).catch((e) => { console.error(e.message); process.exit(1); })`;
   const r = await inNetns(engine, process.execPath, ['-e', script, url], { timeoutMs: 20_000 });
-  if (r.code !== 0) throw new Error(`GET ${url}: ${r.stderr.trim().split('\n').at(-1)}`);
+  if (r.code !== 0) throw new StackError(`GET ${url}: ${r.stderr.trim().split('\n').at(-1)}`);
   return JSON.parse(r.stdout);
 }
 
@@ -143,7 +169,7 @@ export async function until<T>(what: string, timeoutMs: number, check: () => Pro
     } catch (e) {
       last = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s${last ? ` (last: ${last})` : ''}`);
+    if (Date.now() > deadline) throw new StackError(`${what}: not within ${Math.round(timeoutMs / 1000)} s${last ? ` (last: ${last})` : ''}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

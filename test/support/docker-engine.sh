@@ -9,9 +9,11 @@
 #     `ip netns exec` is not used: it remounts /sys and dockerd then fails ("Devices cgroup isn't
 #     mounted"); nsenter only switches the network namespace.
 #
-#   docker-engine.sh start STATE_DIR [--netns NAME] [--parent PID]
+#   docker-engine.sh start STATE_DIR [--netns NAME] [--parent PID] [--data-root DIR]
 #       prints DOCKER_HOST=unix://STATE_DIR/docker.sock once the engine answers
 #       --parent PID: a watchdog runs `stop` once that process is gone (a test killed hard)
+#       --data-root DIR: keep images and build layers in DIR across runs (a cache; one engine at
+#         a time may use it: when another holds it, this one uses STATE_DIR/data instead)
 #   docker-engine.sh stop STATE_DIR
 #       stops every container and the engine (and its containerd), unmounts what is left under
 #       STATE_DIR, deletes the namespace and STATE_DIR; safe to run twice or on a half start
@@ -38,6 +40,7 @@ stop_engine() {
   local pid netns
   pid="$(cat "$state/dockerd.pid" 2>/dev/null || true)"
   netns="$(cat "$state/netns" 2>/dev/null || true)"
+  local data; data="$(cat "$state/data-root" 2>/dev/null || true)"
   local wd; wd="$(cat "$state/watchdog.pid" 2>/dev/null || true)"
   if [[ "$wd" != "$$" ]] && alive "$wd"; then kill "$wd" 2>/dev/null || true; fi
   if alive "$pid"; then
@@ -55,6 +58,7 @@ stop_engine() {
     [[ "$p" == "$$" || "$p" == "$PPID" ]] || kill -KILL "$p" 2>/dev/null || true
   done
   unmount_under "$state"
+  [[ -z "$data" ]] || unmount_under "$data"
   if [[ -n "$netns" ]] && ip netns list 2>/dev/null | grep -qw -- "$netns"; then
     ip netns delete "$netns" 2>/dev/null || true
   fi
@@ -63,10 +67,11 @@ stop_engine() {
 
 start_engine() {
   local state="$1"; shift
-  local netns="" parent=""
+  local netns="" parent="" data=""
   while (($#)); do
     case "$1" in
       --netns) netns="$2"; shift 2 ;;
+      --data-root) data="$2"; shift 2 ;;
       --parent) parent="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
@@ -82,7 +87,20 @@ start_engine() {
   ((${#state} < 80)) || die "state dir path too long for a unix socket: $state"
   : >"$state/.dumpstream-engine"
   local sock="$state/docker.sock"
-  local -a run=()
+  local -a run=() lock=()
+  if [[ -n "$data" ]]; then
+    mkdir -p "$data"
+    data="$(realpath "$data")"
+    # flock holds the lock for as long as dockerd (its child) runs
+    if flock -n "$data.lock" true 2>/dev/null; then
+      lock=(flock -n "$data.lock")
+      echo "$data" >"$state/data-root"
+    else
+      say "$data is in use by another engine; using a data root of this engine's own"
+      data=""
+    fi
+  fi
+  data="${data:-$state/data}"
   local -a net=(--iptables=false --ip-forward=false --ip-masq=false)
   if [[ -n "$netns" ]]; then
     ip netns add "$netns" || die "ip netns add $netns failed"
@@ -95,8 +113,8 @@ start_engine() {
     net+=(--bridge=none)
   fi
   # setsid: the engine outlives this script and is not killed by the caller's terminal signals
-  setsid "${run[@]}" dockerd \
-    --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/dockerd.pid" \
+  setsid "${lock[@]}" "${run[@]}" dockerd \
+    --data-root "$data" --exec-root "$state/exec" --pidfile "$state/dockerd.pid" \
     -H "unix://$sock" --containerd-namespace "dumpstream-$(basename "$state")" \
     --storage-driver overlay2 --log-level warn --userland-proxy=true \
     "${net[@]}" </dev/null >"$state/dockerd.log" 2>&1 &
@@ -115,7 +133,8 @@ start_engine() {
     stop_engine "$state"
     die "dockerd did not answer on $sock within 30 s"
   fi
-  echo "$pid" >"$state/dockerd.pid"
+  # dockerd wrote its pid file (with --data-root, $! is flock's, dockerd's parent)
+  [[ -s "$state/dockerd.pid" ]] || echo "$pid" >"$state/dockerd.pid"
   if [[ -n "$parent" ]]; then
     local self; self="$(realpath "${BASH_SOURCE[0]}")"
     setsid bash -c 'trap "" HUP INT; while kill -0 "$1" 2>/dev/null; do sleep 2; done; exec "$2" stop "$3"' \

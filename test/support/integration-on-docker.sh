@@ -20,7 +20,9 @@ trap cleanup EXIT
 
 t0=$(date +%s)
 export DOCKER_HOST
-DOCKER_HOST="$(bash "$HERE/docker-engine.sh" start "$STATE" --parent $$ | sed -n 's/^DOCKER_HOST=//p')"
+# the same data root as the compose test's builder engine: the stand-ins are built once for both
+DOCKER_HOST="$(bash "$HERE/docker-engine.sh" start "$STATE" --parent $$ \
+  --data-root "${DUMPSTREAM_CACHE:-$HOME/.cache/dumpstream}/docker/build-root" | sed -n 's/^DOCKER_HOST=//p')"
 t1=$(date +%s)
 bash "$ROOT/test/compose/build-images.sh" kafka redis
 t2=$(date +%s)
