@@ -8,7 +8,7 @@
 # Where an engine already answers and can pull images (Docker Desktop), plain `npm test` takes the
 # Docker path by itself: this script is for machines like CI's.
 #
-#   bash test/support/integration-on-docker.sh [extra jest args]
+#   bash test/support/integration-on-docker.sh [test paths or jest options]   (npm run test:docker)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -36,4 +36,4 @@ DUMPSTREAM_KAFKA_IMAGE=dumpstream-standin/kafka:3.9.0 \
 DUMPSTREAM_REDIS_IMAGE=dumpstream-standin/redis:7 \
 TESTCONTAINERS_HOST_OVERRIDE=localhost \
 TESTCONTAINERS_RYUK_DISABLED=true \
-  npx jest --selectProjects integration "$@"
+  npx jest "$@" --selectProjects integration
