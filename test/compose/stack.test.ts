@@ -89,7 +89,9 @@ function note(line: string): void {
         const ids = (await compose(stack!, ['ps', '-q'])).stdout.trim().split('\n').filter(Boolean);
         const r = await sh('docker', ['-H', stack!.host, 'inspect', '-f', '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}', ...ids]);
         const states = r.stdout.trim().split('\n');
-        return states.length >= 7 && states.every((s) => / (healthy|running)$/.test(s)) ? states : undefined;
+        const waiting = states.filter((s) => !/ (healthy|running)$/.test(s));
+        if (states.length >= 7 && waiting.length === 0) return states;
+        throw new StackError(`${states.length} containers; not yet healthy: ${waiting.join(', ') || 'none'}`);
       });
     });
   }, 30 * 60_000);
@@ -98,6 +100,13 @@ function note(line: string): void {
     if (stack) {
       const ps = await compose(stack, ['ps']);
       note(`containers at the end:\n${ps.stdout.trim()}`);
+      // the last words of any container that is not healthy, to say why
+      const states = await sh('docker', ['-H', stack.host, 'ps', '-a', '--format', '{{.Names}} {{.Status}}']);
+      for (const line of states.stdout.trim().split('\n').filter((l) => l && !/\(healthy\)|Up \d+ \w+$|Up About/.test(l))) {
+        const name = line.split(' ')[0]!;
+        const logs = await sh('docker', ['-H', stack.host, 'logs', '--tail', '8', name]);
+        note(`${line}:\n${tailOf(logs, 8)}`);
+      }
       const down = await timed('stack down', () => compose(stack!, ['down', '-v', '--timeout', '20']));
       if (down.code !== 0) note(`docker-compose down failed\n${tailOf(down)}`);
     }
