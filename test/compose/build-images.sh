@@ -122,3 +122,5 @@ if want prometheus; then build_cached prometheus dumpstream-standin/prometheus:2
 failed=0
 for p in "$chain" "${others[@]+"${others[@]}"}"; do wait "$p" || failed=1; done
 ((failed == 0)) || die "an image failed to build (see above)"
+# the versions these builds replaced: the engine keeps its data root, so keep it from growing
+docker image prune -f >/dev/null 2>&1 || true
