@@ -4,7 +4,8 @@
  * registry, runs `docker-compose up` of the stack (Kafka, Redis, ingest, 2 x parse, 2 x detect,
  * Prometheus), submits the seed and a storm through ingest's published port with `dumpstream
  * submit`, reads the reports and alerts with `dumpstream watch` on the published Kafka port, and
- * checks that Prometheus scrapes every service and loaded the alert rules. Then it tears all of
+ * checks that Prometheus scrapes every service and loaded the alert rules, and that `docker stop`
+ * stops a service gracefully. Then it tears all of
  * it down and checks that no container, daemon, mount or namespace is left.
  *
  * Grafana is left out: it has no Debian package and its image cannot be pulled here, so there is
@@ -197,6 +198,17 @@ function note(line: string): void {
     expect(loaded.map((r) => r.name).sort()).toEqual(wanted);
     expect(loaded.filter((r) => r.health === 'err')).toEqual([]);
   }, 5 * 60_000);
+
+  it('stops a service gracefully on SIGTERM (docker stop reaches node, PID 1)', async () => {
+    const id = (await compose(stack!, ['ps', '-q', 'detect'])).stdout.trim().split('\n')[0]!;
+    const t0 = Date.now();
+    const stopped = await sh('docker', ['-H', stack!.host, 'stop', '--time', '30', id]);
+    expect(stopped.code).toBe(0);
+    // 143 or 137 would mean the signal was ignored and the engine had to kill it
+    const exit = await sh('docker', ['-H', stack!.host, 'inspect', '-f', '{{.State.ExitCode}}', id]);
+    expect(exit.stdout.trim()).toBe('0');
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  }, 60_000);
 });
 
 if (!enabled) {
