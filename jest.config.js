@@ -1,8 +1,9 @@
 // Two projects: `unit` (pure code, no servers: specs next to the code in packages/NAME/src, the
 // real-transcript suites in test/corpus, deploy file checks in test/deploy, pictures rendered by
 // headless Chromium in test/render: needs /usr/bin/chromium) and `integration` (test/infra, test/integration,
-// test/e2e: real Kafka and Redis, started once by test/support/globalSetup.ts), and `faults`
-// (test/faults: fault injection, each scenario on a broker and a Redis of its own).
+// test/e2e: real Kafka and Redis, started once by test/support/globalSetup.ts), `faults`
+// (test/faults: fault injection, each scenario on a broker and a Redis of its own), and `compose`
+// (test/compose: docker-compose.yml run end to end; only with DUMPSTREAM_COMPOSE=1).
 // `npx jest --selectProjects unit` runs the quick half.
 
 const transform = {
@@ -52,6 +53,18 @@ module.exports = {
       transform,
       moduleNameMapper,
       globalSetup: '<rootDir>/test/faults/support/globalSetup.ts',
+    },
+    {
+      // docker-compose.yml run for real on private Docker engines (test/compose): minutes, and it
+      // needs root, docker.io, docker-compose and debootstrap, so it runs only with
+      // DUMPSTREAM_COMPOSE=1 (.ci/run; `npm run test:compose`), else it says it is skipped.
+      displayName: 'compose',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/compose'],
+      testMatch: ['<rootDir>/test/compose/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      transform,
+      moduleNameMapper,
     },
   ],
   testTimeout: 60000,

@@ -1,6 +1,7 @@
 /**
  * Smoke test of the real test infrastructure (test/support/infra.ts): starts Kafka and Redis
- * the way the integration tests' global setup will, round-trips one message through a new
+ * the way the integration tests' global setup does (local processes, or containers where a
+ * Docker engine answers or DUMPSTREAM_INFRA=docker), round-trips one message through a new
  * topic and one key through Redis, then stops both.
  *
  * The first run on a machine also downloads the Kafka jars (~10 s, cached afterwards).
@@ -23,15 +24,24 @@ let kafkaInfra: KafkaHandle | undefined;
 let redisInfra: RedisHandle | undefined;
 
 beforeAll(async () => {
-  // Only the local path exists for now, so this runs locally even where Docker answers.
-  [kafkaInfra, redisInfra] = await Promise.all([startKafka('local'), startRedis('local')]);
-}, 15 * 60_000); // a first fetch of the jars on a slow network
+  // startKafka/startRedis, not the addresses globalSetup made: this starts and stops its own.
+  const given = { kafka: process.env.KAFKA_BROKERS, redis: process.env.REDIS_URL };
+  delete process.env.KAFKA_BROKERS;
+  delete process.env.REDIS_URL;
+  try {
+    const infra = await chooseInfra();
+    [kafkaInfra, redisInfra] = await Promise.all([startKafka(infra), startRedis(infra)]);
+  } finally {
+    if (given.kafka !== undefined) process.env.KAFKA_BROKERS = given.kafka;
+    if (given.redis !== undefined) process.env.REDIS_URL = given.redis;
+  }
+}, 15 * 60_000); // a first fetch of the jars, or a first pull of the images, on a slow network
 
 afterAll(async () => {
   await Promise.allSettled([kafkaInfra?.stop(), redisInfra?.stop()]);
 }, 60_000);
 
-describe('local Kafka', () => {
+describe('the test Kafka', () => {
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
 
@@ -87,7 +97,7 @@ describe('local Kafka', () => {
   });
 });
 
-describe('local Redis', () => {
+describe('the test Redis', () => {
   it('SETs and GETs a key', async () => {
     const url = redisInfra!.url;
     const key = `dumpstream:infra-smoke:${randomUUID()}`;
@@ -97,7 +107,8 @@ describe('local Redis', () => {
     expect(await redisCommand(url, ['GET', key])).toBeNull();
   });
 
-  it('starts and stops a private redis-server', async () => {
+  // the fault scenarios' own redis-server (a local process on either path)
+  (process.env.DUMPSTREAM_INFRA === 'docker' ? it.skip : it)('starts and stops a private redis-server', async () => {
     const own = await startPrivateRedis();
     try {
       expect(own.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);

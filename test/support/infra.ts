@@ -5,12 +5,15 @@
  *  - 'local' (implemented): Kafka from Maven Central jars run with the machine's java
  *    (deploy/kafka/fetch.sh + start.sh + stop.sh), Redis from the machine's redis-server.
  *    Needs no Docker engine.
- *  - 'docker' (not implemented yet): testcontainers. See startKafkaDocker/startRedisDocker.
+ *  - 'docker': testcontainers runs the images docker-compose.yml runs (test/support/docker-infra.ts,
+ *    loaded only on this path), on the engine testcontainers finds (DOCKER_HOST, or the default
+ *    socket). chooseInfra() picks it wherever a Docker engine answers.
  *
  * Environment:
  *  - KAFKA_BROKERS   use this broker (host:port[,host:port]) instead of starting one
  *  - REDIS_URL       use this Redis (redis://[:password@]host:port[/db]) instead of 6379 / a new one
  *  - DUMPSTREAM_INFRA=local|docker   overrides chooseInfra()
+ *  - DUMPSTREAM_KAFKA_IMAGE, DUMPSTREAM_REDIS_IMAGE, DUMPSTREAM_DOCKER_NETWORK: see docker-infra.ts
  *  - KAFKA_VERSION, DUMPSTREAM_CACHE, KAFKA_* ... are passed through to deploy/kafka/*.sh
  *
  * Every failure is an InfraError whose message starts with one summary line (no stack trace);
@@ -76,6 +79,7 @@ export async function chooseInfra(): Promise<Infra> {
 /**
  * A Kafka broker for the tests.
  *  - KAFKA_BROKERS set: checks that it answers a metadata request; stop() does nothing.
+ *  - infra 'docker': a container of DUMPSTREAM_KAFKA_IMAGE (docker-infra.ts); stop() removes it.
  *  - else (infra 'local'): deploy/kafka/fetch.sh then start.sh; stop() runs stop.sh.
  */
 export async function startKafka(infra: Infra = 'local'): Promise<KafkaHandle> {
@@ -163,15 +167,26 @@ export async function checkKafka(brokers: string, timeoutMs: number): Promise<vo
   throw last;
 }
 
-/**
- * The place for the testcontainers path (needs a Docker engine; none on the CI machines).
- * To implement: `npm i -D @testcontainers/kafka @testcontainers/redis`, start the containers
- * here and in startRedisDocker, and return their addresses with stop() = container.stop().
- */
+/** Kafka in a container (testcontainers), on free ports of this machine; stop() removes it. */
 async function startKafkaDocker(): Promise<KafkaHandle> {
-  throw new InfraError(
-    "the Docker (testcontainers) path for Kafka is not implemented yet: set DUMPSTREAM_INFRA=local (or KAFKA_BROKERS)",
-  );
+  const { startKafkaContainer } = await loadDockerInfra();
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const kafka = await startKafkaContainer(port, controllerPort).catch((e: unknown) => {
+    throw new InfraError(`the Docker path: ${messageOf(e)} (or set DUMPSTREAM_INFRA=local)`);
+  });
+  await checkKafka(kafka.address, 60_000).catch(async (e: unknown) => {
+    await kafka.stop().catch(() => {});
+    throw new InfraError(`the Kafka container on ${kafka.address} does not answer: ${messageOf(e)}`);
+  });
+  return { brokers: kafka.address, stop: kafka.stop };
+}
+
+/** test/support/docker-infra.ts: testcontainers is loaded only where the Docker path runs. */
+// require, not import(): under Node16 module settings import() stays a native ESM import, which
+// would bypass jest's TypeScript transform.
+async function loadDockerInfra(): Promise<typeof import('./docker-infra')> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./docker-infra') as typeof import('./docker-infra');
 }
 
 // ------------------------------------------------------------------------------------------
@@ -183,6 +198,7 @@ const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /**
  * A Redis server for the tests.
  *  - REDIS_URL set: checks that it answers PING; stop() does nothing.
+ *  - infra 'docker': a container of DUMPSTREAM_REDIS_IMAGE (docker-infra.ts); stop() removes it.
  *  - else 127.0.0.1:6379 if it answers PING (shared: use your own key prefixes); stop() does nothing.
  *  - else starts `redis-server` on a free loopback port, keeping nothing on disk; stop() kills it.
  */
@@ -254,10 +270,18 @@ export async function startPrivateRedis(): Promise<RedisHandle> {
   return { url, stop };
 }
 
+/** Redis in a container (testcontainers), on a free port of this machine; stop() removes it. */
 async function startRedisDocker(): Promise<RedisHandle> {
-  throw new InfraError(
-    "the Docker (testcontainers) path for Redis is not implemented yet: set DUMPSTREAM_INFRA=local (or REDIS_URL)",
-  );
+  const { startRedisContainer } = await loadDockerInfra();
+  const redis = await startRedisContainer(await freePort()).catch((e: unknown) => {
+    throw new InfraError(`the Docker path: ${messageOf(e)} (or set DUMPSTREAM_INFRA=local)`);
+  });
+  const url = `redis://${redis.address}`;
+  await redisPing(url, 10_000).catch(async (e: unknown) => {
+    await redis.stop().catch(() => {});
+    throw new InfraError(`the Redis container on ${redis.address} does not answer PING: ${messageOf(e)}`);
+  });
+  return { url, stop: redis.stop };
 }
 
 async function killChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
