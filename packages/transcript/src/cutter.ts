@@ -1,9 +1,9 @@
 import { initialContext, cloneContext, type DebuggerContext } from './context';
-import { LineReader, type LineBatch } from './lines';
+import { cleanBatch, LineReader, type LineBatch } from './lines';
 import { TranscriptParser } from './parser';
-import type { Segment, SegmentationSummary, SegmenterOptions } from './segmenter';
+import { segmentLimits, type Segment, type SegmentationSummary, type SegmenterOptions } from './segmenter';
 import { applySessionLine, matchSessionLine, type SessionLine } from './session';
-import { cleanLine, skipSpaces, trimEnd } from './text';
+import { skipSpaces } from './text';
 
 export interface CutSummary extends SegmentationSummary {
   /** Whether the parser found anything a debugger prints (a prompt, process, thread, stack, …). */
@@ -49,10 +49,7 @@ export class SegmentCutter {
     private readonly onSegment: (segment: Segment) => void,
     options: SegmenterOptions = {},
   ) {
-    this.maxLines = options.maxLines ?? 4000;
-    this.maxChars = options.maxChars ?? 512 * 1024;
-    this.hardMaxLines = options.hardMaxLines ?? this.maxLines * 4;
-    this.hardMaxChars = options.hardMaxChars ?? this.maxChars * 8;
+    ({ maxLines: this.maxLines, maxChars: this.maxChars, hardMaxLines: this.hardMaxLines, hardMaxChars: this.hardMaxChars } = segmentLimits(options));
   }
 
   /** Bytes seen so far. */
@@ -73,17 +70,11 @@ export class SegmentCutter {
   }
 
   private batch(b: LineBatch): void {
-    const truncated = b.truncated;
-    const dirty = b.dirty;
+    const { lines, truncated } = cleanBatch(b);
     let t = 0;
-    let d = 0;
-    for (let i = 0; i < b.lines.length; i++) {
+    for (let i = 0; i < lines.length; i++) {
       const lineNo = b.firstLine + i;
-      let line: string;
-      if (d < dirty.length && dirty[d] === lineNo) {
-        d++;
-        line = cleanLine(b.lines[i]);
-      } else line = trimEnd(b.lines[i]);
+      const line = lines[i];
       const start = skipSpaces(line);
       const s = start < line.length ? matchSessionLine(line, start, this.session.mode, this.session.machine) : null;
       const n = this.segLines.length;

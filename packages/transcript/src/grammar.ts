@@ -8,7 +8,7 @@
  * (stack frames and process fields).
  */
 import type { Frame, ThreadState, WaitObject } from './facts';
-import { canonicalHex, canonicalHexOf, decimalAt, hexIdAt, canonicalHexAt, isHexToken, parseDecimal, parseHexId, tokens } from './text';
+import { canonicalHex, canonicalHexOf, decimalAt, hexIdAt, canonicalHexAt, isHexToken, parseDecimal, parseHexId, prefixMatcher, tokens } from './text';
 
 // ---------------------------------------------------------------------------------------------
 // Prompts
@@ -1091,11 +1091,7 @@ const KNOWN_OUTPUT_PREFIXES = [
   'iopl=',
 ];
 
-const KNOWN_OUTPUT_BY_FIRST = new Map<number, string[]>();
-for (const p of KNOWN_OUTPUT_PREFIXES) {
-  const c = p.charCodeAt(0);
-  KNOWN_OUTPUT_BY_FIRST.set(c, [...(KNOWN_OUTPUT_BY_FIRST.get(c) ?? []), p]);
-}
+const startsWithKnownOutput = prefixMatcher(KNOWN_OUTPUT_PREFIXES);
 
 // `7ff6dc6d0000 5e4b6a8b Feb 18 04:48:27 2020 C:\Windows\System32\cmd.exe` (the PEB's module list)
 const MODULE_ROW = /^[0-9a-f`]{8,17} [0-9a-f]{8} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} /;
@@ -1109,9 +1105,8 @@ const ENVIRONMENT = /^=?[A-Za-z_(][^=\s]*=/;
  * or a PEB printed by `!process … ff` is being read, where environment lines are expected.
  */
 export function isKnownOutput(line: string, start: number, inPeb: boolean): boolean {
+  if (startsWithKnownOutput(line, start)) return true;
   const c = line.charCodeAt(start);
-  const candidates = KNOWN_OUTPUT_BY_FIRST.get(c);
-  if (candidates !== undefined) for (const p of candidates) if (line.startsWith(p, start)) return true;
   if (c === 46 /* . */) {
     // The symbol loader's progress: a line of dots.
     let i = start;

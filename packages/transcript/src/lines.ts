@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
-import { nextCharToClean } from './text';
+import { cleanLine, nextCharToClean, trimEnd } from './text';
 
 /** Lines longer than this are cut: a 200 MB line with no newline must not be held in memory. */
 export const MAX_LINE_LENGTH = 64 * 1024;
@@ -188,4 +188,20 @@ export function sniffTranscript(head: Buffer): Sniff {
   }
   if (control > n / 10) return { ok: false, reason: 'binary data (mostly control characters), not a text transcript' };
   return { ok: true };
+}
+
+/**
+ * Makes a batch's lines the cleaned lines the parser reads, in place: cleanLine for the lines
+ * LineReader marked dirty, the rest only trimmed at the end.
+ */
+export function cleanBatch(b: LineBatch): LineBatch {
+  const { lines, dirty, firstLine } = b;
+  let d = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (d < dirty.length && dirty[d] === firstLine + i) {
+      d++;
+      lines[i] = cleanLine(lines[i]);
+    } else lines[i] = trimEnd(lines[i]);
+  }
+  return b;
 }

@@ -32,7 +32,7 @@ import {
 } from './grammar';
 import { applySessionLine, matchSessionLine, type SessionLine } from './session';
 import { layoutFlags } from './stacks';
-import { intern, own, skipSpaces, tokens } from './text';
+import { intern, own, prefixMatcher, skipSpaces, tokens } from './text';
 
 /** Warnings kept per segment; beyond it they are only counted. */
 export const MAX_WARNINGS_PER_SEGMENT = 50;
@@ -677,16 +677,10 @@ const THREAD_DETAIL_PREFIXES = [
   'Ticks:',
 ];
 
-/** THREAD_DETAIL_PREFIXES by their first character: a line is compared with a few, not all. */
-const THREAD_DETAILS_BY_FIRST = new Map<number, string[]>();
-for (const p of THREAD_DETAIL_PREFIXES) {
-  const c = p.charCodeAt(0);
-  THREAD_DETAILS_BY_FIRST.set(c, [...(THREAD_DETAILS_BY_FIRST.get(c) ?? []), p]);
-}
+const startsWithThreadDetail = prefixMatcher(THREAD_DETAIL_PREFIXES);
 
 function isThreadDetail(text: string, start: number): boolean {
-  const candidates = THREAD_DETAILS_BY_FIRST.get(text.charCodeAt(start));
-  if (candidates !== undefined) for (const p of candidates) if (text.startsWith(p, start)) return true;
+  if (startsWithThreadDetail(text, start)) return true;
   // IRP list entries: `85102de0: (0006,0220) Flags: 00000884  Mdl: 00000000`
   const colon = text.indexOf(': (', start);
   return colon > start && colon - start <= 17;

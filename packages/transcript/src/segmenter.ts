@@ -1,9 +1,9 @@
 import { initialContext, cloneContext, type DebuggerContext } from './context';
 import { MAX_UNPARSED_SAMPLE, type Facts } from './facts';
-import { LineReader, type LineBatch } from './lines';
+import { cleanBatch, LineReader, type LineBatch } from './lines';
 import { TranscriptParser } from './parser';
 import { matchSessionLine } from './session';
-import { cleanLine, skipSpaces, trimEnd } from './text';
+import { skipSpaces } from './text';
 
 /** A bounded run of cleaned lines with the debugger context in force at its first line. */
 export interface Segment {
@@ -33,6 +33,13 @@ export interface SegmenterOptions {
   keepLines?: boolean;
   /** Unparsed lines each segment's facts keep with their text (default MAX_UNPARSED_SAMPLE). */
   keepUnparsed?: number;
+}
+
+/** The limits of SegmenterOptions with their defaults. */
+export function segmentLimits(o: SegmenterOptions): Required<Pick<SegmenterOptions, 'maxLines' | 'maxChars' | 'hardMaxLines' | 'hardMaxChars'>> {
+  const maxLines = o.maxLines ?? 4000;
+  const maxChars = o.maxChars ?? 512 * 1024;
+  return { maxLines, maxChars, hardMaxLines: o.hardMaxLines ?? maxLines * 4, hardMaxChars: o.hardMaxChars ?? maxChars * 8 };
 }
 
 export interface SegmentationSummary {
@@ -69,10 +76,7 @@ export class Segmenter {
     private readonly onSegment: (segment: Segment, facts: Facts) => void,
     options: SegmenterOptions = {},
   ) {
-    this.maxLines = options.maxLines ?? 4000;
-    this.maxChars = options.maxChars ?? 512 * 1024;
-    this.hardMaxLines = options.hardMaxLines ?? this.maxLines * 4;
-    this.hardMaxChars = options.hardMaxChars ?? this.maxChars * 8;
+    ({ maxLines: this.maxLines, maxChars: this.maxChars, hardMaxLines: this.hardMaxLines, hardMaxChars: this.hardMaxChars } = segmentLimits(options));
     this.keepLines = options.keepLines ?? false;
     this.keepUnparsed = options.keepUnparsed ?? MAX_UNPARSED_SAMPLE;
     this.parser = new TranscriptParser(this.segStartContext, 0, 1, this.keepUnparsed);
@@ -96,17 +100,11 @@ export class Segmenter {
   }
 
   private batch(b: LineBatch): void {
-    const truncated = b.truncated;
-    const dirty = b.dirty;
+    const { lines, truncated } = cleanBatch(b);
     let t = 0;
-    let d = 0;
-    for (let i = 0; i < b.lines.length; i++) {
+    for (let i = 0; i < lines.length; i++) {
       const lineNo = b.firstLine + i;
-      let line: string;
-      if (d < dirty.length && dirty[d] === lineNo) {
-        d++;
-        line = cleanLine(b.lines[i]);
-      } else line = trimEnd(b.lines[i]);
+      const line = lines[i];
       if (this.segLineCount >= this.maxLines || this.segChars >= this.maxChars) {
         if (((this.segLineCount >= this.hardMaxLines || this.segChars >= this.hardMaxChars) && !this.parser.insideParameterList) || this.isBoundary(line)) this.cut(lineNo);
       }

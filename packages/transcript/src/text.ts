@@ -288,3 +288,20 @@ export function intern(s: string): string {
   if (interned.size < MAX_INTERNED) interned.set(mine, mine);
   return mine;
 }
+
+/**
+ * A test of whether a line starts (at `start`) with one of `prefixes`, which looks up the few that
+ * share its first character instead of trying them all.
+ */
+export function prefixMatcher(prefixes: readonly string[]): (line: string, start: number) => boolean {
+  const byFirst = new Map<number, string[]>();
+  for (const p of prefixes) {
+    const c = p.charCodeAt(0);
+    byFirst.set(c, [...(byFirst.get(c) ?? []), p]);
+  }
+  return (line, start) => {
+    const candidates = byFirst.get(line.charCodeAt(start));
+    if (candidates !== undefined) for (const p of candidates) if (line.startsWith(p, start)) return true;
+    return false;
+  };
+}
