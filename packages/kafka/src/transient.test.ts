@@ -19,6 +19,7 @@ describe('KafkaWarnings', () => {
     w.warn('kafka: Response CreateTopics', { error: 'Topic creation errors' });
     for (; t < 5_000; t += 250) w.warn('kafka: Response GroupCoordinator', { error: 'The group coordinator is not available' });
     w.warn('kafka: Response ListOffsets(key: 2, version: 3)', { error: 'This server is not the leader for that topic-partition' });
+    w.warn('kafka: Response Heartbeat(key: 12, version: 3)', { error: 'The coordinator is not aware of this member' });
     expect(lines.every((l) => l.startsWith('debug '))).toBe(true);
   });
 

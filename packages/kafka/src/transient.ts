@@ -14,6 +14,9 @@ const SETTLING = [
   // NOT_LEADER_OR_FOLLOWER: metadata a moment old while a new topic's leaders are assigned.
   /not the leader for that topic-partition/i,
   /leadership election/i,
+  // UNKNOWN_MEMBER_ID: a heartbeat that raced a rebalance while the group's members were joining
+  // (services started together, a busy machine); kafkajs re-joins the group by itself.
+  /coordinator is not aware of this member/i,
 ];
 
 /** How long an error must keep coming back before it is a warning. */
