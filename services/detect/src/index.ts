@@ -1,15 +1,16 @@
 /**
  * The detect service: consumes `facts` and `manifests`, merges them into each upload's partial
- * graph in Redis (atomic, idempotent), and the worker whose merge completes an upload detects,
- * reports and alerts, exactly once:
+ * graph in Redis (atomic, idempotent), and reports each upload, with its alert, exactly once:
  *
- * - the completing merge takes a lease in Redis (one worker wins);
- * - the report, the alert and the consumed offset are published in one Kafka transaction, so a
- *   crash before the commit leaves no visible report and redelivers the message;
+ * - the merge that completes an upload takes a lease in Redis (one worker wins) and puts a report
+ *   request on `manifests`, keyed by the upload, so that reports spread over the workers by the
+ *   upload's partition (see REPORT_REQUEST_HEADER); the worker that consumes the request reports;
+ * - the report, the alert and the request's offset are published in one Kafka transaction, so a
+ *   crash before the commit leaves no visible report and redelivers the request;
  * - identical bytes uploaded again are recognised by their content hash and not reported twice;
  * - uploads that stop making progress are reported as incomplete after a timeout: the sweeper
- *   puts a sweep request on `manifests` and the worker that consumes it reports, so that every
- *   report is published with the offset of the message that triggered it;
+ *   puts a report request (`idle`) on `manifests` the same way, so that every report is
+ *   published with the offset of the message that asked for it;
  * - a worker taking over a report after a crash first checks whether the dead worker's
  *   transaction went through (the offset of the message it noted is committed) and then does
  *   not publish again.
@@ -61,10 +62,30 @@ function factsKey(key: Buffer | null): { uploadId: string; seq: number } | null 
 type Merged = { completion: Completion; lease: ReportLease | null };
 
 /**
- * A message on `manifests` with this header is a sweep request: "the upload in the key made no
- * progress for DETECT_INCOMPLETE_AFTER: report it with what there is". Its value is ignored.
+ * A message on `manifests` with this header is a report request for the upload in its key; the
+ * worker that consumes it reports the upload under a lease, unless another worker is at it or it
+ * is done. Its value is ignored; the header's value says why:
+ *
+ * - `complete`: a merge completed the upload (the manifest and every segment are in). The worker
+ *   whose merge completes an upload does not report it itself: the last merge of an upload tends
+ *   to fall to the busiest worker (its merges lag behind its reports), so that worker would take
+ *   every report while the others idle. A request keyed by the upload spreads reports over the
+ *   workers by the upload's partition instead.
+ * - `idle`: the sweeper found the upload made no progress for DETECT_INCOMPLETE_AFTER: report it
+ *   with what there is.
  */
+export const REPORT_REQUEST_HEADER = 'x-dumpstream-report';
+export type ReportRequest = 'complete' | 'idle';
+
+/** The header sweep requests had before report requests (read as `idle`, for messages of older workers). */
 export const SWEEP_HEADER = 'x-dumpstream-sweep';
+
+/** Why a `manifests` message asks for a report, or null for a manifest. */
+function reportRequestOf(headers: EachMessagePayload['message']['headers']): ReportRequest | null {
+  const v = headers?.[REPORT_REQUEST_HEADER];
+  if (v !== undefined) return String(v) === 'complete' ? 'complete' : 'idle';
+  return headers?.[SWEEP_HEADER] !== undefined ? 'idle' : null;
+}
 
 interface Trigger {
   topic: string;
@@ -102,7 +123,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   await ensureTopics(kafka, topics);
   // Reports, alerts and offsets: one transaction at a time (see `serially`).
   const producer: Producer = kafka.producer({ transactionalId: `${config.topicPrefix}detect-${config.workerId}`, idempotent: true, maxInFlightRequests: 1 });
-  // Dead letters and sweep requests, sent from any partition's handler and the sweeper at once:
+  // Dead letters and report requests, sent from any partition's handler and the sweeper at once:
   // not through the transactional producer's idempotent sends (see atLeastOnceProducer).
   const plain: Producer = atLeastOnceProducer(kafka);
   const consumer: Consumer = kafka.consumer({ groupId: group, ...consumerTimeouts(config), maxBytes: 16 * 1024 * 1024 });
@@ -196,7 +217,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       const { report: r, alert, manifest } = outcome;
       const incomplete = r.status === 'incomplete';
       if (outcome.segmentsMerged === 0 && manifest === null) {
-        // Nothing left of it (a stale sweep request): nothing to report.
+        // Nothing left of it (a stale report request): nothing to report.
         await commit(trigger);
         await store.finish(lease, 'incomplete');
         return;
@@ -293,8 +314,22 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     return merged;
   };
 
-  /** A sweep request: report the upload with what there is, unless another worker is at it or it is done. */
-  const handleSweep = async (payload: EachMessagePayload, trigger: Trigger): Promise<void> => {
+  /**
+   * Asks for the report of an upload this worker's merge completed (see REPORT_REQUEST_HEADER),
+   * then gives back the lease the merge took, so that the request's consumer can claim it at once.
+   * The request is durable (all replicas) before the completing message's offset is committed; a
+   * crash before that redelivers the message, whose merge completes the upload again.
+   */
+  const requestReport = async (lease: ReportLease): Promise<void> => {
+    try {
+      await plain.send({ topic: topics.manifests.name, acks: -1, messages: [{ key: lease.uploadId, value: Buffer.from('report'), headers: { [REPORT_REQUEST_HEADER]: 'complete' satisfies ReportRequest } }] });
+    } finally {
+      await store.release(lease);
+    }
+  };
+
+  /** A report request: report the upload (with what there is), unless another worker is at it or it is done. */
+  const handleReportRequest = async (payload: EachMessagePayload, trigger: Trigger, why: ReportRequest): Promise<void> => {
     const uploadId = payload.message.key?.toString('latin1') ?? '';
     let lease: ReportLease | null;
     try {
@@ -303,7 +338,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         const state = lease ? null : await store.state(uploadId);
         if (lease || !state?.startsWith('reporting')) break;
         // Another worker reports it, or died doing so: wait for it to finish or for its lease to lapse.
-        if (stopping) throw new Error('stopping: the sweep request is left to the next owner of its partition');
+        if (stopping) throw new Error('stopping: the report request is left to the next owner of its partition');
         await new Promise((r) => setTimeout(r, Math.min(1000, Math.floor(config.detect.leaseMs / 4))));
         await payload.heartbeat();
       }
@@ -312,7 +347,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       await deadLetter(payload, e.message, 'INVALID_ID');
       return commit(trigger);
     }
-    if (lease) await report(lease, trigger, false, payload.heartbeat);
+    if (lease) await report(lease, trigger, why === 'complete', payload.heartbeat);
     else await commit(trigger);
   };
 
@@ -320,7 +355,8 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     const { topic, partition, message } = payload;
     const trigger: Trigger = { topic, partition, offset: message.offset };
     if (message.value === null) return commit(trigger);
-    if (topic === topics.manifests.name && message.headers?.[SWEEP_HEADER] !== undefined) return handleSweep(payload, trigger);
+    const request = topic === topics.manifests.name ? reportRequestOf(message.headers) : null;
+    if (request !== null) return handleReportRequest(payload, trigger, request);
     const t0 = process.hrtime.bigint();
     let merged;
     try {
@@ -349,8 +385,8 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       throw e; // transient (Redis, Kafka): kafkajs retries the message with backoff
     }
     metrics.stageDuration.observe({ stage: 'merge' }, Number(process.hrtime.bigint() - t0) / 1e9);
-    if (merged.lease) await report(merged.lease, trigger, true, payload.heartbeat);
-    else await commit(trigger);
+    if (merged.lease) await requestReport(merged.lease);
+    return commit(trigger);
   };
 
   /**
@@ -438,7 +474,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         await store.forget(uploadId);
         continue;
       }
-      await plain.send({ topic: topics.manifests.name, acks: -1, messages: [{ key: uploadId, value: Buffer.from('sweep'), headers: { [SWEEP_HEADER]: 'idle' } }] });
+      await plain.send({ topic: topics.manifests.name, acks: -1, messages: [{ key: uploadId, value: Buffer.from('sweep'), headers: { [REPORT_REQUEST_HEADER]: 'idle' satisfies ReportRequest } }] });
       // Not asked again before another idle period.
       await store.markActive(uploadId);
       n++;
