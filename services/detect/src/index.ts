@@ -239,6 +239,16 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       }
       // Noted before the transaction: whoever takes over can tell whether it committed.
       if (!(await store.recordAttempt(lease, attemptOf(trigger)))) throw new Error(`lost the lease on upload ${lease.uploadId} before publishing its report`);
+      // Counted into the fleet's storms before the transaction, not after: counting is idempotent
+      // per dump (a marker set if absent), and every dump that gets this far is reported by this
+      // worker or by the one that takes it over, so a crash after the commit cannot leave a
+      // reported dump uncounted. A failure here is retried like any Redis error.
+      try {
+        await storms.recordReport(r, manifest?.receivedAt ?? Date.now());
+      } catch (e) {
+        await store.release(lease);
+        throw e;
+      }
       const publish = async (value: Buffer) => {
         const tx = await producer.transaction();
         try {
@@ -277,8 +287,6 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         metrics.kafkaErrors.inc({ operation: 'publish' });
         throw e;
       }
-      // The report is out: count it into the fleet's storms (idempotent per dump).
-      await storms.recordReport(r, manifest?.receivedAt ?? Date.now()).catch((e: unknown) => log.warn('fleet state: the dump was not counted', { dumpId: r.dumpId, error: e }));
       await store.finish(lease, incomplete ? 'incomplete' : 'reported');
       // Ingest claimed the content when it answered the upload: a whole copy sent later must be
       // reported, not dropped as a duplicate of this partial one.
