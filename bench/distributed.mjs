@@ -133,7 +133,7 @@ async function embedded(files) {
  */
 async function pipeline(kafkaBrokers, label, broker) {
   const prefix = `bench${Date.now()}`;
-  const env = { ...process.env, KAFKA_BROKERS: kafkaBrokers, REDIS_URL, DUMPSTREAM_TOPIC_PREFIX: `${prefix}.`, DUMPSTREAM_PARTITIONS: '4', REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'error', INGEST_LISTEN: INGEST };
+  const env = { ...process.env, KAFKA_BROKERS: kafkaBrokers, REDIS_URL, DUMPSTREAM_TOPIC_PREFIX: `${prefix}.`, DUMPSTREAM_PARTITIONS: '4', REDIS_KEY_PREFIX: prefix, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error', INGEST_LISTEN: INGEST };
   const topics = topicsFor(`${prefix}.`, { segments: 4, facts: 4 });
   const silent = { debug() {}, info() {}, warn() {}, error() {} };
   await ensureTopics(createKafka({ brokers: [kafkaBrokers], clientId: 'bench' }, silent), topics);

@@ -352,8 +352,13 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     try {
       for (;;) {
         lease = await store.claimIncomplete(uploadId);
-        const state = lease ? null : await store.state(uploadId);
-        if (lease || !state?.startsWith('reporting')) break;
+        if (lease) break;
+        const state = await store.state(uploadId);
+        // No state now, though the claim found one: the holder gave its lease back in between (as
+        // the merge that sent a `complete` request does just after sending it). Claim again;
+        // taking this for "done" left the upload unreported until the sweeper's timeout.
+        if (state === null) continue;
+        if (!state.startsWith('reporting')) break;
         // Another worker reports it, or died doing so: wait for it to finish or for its lease to lapse.
         if (stopping) throw new Error('stopping: the report request is left to the next owner of its partition');
         await new Promise((r) => setTimeout(r, Math.min(1000, Math.floor(config.detect.leaseMs / 4))));
