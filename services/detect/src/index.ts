@@ -223,6 +223,9 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       }
       const { report: r, alert, manifest } = outcome;
       const incomplete = r.status === 'incomplete';
+      // The sweeper asks only for uploads that made no progress: one that is whole had its
+      // `complete` report request lost or dropped, a bug (it waited DETECT_INCOMPLETE_AFTER).
+      if (!expectWhole && !incomplete) log.warn('a whole upload waited for the sweeper: its report request was lost', { uploadId: lease.uploadId, dumpId: r.dumpId });
       if (outcome.segmentsMerged === 0 && manifest === null) {
         // Nothing left of it (a stale report request): nothing to report.
         await commit(trigger);
