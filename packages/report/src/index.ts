@@ -1,7 +1,7 @@
 /** @dumpstream/report: the report contract (`dumpstream.report/v1`) and its renderings: text, and pictures (HTML, SVG). */
-export { buildReport, REPORT_SCHEMA, REPORT_UNPARSED_SAMPLE } from './report';
+export { buildReport, reportFrameTexts, REPORT_SCHEMA, REPORT_UNPARSED_SAMPLE } from './report';
 export type { ReportOptions } from './report';
-export type { Report, ReportInput, ReportFrame, ReportThread, ReportProcess, ReportStack, ReportFinding } from './report';
+export type { Report, ReportInput, ReportFrame, ReportFrameTexts, FrameTextPart, ReportThread, ReportProcess, ReportStack, ReportFinding } from './report';
 export { reportJsonChunks, reportInputJsonChunks } from './json';
 export { renderText } from './text';
 export type { TextOptions } from './text';

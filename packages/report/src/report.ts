@@ -1,6 +1,6 @@
 import type { ErrorReportingFault } from '@dumpstream/detect';
 import { signatureOf } from '@dumpstream/fleet';
-import { stackFrames, type AttributedStack, type DumpStats, type ProcessNode, type ResolvedDump } from '@dumpstream/graph';
+import { stackFrames, type AttributedStack, type DumpStats, type ProcessNode, type ResolvedDump, type StackText } from '@dumpstream/graph';
 import { MAX_UNPARSED_SAMPLE, type Frame, type SystemFacts, type UnparsedLine, type Warning } from '@dumpstream/transcript';
 
 /** The report's schema name; a change to the JSON shape that breaks readers needs a new one. */
@@ -185,4 +185,39 @@ function reportFrame(f: Frame): ReportFrame {
     raw: f.raw,
     line: f.line,
   };
+}
+
+/** Frame lines as printed, with where they start and how they read (a stack's text part). */
+export interface FrameTextPart {
+  text: string;
+  textLine: number;
+  layout: number;
+}
+
+/**
+ * A report's frames as their text: per process, per thread (null: no stack), and per stack, in the
+ * report's order. The wire form of a report built without frames (`@dumpstream/schemas`
+ * encodeReport), whose readers build the same frames back.
+ */
+export interface ReportFrameTexts {
+  threads: (FrameTextPart[] | null)[][];
+  stacks: (FrameTextPart[] | null)[];
+}
+
+/**
+ * Each thread's and stack's frames as their text, in the report's order. Null when a stack's
+ * frames came already built (facts of version 1 writers): those have no text, and travel as records.
+ */
+export function reportFrameTexts(dump: ResolvedDump): ReportFrameTexts | null {
+  let built = false;
+  const partsOf = (stack: StackText | null): FrameTextPart[] | null => {
+    if (stack === null) return null;
+    return stack.parts.map((part) => {
+      if (part.frames !== undefined && part.frames.length > 0) built = true;
+      const text = part.textRef !== undefined && dump.stackText !== null ? dump.stackText.get(part.textRef) : part.text;
+      return { text, textLine: part.textLine, layout: part.layout };
+    });
+  };
+  const texts = { threads: dump.processes.map((p) => p.threads.map((t) => partsOf(t.stack))), stacks: dump.stacks.map((s) => partsOf(s.stack)) };
+  return built ? null : texts;
 }

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { analyzeTranscript } from '@dumpstream/cli';
 import { detectErrorReportingFault } from '@dumpstream/detect';
 import { DumpGraph } from '@dumpstream/graph';
-import { buildReport, type Report } from '@dumpstream/report';
+import { buildReport, reportFrameTexts, type Report } from '@dumpstream/report';
 import { Segmenter, parseSegment, type Facts, type Segment, type SegmenterOptions } from '@dumpstream/transcript';
 import { decodeFacts, decodeReport, decodeSegment, encodeFacts, encodeReport, encodeSegment, type FactsMessage, type SegmentMessage } from './index';
 
@@ -122,6 +122,20 @@ describe.each(CASES)('%s', (name, bytes) => {
     const finding = detectErrorReportingFault(dump);
     const distributed = buildReport({ source: name, dumpId, bytes: bytes.length, dump, findings: finding ? [finding] : [] });
     expect(JSON.stringify(distributed)).toBe(JSON.stringify(await embedded(name, bytes, cut)));
+  });
+
+  it('gives back the report when its frames travel as text (as detect sends it)', async () => {
+    const graph = new DumpGraph();
+    for (const [, facts] of segmentsOf(bytes, CUTS[0])) graph.merge(decodeFacts(encodeFacts({ uploadId, ...facts })));
+    const dump = graph.resolve();
+    const finding = detectErrorReportingFault(dump);
+    const input = { source: name, dumpId, bytes: bytes.length, dump, findings: finding ? [finding] : [] };
+    const texts = reportFrameTexts(dump);
+    expect(texts).not.toBeNull();
+    const lean = encodeReport(buildReport(input, { frames: false }), texts!);
+    const full = buildReport(input);
+    expect(decodeReport(lean)).toStrictEqual(plain(decodeReport(encodeReport(full))));
+    if (full.stats.frames > 20) expect(lean.length).toBeLessThan(0.8 * encodeReport(full).length);
   });
 
   it('gives back the report', async () => {

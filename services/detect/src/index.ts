@@ -272,17 +272,17 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       };
       try {
         try {
-          await publish(encodeReport(r));
+          await publish(encodeReport(r, outcome.frameTexts ?? undefined));
         } catch (e) {
           if (!isMessageTooLarge(e)) throw e;
           log.warn('report too large for the reports topic: publishing it without frames', { dumpId: r.dumpId });
           try {
-            await publish(encodeReport(trimReport(r, 'frames')));
+            await publish(encodeReport(trimReport(r, 'frames', outcome.frames)));
           } catch (e2) {
             if (!isMessageTooLarge(e2)) throw e2;
             // Else the message would be retried for ever, and its partition with it.
             log.warn('report too large for the reports topic even without frames: publishing its findings only', { dumpId: r.dumpId });
-            await publish(encodeReport(trimReport(r, 'findings')));
+            await publish(encodeReport(trimReport(r, 'findings', outcome.frames)));
           }
         }
       } catch (e) {

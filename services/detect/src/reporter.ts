@@ -2,7 +2,7 @@ import { detectErrorReportingFault, originalFaults } from '@dumpstream/detect';
 import { DumpGraph, type DumpGraphOptions, type ResolvedDump, type StackText } from '@dumpstream/graph';
 import { LARGE_MESSAGE_BYTES } from '@dumpstream/kafka';
 import type { DumpStore, ManifestRecord, ReportLease } from '@dumpstream/redis';
-import { buildReport, type Report } from '@dumpstream/report';
+import { buildReport, reportFrameTexts, type Report, type ReportFrameTexts } from '@dumpstream/report';
 import { decodeFacts, type Alert } from '@dumpstream/schemas';
 
 /** What a finished upload becomes: its report, and an alert when there is a finding. */
@@ -12,6 +12,13 @@ export interface Outcome {
   manifest: ManifestRecord | null;
   /** Segments whose facts were in Redis. */
   segmentsMerged: number;
+  /**
+   * The report's frames as text, to encode with it (encodeReport): the report itself is built
+   * without frame records. Null when the report carries no frames (too large: see trimReport).
+   */
+  frameTexts: ReportFrameTexts | null;
+  /** Frames the report has as text (counted as left out when it is trimmed). */
+  frames: number;
 }
 
 /**
@@ -43,9 +50,10 @@ export async function buildOutcome(store: DumpStore, lease: ReportLease, expectW
         ? `only ${merged} of ${manifest.segments} segments arrived before the timeout`
         : `the end of the upload never arrived (ingest stopped or lost it); ${s(merged)} arrived`;
   }
-  // Frames are built only when the report can carry them: a dump of millions of frames (their
-  // text is held, the objects are not) would otherwise be built whole only to be trimmed.
-  const frames = reportFramesBytes(dump) <= 2 * LARGE_MESSAGE_BYTES;
+  // Frames travel as their text (see encodeReport), and only when the report can carry them.
+  const fits = reportFramesChars(dump) <= LARGE_MESSAGE_BYTES;
+  const frameTexts = fits ? reportFrameTexts(dump) : null;
+  const frameCount = reportFrameCount(dump);
   const built = buildReport(
     {
       source: manifest?.source ?? '(unknown: the upload never finished)',
@@ -57,10 +65,11 @@ export async function buildOutcome(store: DumpStore, lease: ReportLease, expectW
       host: manifest?.host ?? null,
       incompleteReason,
     },
-    { frames },
+    // Records only for frames that came built (facts v1), which have no text to send.
+    { frames: fits && frameTexts === null },
   );
-  const report = frames ? built : trimReport(built, 'frames', reportFrameCount(dump));
-  return { report, alert: finding ? alertOf(report) : null, manifest, segmentsMerged: merged };
+  const report = fits ? built : trimReport(built, 'frames', frameCount);
+  return { report, alert: finding ? alertOf(report) : null, manifest, segmentsMerged: merged, frameTexts, frames: frameTexts !== null ? frameCount : 0 };
 }
 
 /** The stacks a report lists: each thread's, and those printed outside process blocks. */
@@ -76,15 +85,11 @@ function reportFrameCount(dump: ResolvedDump): number {
   return reportStacks(dump).reduce((n, s) => n + s.frameCount, 0);
 }
 
-/**
- * About the bytes a report's frames take on the wire, from their text: a frame carries its line
- * and the fields read from it (call site, module, function, offset, addresses), twice the line's
- * length or so.
- */
-function reportFramesBytes(dump: ResolvedDump): number {
+/** The length of a report's frames' text: about the bytes they take on the wire, as text. */
+function reportFramesChars(dump: ResolvedDump): number {
   let chars = 0;
   for (const s of reportStacks(dump)) for (const part of s.parts) chars += part.textRef?.length ?? part.text.length;
-  return 2 * chars;
+  return chars;
 }
 
 /**
