@@ -19,7 +19,7 @@ import { AVRO_DIR, MESSAGE_SCHEMAS, readSchema, schemaFingerprint, schemaPath, t
  * (4) on release, copy the schema to avro/history/<file>.v<version>.avsc.
  */
 const PINNED: Record<MessageSchemaName, string> = {
-  Segment: 'a737ad8d970bf7ec3c95b060e7b7ad666cb5e9992577afbad7c6d943175f95a8',
+  Segment: 'ded4665b8a34f42ffdb9c749aab713ec325a9537fdcdedcd2623137fb5c3464a',
   DumpManifest: '65b5b03923152aed2af442a4d6a3be819aa64e82fe24499ab94391dcaed85756',
   Facts: '6a103a95cddc3d314c4f562c67de911a7d872781d39699ac1fc1cb63ac8399b7',
   Report: '23ed71e81dc4902d4892126c6dfe30b51d4f9c11cc72e41cd3710e1d6c088258',

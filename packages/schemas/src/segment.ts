@@ -37,6 +37,8 @@ interface ContextWire extends Omit<DebuggerContext, 'target' | 'block' | 'thread
 interface SegmentWire extends Omit<SegmentMessage, 'context' | 'truncatedLines'> {
   context: ContextWire;
   truncatedLines: number[] | null;
+  /** The lines joined by `\n`, from writers since `text` (then `lines` is empty); null from earlier ones. */
+  text?: string | null;
 }
 
 const TARGET_KEYS = optionalKeys<Target>()(['processAddress', 'pid']);
@@ -46,7 +48,16 @@ const LAYOUT_KEYS = optionalKeys<Layout>()(['callSiteOnly']);
 
 /** Encodes a segment message. Throws SchemaError ENCODE_INVALID when a field does not fit the schema. */
 export function encodeSegment(message: SegmentMessage): Buffer {
-  return encodeWire('Segment', { ...message, truncatedLines: message.truncatedLines ?? [] });
+  // The lines as one string: Avro writes a string at a time, and a segment has thousands. (No
+  // line holds `\n`: they were split on it.) An empty segment keeps `lines`, so that it does not
+  // come back as one empty line.
+  const joined = Array.isArray(message.lines) && message.lines.length > 0;
+  return encodeWire('Segment', {
+    ...message,
+    lines: joined ? [] : message.lines,
+    text: joined ? message.lines.join('\n') : null,
+    truncatedLines: message.truncatedLines ?? [],
+  });
 }
 
 /**
@@ -60,7 +71,7 @@ export function decodeSegment(bytes: Buffer): SegmentMessage {
     seq: w.seq,
     firstLine: w.firstLine,
     context: contextFromWire(w.context),
-    lines: w.lines,
+    lines: w.text != null ? w.text.split('\n') : w.lines,
     source: w.source,
     host: w.host,
     receivedAt: w.receivedAt,
