@@ -23,6 +23,7 @@ import { DumpStore, type Completion, type ReportLease } from '@dumpstream/redis'
 import { consumerTimeouts, createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeDumpManifest, decodeFacts, encodeAlert, encodeReport, isSchemaError } from '@dumpstream/schemas';
 import type { Registry } from 'prom-client';
+import { reportKeeper } from './keep';
 import { buildOutcome, faultRootsOf, trimReport } from './reporter';
 
 export { buildOutcome, alertOf, faultRootsOf, trimReport } from './reporter';
@@ -118,6 +119,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   });
   redis.on('end', () => (redisUp = false));
   const store = new DumpStore(redis, { prefix: config.redisKeyPrefix, leaseMs: config.detect.leaseMs });
+  const keeper = reportKeeper(redis, config, log);
 
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-detect` }, log);
   await ensureTopics(kafka, topics);
@@ -201,6 +203,10 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       // it marked the upload reported. Then its report is out: do not publish it again.
       const prior = await store.attempt(lease.uploadId);
       if (prior !== null && (await committedPast(prior))) {
+        // The dead reporter may have died before it kept its report: keep it again (idempotent),
+        // rebuilt from the facts still in Redis, before finish() lets them go.
+        const rebuilt = await buildOutcome(store, lease, true, { maxFacts: config.detect.maxFacts ?? undefined }).catch(() => null);
+        if (rebuilt) await keeper.keep(rebuilt.report, encodeReport(rebuilt.report), rebuilt.manifest);
         await commit(trigger);
         await store.finish(lease, 'reported');
         log.info('the report went out before its reporter stopped: not published again', { uploadId: lease.uploadId, attempt: prior });
@@ -232,7 +238,8 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       }
       // Noted before the transaction: whoever takes over can tell whether it committed.
       if (!(await store.recordAttempt(lease, attemptOf(trigger)))) throw new Error(`lost the lease on upload ${lease.uploadId} before publishing its report`);
-      const publish = async (value: Buffer) => {
+      let published = null as { report: typeof r; value: Buffer } | null;
+      const publish = async (value: Buffer, sent = r) => {
         const tx = await producer.transaction();
         try {
           await tx.send({ topic: topics.reports.name, compression: compressionFor(value.length), messages: [{ key: r.dumpId, value }] });
@@ -244,6 +251,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           // Fencing: a reporter that lost its lease (paused past it, say) must not publish too.
           if (!(await store.renew(lease))) throw new Error(`lost the lease on upload ${lease.uploadId} before committing its report`);
           await tx.commit();
+          published = { report: sent, value };
           handled.delete(partitionOf(trigger));
         } catch (e) {
           await tx.abort().catch(() => undefined);
@@ -257,12 +265,14 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           if (!isMessageTooLarge(e)) throw e;
           log.warn('report too large for the reports topic: publishing it without frames', { dumpId: r.dumpId });
           try {
-            await publish(encodeReport(trimReport(r, 'frames')));
+            const trimmed = trimReport(r, 'frames');
+            await publish(encodeReport(trimmed), trimmed);
           } catch (e2) {
             if (!isMessageTooLarge(e2)) throw e2;
             // Else the message would be retried for ever, and its partition with it.
             log.warn('report too large for the reports topic even without frames: publishing its findings only', { dumpId: r.dumpId });
-            await publish(encodeReport(trimReport(r, 'findings')));
+            const trimmed = trimReport(r, 'findings');
+            await publish(encodeReport(trimmed), trimmed);
           }
         }
       } catch (e) {
@@ -270,6 +280,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         metrics.kafkaErrors.inc({ operation: 'publish' });
         throw e;
       }
+      if (published) await keeper.keep(published.report, published.value, manifest);
       await store.finish(lease, incomplete ? 'incomplete' : 'reported');
       // Ingest claimed the content when it answered the upload: a whole copy sent later must be
       // reported, not dropped as a duplicate of this partial one.
