@@ -1,4 +1,5 @@
 import type { ErrorReportingFault } from '@dumpstream/detect';
+import { signatureOf } from '@dumpstream/fleet';
 import { stackFrames, type AttributedStack, type DumpStats, type ProcessNode, type ResolvedDump } from '@dumpstream/graph';
 import { MAX_UNPARSED_SAMPLE, type Frame, type SystemFacts, type UnparsedLine, type Warning } from '@dumpstream/transcript';
 
@@ -55,6 +56,11 @@ export type ReportFinding = Omit<ErrorReportingFault, 'chains'> & {
   chains: (Omit<ErrorReportingFault['chains'][number], 'root'> & {
     root: Omit<ErrorReportingFault['chains'][number]['root'], 'exceptionStack'> & { exceptionStack: ReportFrame[] | null };
   })[];
+  /**
+   * What makes two dumps the same fault across the fleet (`v1:<root image>!<module>!<function>`,
+   * @dumpstream/fleet signatureOf); null only in reports made before signatures.
+   */
+  signature: string | null;
 };
 
 /** One analysed transcript: the JSON contract of `dumpstream analyze --format json` and of the reports topic. */
@@ -124,6 +130,7 @@ export function buildReport(input: ReportInput, options: ReportOptions = {}): Re
         ...c,
         root: { ...c.root, exceptionStack: c.root.exceptionStack ? c.root.exceptionStack.map(reportFrame) : null },
       })),
+      signature: signatureOf(f),
     })),
     unparsed: dump.unparsed.slice(0, REPORT_UNPARSED_SAMPLE),
   };

@@ -59,6 +59,7 @@ export function renderText(report: Report, options: TextOptions = {}): string {
 function renderFinding(f: ReportFinding, report: Report, out: string[], maxChildren: number, maxLines: number, maxFrames: number): void {
   out.push(`  ERROR REPORTING FAULT [${f.severity}]`);
   out.push(`  ${f.summary}`);
+  if (f.signature !== null) out.push(`  signature: ${f.signature}`);
   const images = new Map<number, string | null>();
   for (const p of report.processes) if (p.pid !== null && !images.has(p.pid)) images.set(p.pid, p.image);
 

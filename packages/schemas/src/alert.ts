@@ -26,6 +26,8 @@ export interface Alert {
   createdAt: number;
   /** The original faults, distinct, biggest first (WerFault.exe count, then depth); [] in v1 alerts. */
   roots: AlertRoot[];
+  /** The finding's signature (see @dumpstream/fleet signatureOf); null in alerts made before signatures. */
+  signature: string | null;
 }
 
 /** An original fault behind an alert's chains. */
@@ -59,5 +61,6 @@ export function decodeAlert(bytes: Buffer): Alert {
     rootImages: [...w.rootImages],
     createdAt: w.createdAt,
     roots: (w.roots ?? []).map((r) => ({ pid: r.pid, image: r.image, present: r.present, werFaults: r.werFaults, deepestChain: r.deepestChain })),
+    signature: w.signature ?? null,
   };
 }

@@ -54,6 +54,7 @@ const alert: Alert = {
     { pid: 4660, image: 'app.exe', present: true, werFaults: 6, deepestChain: 5 },
     { pid: 163000, image: null, present: false, werFaults: 3, deepestChain: 3 },
   ],
+  signature: 'v1:app.exe!app!CParser::Parse',
 };
 
 const segment: SegmentMessage = {

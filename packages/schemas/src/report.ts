@@ -145,6 +145,7 @@ function findingFromWire(f: ReportFinding): ReportFinding {
         conflicts: c.conflicts.map((x) => ({ reporterPid: x.reporterPid, kind: x.kind, targetPid: x.targetPid })),
       }),
     ),
+    signature: f.signature ?? null,
   };
 }
 

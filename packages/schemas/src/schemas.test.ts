@@ -22,8 +22,8 @@ const PINNED: Record<MessageSchemaName, string> = {
   Segment: 'a737ad8d970bf7ec3c95b060e7b7ad666cb5e9992577afbad7c6d943175f95a8',
   DumpManifest: '65b5b03923152aed2af442a4d6a3be819aa64e82fe24499ab94391dcaed85756',
   Facts: '6a103a95cddc3d314c4f562c67de911a7d872781d39699ac1fc1cb63ac8399b7',
-  Report: '9e7ade87a1fbd35342737005c8aff6ea2d05515a4e67a92cb809cf872281e99d',
-  Alert: 'feb1cd5de4007655ec87e21716e514593e18522d4d09dad2ab995a42230862e0',
+  Report: '904ea567be6942414ce39a00a39a4e2b30d0ff5a9f796966d6f27921edc96e76',
+  Alert: '729c986cd36664a63c1400b11b529e0533459218f540f01149448a39fc7bca8d',
 };
 
 it.each(MESSAGE_SCHEMAS.map((s) => s.name))('%s has its pinned fingerprint', (name) => {

@@ -116,6 +116,7 @@ export function alertOf(report: Report): Alert | null {
     rootImages: roots.map((r) => (r.pid === null ? null : r.present ? r.image : `pid ${r.pid}, not in the dump`)),
     createdAt: Date.now(),
     roots,
+    signature: f.signature ?? null,
   };
 }
 
