@@ -19,3 +19,10 @@ export {
   NO_FUNCTION,
 } from './signature';
 export type { SignatureFinding, SignatureFrame } from './signature';
+export { FleetKeys } from './keys';
+export { FleetState } from './state';
+export type { FleetDump, FleetStateOptions, SignatureCounts, StormEventRecord, StormTransition } from './state';
+export { BUCKET_MS, DEFAULT_STORM_SETTINGS, bucketOf, dumpsInWindow, nextStorm, stormReason } from './rule';
+export type { StormSettings, StormReason, StormStatus, StormEventState, StormCounts } from './rule';
+export { evaluateStorms, topSignatures } from './evaluate';
+export type { StormEvaluation } from './evaluate';

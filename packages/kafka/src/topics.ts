@@ -2,9 +2,9 @@
  * The pipeline's topics: names under one prefix, and their partition counts. Segments and facts
  * get many partitions (one huge dump's segments are parsed and merged in parallel); manifests
  * (one per upload: how many segments it has) go from ingest to detect; reports and alerts get few
- * partitions (they are small and read by people's tools).
+ * partitions (they are small and read by people's tools); storms carries the fleet's storm events.
  */
-export const TOPIC_KINDS = ['segments', 'manifests', 'facts', 'reports', 'alerts', 'deadLetters'] as const;
+export const TOPIC_KINDS = ['segments', 'manifests', 'facts', 'reports', 'alerts', 'deadLetters', 'storms'] as const;
 export type TopicKind = (typeof TOPIC_KINDS)[number];
 
 export interface TopicSpec {
@@ -26,12 +26,15 @@ const SUFFIX: Record<TopicKind, string> = {
   reports: 'reports',
   alerts: 'alerts',
   deadLetters: 'dead-letters',
+  storms: 'storms',
 };
 
 /** Topic names and partitions; `prefix` like `dumpstream.` (validated: Kafka's legal characters). */
 export function topicsFor(prefix: string, partitions: Partial<Record<TopicKind, number>> = {}): Topics {
   if (!/^[A-Za-z0-9._-]{0,200}$/.test(prefix)) throw new RangeError(`bad topic prefix ${JSON.stringify(prefix)}: use letters, digits, . _ -`);
-  const defaults: Record<TopicKind, number> = { segments: 8, manifests: 4, facts: 8, reports: 2, alerts: 2, deadLetters: 1 };
+  // storms: one partition, so the storm events are one ordered log whose tail says what the
+  // evaluator published last (docs/RELIABILITY.md, "Storm events").
+  const defaults: Record<TopicKind, number> = { segments: 8, manifests: 4, facts: 8, reports: 2, alerts: 2, deadLetters: 1, storms: 1 };
   const out = {} as Topics;
   for (const k of TOPIC_KINDS) {
     const n = partitions[k] ?? defaults[k];

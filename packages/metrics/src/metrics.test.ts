@@ -1,6 +1,6 @@
 import { Registry, register, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { severityOf } from '@dumpstream/detect';
-import { DUMP_OUTCOMES, FINDING_SEVERITIES, detectMetrics, ingestMetrics, parseMetrics, serviceRegistry } from './metrics';
+import { DUMP_OUTCOMES, FINDING_SEVERITIES, detectMetrics, ingestMetrics, parseMetrics, serviceRegistry, stormMetrics } from './metrics';
 
 async function json(registry: Registry): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
   return (await registry.getMetricsAsJSON()) as MetricObjectWithValues<MetricValue<string>>[];
@@ -11,6 +11,7 @@ function everything(): Registry {
   ingestMetrics(registry);
   parseMetrics(registry);
   detectMetrics(registry);
+  stormMetrics(registry);
   return registry;
 }
 
@@ -105,5 +106,36 @@ describe('the metrics helpers', () => {
     expect(text).toMatch(/^process_cpu_seconds_total\{service="parse"\} /m);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds\{service="parse"\} /m);
     expect(text).toContain('dumpstream_segments_parsed_total{outcome="ok",service="parse"} 0');
+  });
+});
+
+describe('the storm metrics', () => {
+  it('export the fleet gauges only while shown (0 otherwise, so max() over workers is the evaluator\'s), named by signature with the rest as other, never by host', async () => {
+    const registry = new Registry();
+    const m = stormMetrics(registry);
+    const series = async () =>
+      (await json(registry))
+        .filter((x) => /storms_active|fleet_signature|last_evaluation/.test(x.name))
+        .flatMap((x) => x.values.map((v) => `${x.name}${JSON.stringify(v.labels)} ${v.value}`))
+        .sort();
+    // Not the evaluator: no signature at all, and 0 where a series without labels cannot be removed.
+    const idle = ['dumpstream_storm_last_evaluation_timestamp_seconds{} 0', 'dumpstream_storms_active{} 0'];
+    expect(await series()).toEqual(idle);
+    m.showFleet(1, [{ signature: 'v1:a.exe!a!f', dumpsInWindow: 60, hostsInWindow: 30, storming: true }, { signature: 'other', dumpsInWindow: 4, hostsInWindow: 3, storming: false }], 1_000_000);
+    expect(await series()).toEqual([
+      'dumpstream_fleet_signature_dumps{"signature":"other"} 4',
+      'dumpstream_fleet_signature_dumps{"signature":"v1:a.exe!a!f"} 60',
+      'dumpstream_fleet_signature_hosts{"signature":"other"} 3',
+      'dumpstream_fleet_signature_hosts{"signature":"v1:a.exe!a!f"} 30',
+      'dumpstream_fleet_signature_storming{"signature":"other"} 0',
+      'dumpstream_fleet_signature_storming{"signature":"v1:a.exe!a!f"} 1',
+      'dumpstream_storm_last_evaluation_timestamp_seconds{} 1000',
+      'dumpstream_storms_active{} 1',
+    ]);
+    // A signature that left the top is not left behind.
+    m.showFleet(0, [{ signature: 'v1:b.exe!<no-stack>', dumpsInWindow: 1, hostsInWindow: 1, storming: false }], 2_000_000);
+    expect((await series()).filter((s) => s.includes('a.exe'))).toEqual([]);
+    m.hideFleet();
+    expect(await series()).toEqual(idle);
   });
 });

@@ -74,6 +74,19 @@ const define = {
   deadLetters: (r: Registry) => counter(r, 'dumpstream_dead_letters_total', 'Messages sent to the dead-letter topic, by source topic and reason.', ['topic', 'reason']),
   consumerLag: (r: Registry) =>
     gauge(r, 'dumpstream_consumer_lag_messages', "Messages on the partitions this worker is assigned that its consumer group has not committed yet, by topic (sum over the group's workers for the topic's lag).", ['topic']),
+  // detect: the fleet's storms, exported by the storm evaluator only (queries take max() over workers)
+  stormsActive: (r: Registry) => gauge(r, 'dumpstream_storms_active', 'Signatures storming fleet-wide now. Exported by the detect worker that evaluates storms only: query with max().'),
+  signatureDumps: (r: Registry) =>
+    gauge(r, 'dumpstream_fleet_signature_dumps', 'Dumps in the storm window fleet-wide, for the top signatures (STORM_METRICS_TOP, by that count) and the rest as other. From the shared state, exported by the storm evaluator only: query with max().', ['signature']),
+  signatureHosts: (r: Registry) =>
+    gauge(r, 'dumpstream_fleet_signature_hosts', 'Distinct hosts in the storm window (HyperLogLog estimate) for the top signatures; other is a sum, so an upper bound. Exported by the storm evaluator only: query with max().', ['signature']),
+  signatureStorming: (r: Registry) =>
+    gauge(r, 'dumpstream_fleet_signature_storming', '1 when the signature storms, for the top signatures (other: 1 when any of the rest does). Exported by the storm evaluator only: query with max().', ['signature']),
+  stormEvaluatedAt: (r: Registry) =>
+    gauge(r, 'dumpstream_storm_last_evaluation_timestamp_seconds', 'When this worker last evaluated the storm rule under the lease; absent on the workers that do not hold it.'),
+  stormEvaluations: (r: Registry) => counter(r, 'dumpstream_storm_evaluations_total', 'Storm evaluations by outcome: ok, not-leader (another worker holds the lease), lost-lease, failed.', ['outcome']),
+  stormEvents: (r: Registry) => counter(r, 'dumpstream_storm_events_total', 'Storm events published to the storms topic, by state (started, update, ended).', ['state']),
+  fleetDumps: (r: Registry) => counter(r, 'dumpstream_fleet_dumps_recorded_total', 'Reported dumps with a finding recorded into the fleet state, by outcome: counted, or seen (counted before: a redelivery or replay).', ['outcome']),
   // all three
   kafkaErrors: (r: Registry) => counter(r, 'dumpstream_kafka_errors_total', 'Kafka operations that failed, by operation.', ['operation']),
 };
@@ -210,3 +223,65 @@ export function detectMetrics(registry: Registry, options: DetectMetricsOptions 
     return m;
   });
 }
+
+/** The storm evaluator's metrics (services/detect storms.ts). */
+export interface StormMetrics {
+  stormsActive: Gauge<string>;
+  signatureDumps: Gauge<'signature'>;
+  signatureHosts: Gauge<'signature'>;
+  signatureStorming: Gauge<'signature'>;
+  stormEvaluatedAt: Gauge<string>;
+  stormEvaluations: Counter<'outcome'>;
+  stormEvents: Counter<'state'>;
+  fleetDumps: Counter<'outcome'>;
+  /**
+   * Replaces the fleet gauges with one evaluation's: `top` are the signatures to name (already
+   * capped, `other` included), every worker that holds the lease names the same ones.
+   */
+  showFleet(active: number, top: readonly { signature: string; dumpsInWindow: number; hostsInWindow: number; storming: boolean }[], at: number): void;
+  /**
+   * Removes the fleet gauges: this worker does not hold the lease (another exports them). The two
+   * without labels cannot be removed and read 0, which max() over the workers passes over.
+   */
+  hideFleet(): void;
+}
+
+const stormCache = new WeakMap<Registry, StormMetrics>();
+
+/** Defines the storm evaluator's metrics on `registry` (the same objects when called again). */
+export function stormMetrics(registry: Registry): StormMetrics {
+  return once(stormCache, registry, () => {
+    const m = {
+      stormsActive: define.stormsActive(registry),
+      signatureDumps: define.signatureDumps(registry),
+      signatureHosts: define.signatureHosts(registry),
+      signatureStorming: define.signatureStorming(registry),
+      stormEvaluatedAt: define.stormEvaluatedAt(registry),
+      stormEvaluations: define.stormEvaluations(registry),
+      stormEvents: define.stormEvents(registry),
+      fleetDumps: define.fleetDumps(registry),
+    } as StormMetrics;
+    m.hideFleet = () => {
+      for (const g of [m.stormsActive, m.signatureDumps, m.signatureHosts, m.signatureStorming, m.stormEvaluatedAt]) g.reset();
+    };
+    m.showFleet = (active, top, at) => {
+      m.hideFleet();
+      m.stormsActive.set(active);
+      for (const t of top) {
+        const signature = t.signature.slice(0, MAX_SIGNATURE_LABEL);
+        m.signatureDumps.set({ signature }, t.dumpsInWindow);
+        m.signatureHosts.set({ signature }, t.hostsInWindow);
+        m.signatureStorming.set({ signature }, t.storming ? 1 : 0);
+      }
+      m.stormEvaluatedAt.set(at / 1000);
+    };
+    for (const outcome of ['ok', 'not-leader', 'lost-lease', 'failed']) m.stormEvaluations.inc({ outcome }, 0);
+    for (const state of ['started', 'update', 'ended']) m.stormEvents.inc({ state }, 0);
+    for (const outcome of ['counted', 'seen']) m.fleetDumps.inc({ outcome }, 0);
+    m.hideFleet();
+    return m;
+  });
+}
+
+/** Longest signature kept as a label value: a signature is a fault's name, read on a dashboard. */
+export const MAX_SIGNATURE_LABEL = 200;

@@ -1,8 +1,21 @@
 import { PassThrough } from 'node:stream';
+import { DEFAULT_STORM_SETTINGS } from '@dumpstream/fleet';
 import { isConfigError, loadConfig } from './config';
 import { createLog, redact } from './log';
 
 describe('loadConfig', () => {
+  it('reads the storm rule, with the defaults the fleet package documents', () => {
+    const { evaluateEveryMs, metricsTop, ...rule } = loadConfig({}).storms;
+    expect(rule).toEqual(DEFAULT_STORM_SETTINGS);
+    expect({ evaluateEveryMs, metricsTop }).toEqual({ evaluateEveryMs: 30_000, metricsTop: 10 });
+    const c = loadConfig({ STORM_WINDOW: '1h', STORM_QUIET: '900', STORM_UPDATE_EVERY: '90s', STORM_MIN_HOSTS: '30', STORM_SPIKE_FACTOR: '3' }).storms;
+    expect(c).toMatchObject({ windowMs: 3_600_000, quietMs: 900_000, updateEveryMs: 90_000, minHosts: 30, spikeFactor: 3 });
+    // Bad on purpose: every problem is listed at once.
+    expect(() => loadConfig({ STORM_WINDOW: '10 minutes', STORM_MIN_DUMPS: '0', STORM_SPIKE_BASELINE_BUCKETS: '284', STORM_SPIKE_BUCKETS: '10' })).toThrow(
+      /STORM_WINDOW=10 minutes: expected a duration[\s\S]*STORM_MIN_DUMPS=0: expected a whole number from 1[\s\S]*at most 288/,
+    );
+  });
+
   it('reads a full environment', () => {
     const c = loadConfig(
       {

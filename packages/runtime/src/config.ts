@@ -69,6 +69,21 @@ export interface Config {
     /** Largest gzip of a report kept whole; a larger one keeps its summary only, and says so. */
     keepMaxBytes: number;
   };
+  /** The fleet-wide storm rule (README, "Fleet-wide storms"); durations in ms. */
+  storms: {
+    windowMs: number;
+    minDumps: number;
+    minHosts: number;
+    spikeBuckets: number;
+    spikeMinDumps: number;
+    spikeFactor: number;
+    spikeBaselineBuckets: number;
+    quietMs: number;
+    updateEveryMs: number;
+    evaluateEveryMs: number;
+    /** Signatures named in the metrics; the rest are summed as `other`. */
+    metricsTop: number;
+  };
 }
 
 /** The environment variables, with defaults; the README's configuration table is made from this. */
@@ -104,7 +119,30 @@ export const ENVIRONMENT = {
   REPORT_RETENTION: 'how long detect keeps each report for the look-up API (GET /v1/reports): a duration like 7d, 12h, 30m (default 7d)',
   REPORT_KEEP_MAX_BYTES: 'largest report kept whole, gzip-compressed; a larger one keeps only its summary, and says so (default 2m; suffixes k, m, g)',
   DUMP_MAX_FACTS: 'processes, threads, stacks and command lines (and frames, sixteen to a fact) one dump keeps before the rest of its transcript is left out with a warning; bounds memory (default 3000000, as analyze)',
+  STORM_WINDOW: 'window the storm rule counts dumps and hosts over (default 30m; a number of seconds, or with s, m, h)',
+  STORM_MIN_DUMPS: 'a signature storms at this many dumps in the window (default 50)',
+  STORM_MIN_HOSTS: 'a signature storms at this many distinct hosts in the window (default 10)',
+  STORM_SPIKE_BUCKETS: 'latest 5-minute buckets a spike is measured over (default 3)',
+  STORM_SPIKE_MIN_DUMPS: 'a spike needs at least this many dumps in those buckets (default 10)',
+  STORM_SPIKE_FACTOR: 'a spike needs this many times the trailing baseline rate (default 5)',
+  STORM_SPIKE_BASELINE_BUCKETS: '5-minute buckets before the spike that make its baseline (default 24, two hours)',
+  STORM_QUIET: 'a storm ends after this long with no condition met (default 30m)',
+  STORM_UPDATE_EVERY: 'an update event this often while a signature storms (default 5m)',
+  STORM_EVALUATE_EVERY: 'how often the evaluating detect worker applies the storm rule (default 30s)',
+  STORM_METRICS_TOP: 'signatures named in the fleet metrics, by dumps in the window; the rest count as other (default 10)',
 } as const;
+
+/** Seconds, or a number with s, m or h: `30m`, `90s`, `2h`, `1800`. Returns ms. */
+function parseDuration(v: string | undefined, name: string, dfltMs: number, minMs: number, maxMs: number, problems: string[]): number {
+  if (v === undefined || v.trim() === '') return dfltMs;
+  const m = /^(\d+)\s*([smh]?)$/i.exec(v.trim());
+  const ms = m ? Number(m[1]) * (m[2].toLowerCase() === 'h' ? 3_600_000 : m[2].toLowerCase() === 'm' ? 60_000 : 1000) : NaN;
+  if (!(ms >= minMs && ms <= maxMs)) {
+    problems.push(`${name}=${v}: expected a duration from ${minMs / 1000}s to ${maxMs / 3_600_000}h, e.g. 30m, 90s, 2h or 1800`);
+    return dfltMs;
+  }
+  return ms;
+}
 
 function parseListen(v: string, name: string, problems: string[]): Listen | null {
   const m = /^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(v.trim());
@@ -225,6 +263,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
       retentionMs: 7 * 86_400_000,
       keepMaxBytes: env.REPORT_KEEP_MAX_BYTES?.trim() ? parseSize(env.REPORT_KEEP_MAX_BYTES, 'REPORT_KEEP_MAX_BYTES', problems) : 2 * 1024 ** 2,
     },
+    storms: {
+      windowMs: parseDuration(env.STORM_WINDOW, 'STORM_WINDOW', 30 * 60_000, 5 * 60_000, 24 * 3_600_000, problems),
+      minDumps: parseInt10(env.STORM_MIN_DUMPS, 'STORM_MIN_DUMPS', 50, 1, 10_000_000, problems),
+      minHosts: parseInt10(env.STORM_MIN_HOSTS, 'STORM_MIN_HOSTS', 10, 1, 10_000_000, problems),
+      spikeBuckets: parseInt10(env.STORM_SPIKE_BUCKETS, 'STORM_SPIKE_BUCKETS', 3, 1, 288, problems),
+      spikeMinDumps: parseInt10(env.STORM_SPIKE_MIN_DUMPS, 'STORM_SPIKE_MIN_DUMPS', 10, 1, 10_000_000, problems),
+      spikeFactor: parseInt10(env.STORM_SPIKE_FACTOR, 'STORM_SPIKE_FACTOR', 5, 1, 10_000, problems),
+      spikeBaselineBuckets: parseInt10(env.STORM_SPIKE_BASELINE_BUCKETS, 'STORM_SPIKE_BASELINE_BUCKETS', 24, 1, 284, problems),
+      quietMs: parseDuration(env.STORM_QUIET, 'STORM_QUIET', 30 * 60_000, 60_000, 24 * 3_600_000, problems),
+      updateEveryMs: parseDuration(env.STORM_UPDATE_EVERY, 'STORM_UPDATE_EVERY', 5 * 60_000, 10_000, 24 * 3_600_000, problems),
+      evaluateEveryMs: parseDuration(env.STORM_EVALUATE_EVERY, 'STORM_EVALUATE_EVERY', 30_000, 1000, 3_600_000, problems),
+      metricsTop: parseInt10(env.STORM_METRICS_TOP, 'STORM_METRICS_TOP', 10, 0, 1000, problems),
+    },
   };
   if (env.REPORT_RETENTION?.trim()) {
     const ms = parseDurationMs(env.REPORT_RETENTION);
@@ -234,6 +285,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
     else config.reports.retentionMs = ms;
   }
   if (config.reports.keepMaxBytes > 512 * 1024 ** 2) problems.push(`REPORT_KEEP_MAX_BYTES=${env.REPORT_KEEP_MAX_BYTES}: at most 512m (a Redis string's limit)`);
+  // The spike and its baseline must fit in the day the fleet state keeps (288 buckets).
+  if (config.storms.spikeBuckets + config.storms.spikeBaselineBuckets > 288) problems.push('STORM_SPIKE_BUCKETS + STORM_SPIKE_BASELINE_BUCKETS: at most 288 (a day of 5-minute buckets)');
   // Each sweep runs a watermark round (several admin requests to the broker): every second was
   // 3 % of an idle detect worker's CPU and more of the broker's. A tenth of the timeout (1–10 s)
   // finds a stalled upload as soon, relative to the timeout.

@@ -2,6 +2,9 @@ import type { Report } from '@dumpstream/report';
 import type { ProcessFact } from '@dumpstream/transcript';
 import {
   DEAD_LETTER_HEADERS,
+  decodeStormEvent,
+  encodeStormEvent,
+  type StormEvent,
   decodeAlert,
   decodeDumpManifest,
   decodeFacts,
@@ -203,5 +206,30 @@ describe('dead letters', () => {
     expect(() => readDeadLetterHeaders({ ...deadLetterHeaders(info), [DEAD_LETTER_HEADERS.sourcePartition]: 'three' })).toThrow(
       'not a dead letter: x-dumpstream-source-partition is "three", not an integer',
     );
+  });
+});
+
+describe('StormEvent', () => {
+  it('comes back equal, with and without its optional fields', () => {
+    const started: StormEvent = {
+      signature: 'v1:app.exe!app!CParser::Parse',
+      state: 'started',
+      seq: 1,
+      at: 1_764_000_000_000,
+      since: 1_764_000_000_000,
+      lastSeen: 1_763_999_990_000,
+      dumpsInWindow: 61,
+      hostsInWindow: 30,
+      windowMs: 1_800_000,
+      reason: 'dumps',
+      examples: ['ab'.repeat(32)],
+      deepestChain: 5,
+      werFaults: 300,
+    };
+    expect(decodeStormEvent(encodeStormEvent(started))).toStrictEqual(started);
+    const ended: StormEvent = { ...started, state: 'ended', seq: 9, lastSeen: null, reason: null, examples: [] };
+    expect(decodeStormEvent(encodeStormEvent(ended))).toStrictEqual(ended);
+    // Bad on purpose: a state the schema does not know.
+    expect(() => encodeStormEvent({ ...started, state: 'paused' as never })).toThrow(/cannot encode StormEvent: state = "paused"/);
   });
 });

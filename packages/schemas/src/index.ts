@@ -10,6 +10,7 @@
  * | Facts        | facts     | parse    | FactsMessage    |
  * | Report       | reports   | detect   | Report          |
  * | Alert        | alerts    | detect   | Alert           |
+ * | StormEvent   | storms    | detect   | StormEvent      |
  *
  * Dead letters keep the original bytes and say why in headers: see DEAD_LETTER_HEADERS.
  */
@@ -22,6 +23,8 @@ export type { FactsMessage } from './facts';
 export { encodeReport, decodeReport } from './report';
 export { encodeAlert, decodeAlert } from './alert';
 export type { Alert, AlertRoot, Severity } from './alert';
+export { encodeStormEvent, decodeStormEvent } from './storm';
+export type { StormEvent } from './storm';
 export { MESSAGE_SCHEMAS, AVRO_DIR, schemaFingerprint, schemaPath, readSchema } from './registry';
 export type { MessageSchemaName, MessageSchemaInfo } from './registry';
 export { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, deadLetterHeaders, readDeadLetterHeaders } from './deadLetter';

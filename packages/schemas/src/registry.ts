@@ -16,9 +16,10 @@ export const MESSAGE_SCHEMAS = [
   { name: 'Facts', topic: 'facts', file: 'facts.avsc', version: 2 },
   { name: 'Report', topic: 'reports', file: 'report.avsc', version: 2 },
   { name: 'Alert', topic: 'alerts', file: 'alert.avsc', version: 2 },
+  { name: 'StormEvent', topic: 'storms', file: 'storm-event.avsc', version: 1 },
 ] as const;
 
-/** The name of a message schema: `Segment`, `DumpManifest`, `Facts`, `Report` or `Alert`. */
+/** The name of a message schema: `Segment`, `DumpManifest`, `Facts`, `Report`, `Alert` or `StormEvent`. */
 export type MessageSchemaName = (typeof MESSAGE_SCHEMAS)[number]['name'];
 
 /** One entry of {@link MESSAGE_SCHEMAS}. */

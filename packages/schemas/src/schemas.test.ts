@@ -24,6 +24,7 @@ const PINNED: Record<MessageSchemaName, string> = {
   Facts: '6a103a95cddc3d314c4f562c67de911a7d872781d39699ac1fc1cb63ac8399b7',
   Report: '904ea567be6942414ce39a00a39a4e2b30d0ff5a9f796966d6f27921edc96e76',
   Alert: '729c986cd36664a63c1400b11b529e0533459218f540f01149448a39fc7bca8d',
+  StormEvent: '60416aa7c89735c3766be4ed2b7d4d9f146b12364bf6b36fcde918be3457a2f7',
 };
 
 it.each(MESSAGE_SCHEMAS.map((s) => s.name))('%s has its pinned fingerprint', (name) => {
@@ -37,6 +38,7 @@ it('binds each schema to its topic and file', () => {
     'Facts facts facts.avsc',
     'Report reports report.avsc',
     'Alert alerts alert.avsc',
+    'StormEvent storms storm-event.avsc',
   ]);
 });
 
