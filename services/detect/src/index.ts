@@ -18,21 +18,26 @@
 import Redis from 'ioredis';
 import type { Consumer, EachBatchPayload, EachMessagePayload, Producer } from 'kafkajs';
 import { atLeastOnceProducer, compressionFor, createKafka, ensureTopics, isMessageTooLarge, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
-import { detectMetrics, serviceRegistry } from '@dumpstream/metrics';
+import { detectMetrics, serviceRegistry, stormMetrics } from '@dumpstream/metrics';
 import { DumpStore, type Completion, type ReportLease } from '@dumpstream/redis';
 import { consumerTimeouts, createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeDumpManifest, decodeFacts, encodeAlert, encodeReport, isSchemaError } from '@dumpstream/schemas';
 import type { Registry } from 'prom-client';
 import { reportKeeper } from './keep';
 import { buildOutcome, faultRootsOf, trimReport } from './reporter';
+import { startStorms, type Storms } from './storms';
 
 export { buildOutcome, alertOf, faultRootsOf, trimReport } from './reporter';
+export { startStorms, stormOutboxGroup, stormTransactionalId } from './storms';
+export type { Storms, StormsDeps } from './storms';
 
 export interface DetectHandle {
   healthPort: number | null;
   ready(): boolean;
   /** Runs one incomplete-dump sweep now (tests; the service also sweeps on a timer). */
   sweep(): Promise<number>;
+  /** Evaluates fleet storms now if this worker holds the evaluator lease (tests; also on a timer). */
+  evaluateStorms: Storms['evaluate'];
   stop(): Promise<void>;
 }
 
@@ -43,6 +48,8 @@ export interface DetectOptions {
   lagEveryMs?: number;
   /** Called when the consumer stops for good (a non-retriable error); the CLI exits so a supervisor restarts it. */
   onFatal?: (error: Error) => void;
+  /** The storm rule's clock (ms). Default Date.now; tests drive a simulated one. */
+  clock?: () => number;
 }
 
 /** Consumer group of the detect workers, under the topic prefix. */
@@ -281,6 +288,8 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         throw e;
       }
       if (published) await keeper.keep(published.report, published.value, manifest);
+      // The report is out: count it into the fleet's storms (idempotent per dump).
+      await storms.recordReport(r, manifest?.receivedAt ?? Date.now()).catch((e: unknown) => log.warn('fleet state: the dump was not counted', { dumpId: r.dumpId, error: e }));
       await store.finish(lease, incomplete ? 'incomplete' : 'reported');
       // Ingest claimed the content when it answered the upload: a whole copy sent later must be
       // reported, not dropped as a duplicate of this partial one.
@@ -495,6 +504,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
 
   await redis.ping();
   await admin.connect();
+  const storms: Storms = startStorms({ config, kafka, admin, redis, topics, log, metrics: stormMetrics(registry), clock: options.clock });
   await producer.connect();
   await plain.connect();
   await consumer.connect();
@@ -527,12 +537,14 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     healthPort: health?.port ?? null,
     ready,
     sweep,
+    evaluateStorms: () => storms.evaluate(),
     async stop() {
       stopping = true;
       clearInterval(timer);
       await consumer.disconnect();
       await lag.stop();
       await txChain;
+      await storms.stop();
       await producer.disconnect();
       await plain.disconnect();
       await admin.disconnect();
