@@ -58,7 +58,7 @@ async function upload(file: string, host: string): Promise<void> {
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dumpstream-lookup-'));
-  config = testConfig(uniquePrefix('lookup'), { DUMPSTREAM_PARTITIONS: '2', INGEST_TOKEN: TOKEN, INGEST_SEGMENT_LINES: '200', WORKER_ID: 'l1' });
+  config = testConfig(uniquePrefix('lookup'), { DUMPSTREAM_PARTITIONS: '2', INGEST_TOKEN: TOKEN, INGEST_SEGMENT_LINES: '200', WORKER_ID: 'l1', STORM_MIN_DUMPS: '3', STORM_EVALUATE_EVERY: '1' });
   ingest = await startIngest(config, { log: silentLog });
   parse = await startParse(config, { log: silentLog });
   detect = await startDetect(config, { log: silentLog });
@@ -145,10 +145,19 @@ it('lists summaries newest first, filtered by host, signature and time, a page a
   expect(seen).toEqual(all.reports.map((r) => r.dumpId));
 });
 
-it('shows storms from the kept reports, and one storm with its dumps (signatures URL-encoded)', async () => {
+it('shows storms from the fleet state, and one storm with its dumps (signatures URL-encoded)', async () => {
   const sig = (await (await get(`/v1/reports/${uploads[0].dumpId}`)).json()).findings[0].signature as string;
   const all = (await (await get('/v1/storms?all=1')).json()) as { source: string; storms: { signature: string; dumps: number; hosts: number }[] };
-  expect(all.storms.find((s) => s.signature === sig)).toMatchObject({ dumps: 4, hosts: 3 });
+  // Counted by the detect worker into the fleet state; the seed's fault passed STORM_MIN_DUMPS (3),
+  // the other did not.
+  expect(all.source).toBe('fleet-state');
+  expect(all.storms.find((s) => s.signature === sig)).toMatchObject({ dumps: 4, hosts: 3, trend: 'rising' });
+  expect(all.storms.find((s) => s.signature !== sig)).toMatchObject({ state: 'quiet', dumps: 1, hosts: 1 });
+  const storming = await waitFor('the storm evaluator to call the seed fault a storm', async () => {
+    const now = (await (await get('/v1/storms')).json()) as { storms: { signature: string; state: string; reason: string }[] };
+    return now.storms.length > 0 ? now.storms : undefined;
+  }, 30_000, 250);
+  expect(storming).toEqual([expect.objectContaining({ signature: sig, state: 'storming', reason: 'dumps' })]);
   const one = await get(`/v1/storms/${encodeURIComponent(sig)}`);
   expect(one.status).toBe(200);
   const body = (await one.json()) as { storm: { signature: string }; dumps: ReportSummary[] };
@@ -205,12 +214,15 @@ describe('the CLI against the API', () => {
     expect(text.out).toContain('WerFault.exe');
 
     const table = await cli(['storms', '--all', ...at()]);
+    const now = await cli(['storms', ...at()]);
+    expect(now.out.trimEnd().split('\n')).toHaveLength(2);
+    expect(now.out).toMatch(/storming\s+4\s+3 /);
     expect(table.code).toBe(0);
     const lines = table.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^SIGNATURE\s+STATE\s+DUMPS\s+HOSTS\s+SINCE\s+TREND$/);
     const sig = (JSON.parse(json.out) as { findings: { signature: string }[] }).findings[0].signature;
     expect(lines.find((l) => l.startsWith(sig))).toMatch(/\s4\s+3\s+\d{4}-\d\d-\d\d \d\d:\d\dZ/);
-    console.log(`dumpstream storms --all, on the test fleet:\n${table.out}\ndumpstream report ${u.dumpId} (first lines):\n${text.out.split('\n').slice(0, 12).join('\n')}`);
+    console.log(`dumpstream storms, on the test fleet:\n${now.out}\ndumpstream storms --all:\n${table.out}\ndumpstream report ${u.dumpId} (first lines):\n${text.out.split('\n').slice(0, 12).join('\n')}`);
     const stormsJson = await cli(['storms', '--format', 'json', '--all', ...at()]);
     expect(JSON.parse(stormsJson.out).storms.length).toBeGreaterThan(0);
   });

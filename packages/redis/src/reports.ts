@@ -188,31 +188,6 @@ export class ReportStore {
   }
 
   /**
-   * Counts of kept reports per signature whose time is in [since, until], with their distinct
-   * hosts and newest dumps: what the look-up shows as storms when no fleet state is there.
-   */
-  async signatureCounts(since: number, until: number, examples = 5): Promise<{ signature: string; dumps: number; hosts: number; first: number; last: number; examples: string[] }[]> {
-    const indexes = await this.redis.zrangebyscore(this.keys.reportIndexes(), since, '+inf');
-    const prefix = this.keys.reportsBySignature('');
-    const out = [];
-    for (const key of indexes) {
-      if (!key.startsWith(prefix)) continue;
-      const signature = decodeURIComponent(key.slice(prefix.length));
-      const page = await this.list({ signature, since, until, limit: 1000 });
-      if (page.reports.length === 0) continue;
-      out.push({
-        signature,
-        dumps: page.reports.length,
-        hosts: new Set(page.reports.map((r) => r.host ?? '')).size,
-        first: page.reports.at(-1)!.time,
-        last: page.reports[0].time,
-        examples: page.reports.slice(0, examples).map((r) => r.dumpId),
-      });
-    }
-    return out.sort((a, b) => b.dumps - a.dumps || a.signature.localeCompare(b.signature));
-  }
-
-  /**
    * Removes index entries older than the retention (their reports have expired) from every index,
    * and forgets indexes left empty. Returns the entries removed. Cheap to run often: each keep
    * trims the indexes it touches; this catches hosts and signatures that stopped reporting.

@@ -1,4 +1,4 @@
-import type { ReportStore } from '@dumpstream/redis';
+import { bucketOf, dumpsInWindow, type FleetState, type StormSettings, type StormStatus } from '@dumpstream/fleet';
 
 /** A storm (or a quiet signature) as the look-up API and `dumpstream storms` show it. */
 export interface StormView {
@@ -20,9 +20,9 @@ export interface StormView {
   [more: string]: unknown;
 }
 
-/** Where the look-up reads storms from: the fleet state shared by the detect workers, or the report index. */
+/** Where the look-up reads storms from (the fleet state shared by the detect workers; tests may pass another). */
 export interface StormSource {
-  /** `report-index` or `fleet-state`: said in answers, so a reader knows which rule they see. */
+  /** Said in answers (`fleet-state`), so a reader knows which rule they see. */
   readonly name: string;
   /** Storms now, or every signature seen in the window with `all`; the busiest first. */
   list(all: boolean): Promise<StormView[]>;
@@ -30,50 +30,61 @@ export interface StormSource {
   one(signature: string): Promise<StormView | null>;
 }
 
-export interface IndexStormOptions {
-  /** The window counted (default one hour). */
-  windowMs?: number;
-  /** Dumps in the window from which a signature is storming (default 10). */
-  minDumps?: number;
-  /** Distinct hosts in the window from which a signature is storming (default 5). */
-  minHosts?: number;
+export interface FleetStormOptions {
+  /** The storm rule's settings (STORM_*): the window counted, and the spike's span for the trend. */
+  settings: Pick<StormSettings, 'windowMs' | 'spikeBuckets'>;
   now?: () => number;
 }
 
 /**
- * Storms read from the kept reports' signature index: a signature with at least `minDumps` dumps
- * or `minHosts` hosts in the last `windowMs` is storming. A stand-in for the fleet state (which
- * also has spikes over a baseline, quiet periods and exact-once events): it counts only what is
- * kept, so it forgets with REPORT_RETENTION and says nothing of dumps whose keeping failed.
+ * Storms read from the fleet state every detect worker counts into (packages/fleet): each
+ * signature seen in the window with its counts, and the state the storm evaluator gave it
+ * (`storming`, `ended`, or `quiet` when it never stormed in the retained day). Trend: the latest
+ * spike span (STORM_SPIKE_BUCKETS) against the span before it.
  */
-export function indexStorms(reports: ReportStore, options: IndexStormOptions = {}): StormSource {
-  const windowMs = options.windowMs ?? 3_600_000;
-  const minDumps = options.minDumps ?? 10;
-  const minHosts = options.minHosts ?? 5;
+export function fleetStorms(fleet: FleetState, options: FleetStormOptions): StormSource {
   const now = options.now ?? Date.now;
-  const views = async (): Promise<StormView[]> => {
-    const until = now();
-    const since = until - windowMs;
-    const half = since + windowMs / 2;
-    const counts = await reports.signatureCounts(since, until);
-    return Promise.all(
-      counts.map(async (c) => {
-        // Trend: the window's second half against its first.
-        const recent = (await reports.list({ signature: c.signature, since: half, until, limit: 1000 })).reports.length;
-        const earlier = c.dumps - recent;
-        const trend = recent > earlier * 1.5 ? 'rising' : earlier > recent * 1.5 ? 'falling' : 'steady';
-        const storming = c.dumps >= minDumps || c.hosts >= minHosts;
-        return { signature: c.signature, state: storming ? 'storming' : 'quiet', dumps: c.dumps, hosts: c.hosts, since: c.first, lastSeen: c.last, trend, examples: c.examples, windowMs };
-      }),
-    );
+  const { windowMs, spikeBuckets } = options.settings;
+  const view = async (signature: string, status: StormStatus | undefined, at: number): Promise<StormView> => {
+    const c = await fleet.counts(signature, at, windowMs);
+    const last = bucketOf(at);
+    let recent = 0;
+    let before = 0;
+    for (let b = last - spikeBuckets + 1; b <= last; b++) recent += c.buckets.get(b) ?? 0;
+    for (let b = last - 2 * spikeBuckets + 1; b <= last - spikeBuckets; b++) before += c.buckets.get(b) ?? 0;
+    const trend = recent > before * 1.5 ? 'rising' : before > recent * 1.5 ? 'falling' : 'steady';
+    const storming = status?.state === 'storming';
+    return {
+      signature,
+      state: status?.state ?? 'quiet',
+      dumps: dumpsInWindow(c, at, windowMs),
+      hosts: c.hostsInWindow,
+      since: storming ? status!.since : c.firstSeen,
+      lastSeen: c.lastSeen,
+      trend,
+      examples: c.examples,
+      windowMs,
+      reason: status?.reason ?? null,
+      deepestChain: c.deepestChain,
+      werFaults: c.werFaults,
+      dumpsInDay: c.dumps,
+      hostsInDay: c.hosts,
+    };
   };
   return {
-    name: 'report-index',
+    name: 'fleet-state',
     async list(all) {
-      return (await views()).filter((v) => all || v.state === 'storming');
+      const at = now();
+      const statuses = await fleet.statuses();
+      const signatures = all ? await fleet.signatures(at, at - windowMs) : [...statuses].filter(([, s]) => s.state === 'storming').map(([sig]) => sig);
+      const views = await Promise.all(signatures.map((sig) => view(sig, statuses.get(sig), at)));
+      return views.sort((a, b) => Number(b.state === 'storming') - Number(a.state === 'storming') || b.dumps - a.dumps || a.signature.localeCompare(b.signature));
     },
     async one(signature) {
-      return (await views()).find((v) => v.signature === signature) ?? null;
+      const at = now();
+      const status = (await fleet.statuses()).get(signature);
+      const v = await view(signature, status, at);
+      return v.dumpsInDay === 0 && status === undefined ? null : v;
     },
   };
 }
