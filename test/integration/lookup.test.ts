@@ -6,6 +6,7 @@
  * same bytes; the HTML page is opened in a real browser (headless Chromium) when the machine has one.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -16,7 +17,8 @@ import { startDetect, type DetectHandle } from '@dumpstream/detect-service';
 import { writeTranscript } from '@dumpstream/generator';
 import { startIngest, type IngestHandle } from '@dumpstream/ingest';
 import { startParse, type ParseHandle } from '@dumpstream/parse';
-import type { ReportSummary } from '@dumpstream/redis';
+import Redis from 'ioredis';
+import { ReportStore, type ReportSummary } from '@dumpstream/redis';
 import { silentLog, type Config } from '@dumpstream/runtime';
 import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
@@ -97,6 +99,31 @@ it('serves a kept report as JSON, HTML and text: what analyze prints for the sam
     expect((await html.text()).replace(` · host ${u.host}`, '')).toBe((await cli(['analyze', '--format', 'html', u.file])).out);
     const text = await get(`/v1/reports/${u.dumpId}?format=text`);
     expect(await text.text()).toBe((await cli(['analyze', u.file])).out);
+  }
+});
+
+it('serves a report kept as its summary only (larger than REPORT_KEEP_MAX_BYTES) as the summary, and says so', async () => {
+  const redis = new Redis(process.env.REDIS_URL!);
+  const dumpId = 'ab'.repeat(32);
+  try {
+    const small = new ReportStore(redis, { prefix: config.redisKeyPrefix, keepMaxBytes: 16 });
+    await small.keep({ dumpId, host: 'big-1', time: Date.now(), signature: 'v1:big.exe!big!f', rootImage: 'big.exe', chainDepth: 40, werFaults: 3000, state: 'complete', source: 'huge.txt', severity: 'critical' }, randomBytes(4096));
+    const json = await get(`/v1/reports/${dumpId}`);
+    expect(json.status).toBe(200);
+    expect(json.headers.get('x-dumpstream-kept')).toBe('summary');
+    expect(await json.json()).toMatchObject({ schema: 'dumpstream.report-summary/v1', report: null, summary: { dumpId, kept: 'summary', werFaults: 3000 }, note: expect.stringMatching(/more than REPORT_KEEP_MAX_BYTES \(16\)/) });
+    const text = await (await get(`/v1/reports/${dumpId}?format=text`)).text();
+    expect(text).toContain('signature: v1:big.exe!big!f');
+    expect(text).toMatch(/only its summary is kept/);
+    expect(await (await get(`/v1/reports/${dumpId}?format=html`)).text()).toMatch(/<li>root image: big.exe; deepest chain 40; 3000 WerFault.exe<\/li>/);
+    const cliText = await cli(['report', dumpId, '--url', ingest.url, '--token', TOKEN]);
+    expect(cliText.code).toBe(0);
+    expect(cliText.err).toMatch(/only the summary of this report was kept/);
+    // Gone again, so that the listings below see the uploaded fleet only.
+    await redis.del(small.keys.report(dumpId), small.keys.reportsByHost('big-1'), small.keys.reportsBySignature('v1:big.exe!big!f'));
+    await redis.zrem(small.keys.reportsByTime(), dumpId);
+  } finally {
+    redis.disconnect();
   }
 });
 
