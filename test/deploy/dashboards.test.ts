@@ -79,8 +79,8 @@ describe('the Grafana dashboards', () => {
     expect(unknownNames('sum by (severity) (dumpstream_dumps_analysed_total)', exported)).toEqual(['no metric of the expression has the label severity']);
   });
 
-  it('are there: faults and pipeline', () => {
-    expect(files).toEqual(['dumpstream-faults.json', 'dumpstream-pipeline.json']);
+  it('are there: faults, pipeline and storms', () => {
+    expect(files).toEqual(['dumpstream-faults.json', 'dumpstream-pipeline.json', 'dumpstream-storms.json']);
     expect(new Set(dashboards.map((d) => d.board.uid)).size).toBe(dashboards.length);
   });
 
@@ -130,6 +130,9 @@ describe('the Grafana dashboards', () => {
       /consumer lag/i,
       /dead letters/i,
       /redis and kafka errors/i,
+      /^active storms$/i,
+      /top signatures over time/i,
+      /hosts affected/i,
     ]) {
       expect(titles.filter((t) => want.test(t))).not.toEqual([]);
     }

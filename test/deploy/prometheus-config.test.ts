@@ -58,7 +58,7 @@ describe('deploy/prometheus', () => {
 
   it('has the alerts the issue asks for, each tested firing', () => {
     const names = new Set(alerts.map((a) => a.alert!));
-    expect([...names].sort()).toEqual(['ConsumerLagGrowing', 'DeadLettersGrowing', 'DumpstreamServiceDown', 'FleetWideWerStorm', 'PipelineStalled', 'WerRecursionStorm']);
+    expect([...names].sort()).toEqual(['ConsumerLagGrowing', 'DeadLettersGrowing', 'DumpstreamServiceDown', 'FleetStorm', 'FleetStormManyHosts', 'FleetWideWerStorm', 'PipelineStalled', 'StormEvaluatorMissing', 'WerRecursionStorm']);
     const tested = new Set<string>();
     for (const f of TESTS) {
       const doc = parseYaml(readFileSync(path.join(PROMETHEUS, f), 'utf8')) as RuleTestFile;

@@ -3,7 +3,7 @@
  * made by the services' own metric helpers) and a small reader of PromQL that lists the metric
  * names and label names an expression uses. Used by the dashboard and alert-rule drift guards.
  */
-import { detectMetrics, ingestMetrics, parseMetrics, serviceRegistry } from '@dumpstream/metrics';
+import { detectMetrics, ingestMetrics, parseMetrics, serviceRegistry, stormMetrics } from '@dumpstream/metrics';
 import type { Registry } from 'prom-client';
 
 /** Label names every scraped series has besides its own: set by Prometheus (job, instance) and by each service's registry (service). */
@@ -24,6 +24,7 @@ export async function exportedSeries(): Promise<Map<string, Set<string>>> {
   parseMetrics(parse);
   const detect = serviceRegistry('detect');
   detectMetrics(detect);
+  stormMetrics(detect);
   registries.push(ingest, parse, detect);
   const out = new Map<string, Set<string>>();
   const add = (name: string, labels: Iterable<string>) => {
