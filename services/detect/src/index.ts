@@ -212,7 +212,10 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       if (prior !== null && (await committedPast(prior))) {
         // The dead reporter may have died before it kept its report: keep it again (idempotent),
         // rebuilt from the facts still in Redis, before finish() lets them go.
-        const rebuilt = await buildOutcome(store, lease, true, { maxFacts: config.detect.maxFacts ?? undefined }).catch(() => null);
+        const rebuilt = await buildOutcome(store, lease, true, { maxFacts: config.detect.maxFacts ?? undefined }).catch((e: unknown) => {
+          log.warn('could not rebuild the report to keep it for the look-up (it was published)', { uploadId: lease.uploadId, error: e });
+          return null;
+        });
         if (rebuilt) await keeper.keep(rebuilt.report, encodeReport(rebuilt.report), rebuilt.manifest);
         await commit(trigger);
         await store.finish(lease, 'reported');
