@@ -218,6 +218,7 @@ describe('the HTML page', () => {
   it('says what the seed holds: header, trees, evidence, legend, notes', () => {
     const html = renderHtml(seed);
     expect(html).toContain('<h2>seed</h2>');
+    expect(html).toContain('<p class="signature">Signature <code>v1:&lt;unknown-root&gt;</code></p>');
     expect(html).toContain('>HIGH<');
     expect(html).toContain('Original fault: (image unknown) pid 163000 (Cid 27cb8), not in the dump');
     expect((html.match(/class="node reporter/g) ?? []).length).toBe(9);

@@ -27,6 +27,7 @@ ul.warnings { margin: 6px 0; font-size: 12px; color: #862e9c; }
 .sev { color: #fff; font-weight: bold; padding: 2px 8px; border-radius: 4px; font-size: 13px; letter-spacing: 0.04em; }
 .finding-head b { font-size: 16px; }
 .summary { margin: 2px 0 8px; }
+.signature { margin: 0 0 8px; color: #495057; }
 .clean { color: #2b8a3e; font-weight: bold; margin: 10px 0; }
 .failed { color: #c92a2a; font-weight: bold; }
 svg.legend { display: block; max-width: 100%; height: auto; margin: 4px 0 8px; }
@@ -104,6 +105,7 @@ export function renderHtmlSection(report: Report, options: HtmlOptions = {}): st
         `<b>Error Reporting Fault</b><span>${esc(f.werFaultProcesses)} WerFault.exe in the dump</span></div>`,
     );
     out.push(`<p class="summary">${esc(f.summary)}</p>`);
+    if (f.signature) out.push(`<p class="signature">Signature <code>${esc(f.signature)}</code></p>`);
     out.push(legendSvg());
     const layouts = layoutFinding(f, report, options);
     for (const l of layouts.slice(0, maxRoots)) {
