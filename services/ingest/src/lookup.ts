@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type * as http from 'node:http';
 import type { Log } from '@dumpstream/kafka';
 import { assertId, type ReportStore, type ReportSummary } from '@dumpstream/redis';
@@ -120,8 +121,16 @@ export class ReportLookup {
     const report = decodeReport(kept.avro);
     if (format === 'html') return send(res, 200, 'text/html; charset=utf-8', renderHtml(report), headers);
     if (format === 'text') return send(res, 200, 'text/plain; charset=utf-8', `${renderText(report)}\n`, headers);
-    // The exact text of `dumpstream analyze --format json` for the same report.
-    return send(res, 200, 'application/json; charset=utf-8', `${[...reportJsonChunks(report)].join('')}\n`, headers);
+    // The exact text of `dumpstream analyze --format json` for the same report, in pieces: a
+    // report of many frames is tens of megabytes of JSON, never held as one string.
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+    if (res.req?.method === 'HEAD') return void res.end();
+    for (const piece of reportJsonChunks(report)) {
+      // A client gone mid-answer never drains: stop instead of waiting for it.
+      if (!res.write(piece)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (res.destroyed) return;
+    }
+    res.end('\n');
   }
 
   private toLookupError(e: unknown): LookupError {
