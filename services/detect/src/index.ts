@@ -216,7 +216,11 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           log.warn('could not rebuild the report to keep it for the look-up (it was published)', { uploadId: lease.uploadId, error: e });
           return null;
         });
-        if (rebuilt) await keeper.keep(rebuilt.report, encodeReport(rebuilt.report), rebuilt.manifest);
+        if (rebuilt) {
+          await keeper.keep(rebuilt.report, encodeReport(rebuilt.report), rebuilt.manifest);
+          // Nor may it have counted the dump into the fleet state (idempotent per dump too).
+          await storms.recordReport(rebuilt.report, rebuilt.manifest?.receivedAt ?? Date.now()).catch((e: unknown) => log.warn('fleet state: the dump was not counted', { dumpId: rebuilt.report.dumpId, error: e }));
+        }
         await commit(trigger);
         await store.finish(lease, 'reported');
         log.info('the report went out before its reporter stopped: not published again', { uploadId: lease.uploadId, attempt: prior });
