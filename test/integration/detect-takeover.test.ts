@@ -8,7 +8,6 @@
 import Redis from 'ioredis';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { analyzeTranscript } from '@dumpstream/cli';
-import { FleetState } from '@dumpstream/fleet';
 import { detectGroup, startDetect, type DetectHandle } from '@dumpstream/detect-service';
 import { createKafka, ensureTopics, topicsFor, type Topics } from '@dumpstream/kafka';
 import { DumpStore, ReportStore } from '@dumpstream/redis';
@@ -111,9 +110,6 @@ it('does not publish again when the dead worker died after its transaction commi
     yield u.bytes;
   })(), { segmenter: { maxLines: SEGMENT_LINES } });
   expect(decodeReport(kept!.avro!)).toEqual(want);
-  // And counted it into the fleet state: counting it again counts nothing.
-  const fleet = new FleetState(redis, { prefix });
-  expect(await fleet.record({ signature: want.findings[0].signature!, dumpId: u.dumpId, host: null, at: u.record.receivedAt, deepestChain: 3, werFaults: 9 })).toBe(false);
 });
 
 it('reports an upload whose end never came as incomplete, once, through a sweep request', async () => {

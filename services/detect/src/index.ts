@@ -216,11 +216,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           log.warn('could not rebuild the report to keep it for the look-up (it was published)', { uploadId: lease.uploadId, error: e });
           return null;
         });
-        if (rebuilt) {
-          await keeper.keep(rebuilt.report, encodeReport(rebuilt.report), rebuilt.manifest);
-          // Nor may it have counted the dump into the fleet state (idempotent per dump too).
-          await storms.recordReport(rebuilt.report, rebuilt.manifest?.receivedAt ?? Date.now()).catch((e: unknown) => log.warn('fleet state: the dump was not counted', { dumpId: rebuilt.report.dumpId, error: e }));
-        }
+        if (rebuilt) await keeper.keep(rebuilt.report, encodeReport(rebuilt.report), rebuilt.manifest);
         await commit(trigger);
         await store.finish(lease, 'reported');
         log.info('the report went out before its reporter stopped: not published again', { uploadId: lease.uploadId, attempt: prior });
@@ -252,6 +248,16 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       }
       // Noted before the transaction: whoever takes over can tell whether it committed.
       if (!(await store.recordAttempt(lease, attemptOf(trigger)))) throw new Error(`lost the lease on upload ${lease.uploadId} before publishing its report`);
+      // Counted into the fleet's storms before the transaction, not after: counting is idempotent
+      // per dump (a marker set if absent), and every dump that gets this far is reported by this
+      // worker or by the one that takes it over, so a crash after the commit cannot leave a
+      // reported dump uncounted. A failure here is retried like any Redis error.
+      try {
+        await storms.recordReport(r, manifest?.receivedAt ?? Date.now());
+      } catch (e) {
+        await store.release(lease);
+        throw e;
+      }
       let published = null as { report: typeof r; value: Buffer } | null;
       const publish = async (value: Buffer, sent = r) => {
         const tx = await producer.transaction();
@@ -295,8 +301,6 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         throw e;
       }
       if (published) await keeper.keep(published.report, published.value, manifest);
-      // The report is out: count it into the fleet's storms (idempotent per dump).
-      await storms.recordReport(r, manifest?.receivedAt ?? Date.now()).catch((e: unknown) => log.warn('fleet state: the dump was not counted', { dumpId: r.dumpId, error: e }));
       await store.finish(lease, incomplete ? 'incomplete' : 'reported');
       // Ingest claimed the content when it answered the upload: a whole copy sent later must be
       // reported, not dropped as a duplicate of this partial one.

@@ -2,8 +2,8 @@
  * Fleet-wide storms in the detect service (README, "Fleet-wide storms"; docs/RELIABILITY.md,
  * "Storm events"):
  *
- * - every worker counts each dump it reports into the shared fleet state (recordReport), once
- *   per dump whatever redelivers it;
+ * - every worker counts each dump it is about to report into the shared fleet state
+ *   (recordReport, just before the report's transaction), once per dump whatever redelivers it;
  * - one worker at a time, the holder of a Redis lease, evaluates the storm rule over that state
  *   every STORM_EVALUATE_EVERY, writes each transition with its event to an outbox in Redis (one
  *   script, refused without the lease), and publishes the outbox to the `storms` topic;
