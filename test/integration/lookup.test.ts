@@ -173,7 +173,7 @@ it('lists summaries newest first, filtered by host, signature and time, a page a
 });
 
 it('shows storms from the fleet state, and one storm with its dumps (signatures URL-encoded)', async () => {
-  const sig = (await (await get(`/v1/reports/${uploads[0].dumpId}`)).json()).findings[0].signature as string;
+  const sig = ((await (await get(`/v1/reports/${uploads[0].dumpId}`)).json()) as { findings: { signature: string }[] }).findings[0].signature;
   const all = (await (await get('/v1/storms?all=1')).json()) as { source: string; storms: { signature: string; dumps: number; hosts: number }[] };
   // Counted by the detect worker into the fleet state; the seed's fault passed STORM_MIN_DUMPS (3),
   // the other did not.
