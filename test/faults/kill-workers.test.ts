@@ -4,6 +4,7 @@
  * exactly once, equal to `analyze`, with one alert per finding and no dead letters.
  */
 import { checkRun, recordFigures } from './support/check';
+import { keptProblems } from './support/kept';
 import { FaultRun, randomMs, sleep } from './support/run';
 import { startAndWait } from './support/services';
 import { waitFor } from '../support/ids';
@@ -50,6 +51,8 @@ it('loses and duplicates nothing when parse and detect workers are killed and re
   const verdict = await checkRun(run);
   recordFigures(verdict.figures);
   expect(verdict.problems).toEqual([]);
+  // And each report is kept for the look-up, once, whoever reported it.
+  expect(await keptProblems(run)).toEqual([]);
   // Several kills fell while dumps were in flight.
   expect(inFlight).toBeGreaterThanOrEqual(n >= 100 ? 4 : 2);
 });

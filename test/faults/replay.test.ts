@@ -8,6 +8,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { checkRun, recordFigures } from './support/check';
+import { keptProblems } from './support/kept';
 import { FaultRun, sleep } from './support/run';
 import { startAndWait, type ServiceProcess } from './support/services';
 import { waitFor } from '../support/ids';
@@ -104,5 +105,7 @@ it('reports every dump once when messages come twice', async () => {
   const verdict = await checkRun(run);
   recordFigures(verdict.figures, { messagesReplayed: replayed, reportsAfterFullReplay: afterFullReplay });
   expect(verdict.problems).toEqual([]);
+  // And each report is kept for the look-up, once, whoever reported it.
+  expect(await keptProblems(run)).toEqual([]);
   expect(afterFullReplay).toBe(0);
 });

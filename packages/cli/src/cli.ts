@@ -3,7 +3,7 @@ import { EXIT, isUsageError, type Io } from './commands/common';
 
 // The service, submit and watch commands load Kafka, Redis and HTTP clients: required only when
 // used, so that `dumpstream analyze` starts fast.
-type Commands = typeof import('./commands/services') & typeof import('./commands/submit') & typeof import('./commands/watch');
+type Commands = typeof import('./commands/services') & typeof import('./commands/submit') & typeof import('./commands/watch') & typeof import('./commands/lookup');
 const lazy = <K extends keyof Commands>(file: string, name: K): Commands[K] => (require(file) as Commands)[name];
 
 export { EXIT };
@@ -15,6 +15,9 @@ export const USAGE = `usage: dumpstream COMMAND [ARGS]
                                          json, or a picture: html, svg)
   submit FILE... --url URL               send transcripts to an ingest service
   watch reports|alerts                   print the pipeline's reports or alerts as NDJSON
+  report DUMPID [--format text|json|html]
+                                         print a report the pipeline kept (look-up API)
+  storms [--all] [--format text|json]    the faults storming across the fleet now
   ingest | parse | detect                run a service of the distributed pipeline
 
 dumpstream COMMAND --help says more.
@@ -36,6 +39,10 @@ export async function run(argv: string[], io: Io = process): Promise<number> {
         return await lazy('./commands/submit', 'submitCommand')(rest, io);
       case 'watch':
         return await lazy('./commands/watch', 'watchCommand')(rest, io);
+      case 'report':
+        return await lazy('./commands/lookup', 'reportCommand')(rest, io);
+      case 'storms':
+        return await lazy('./commands/lookup', 'stormsCommand')(rest, io);
       case 'ingest':
       case 'parse':
       case 'detect':

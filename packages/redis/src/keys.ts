@@ -39,6 +39,34 @@ export class DumpKeys {
     return `${this.prefix}:{${assertId(dumpId)}}:reported`;
   }
 
+  /** Hash: a report kept for the look-up API: its summary (JSON), its state, the gzip of its Avro bytes. */
+  report(dumpId: string): string {
+    return `${this.prefix}:{${assertId(dumpId)}}:report`;
+  }
+
+  /** Sorted set: kept reports' dumpIds by report time (ms). */
+  reportsByTime(): string {
+    return `${this.prefix}:reports:time`;
+  }
+
+  /**
+   * Sorted set: kept reports' dumpIds of one host by report time. The host is percent-encoded:
+   * it comes from uploaders, and a `{` in it would move the key's Cluster slot.
+   */
+  reportsByHost(host: string): string {
+    return `${this.prefix}:reports:host:${encodeURIComponent(host)}`;
+  }
+
+  /** Sorted set: kept reports' dumpIds of one signature by report time (signatures hold `!`, `:`, `<>`: encoded too). */
+  reportsBySignature(signature: string): string {
+    return `${this.prefix}:reports:sig:${encodeURIComponent(signature)}`;
+  }
+
+  /** Sorted set: the host and signature index keys by their newest entry (ms), so that trimming finds them without SCAN. */
+  reportIndexes(): string {
+    return `${this.prefix}:reports:indexes`;
+  }
+
   /** Sorted set: uploads in flight by last activity (ms), for the incomplete-dump sweeper. */
   active(): string {
     return `${this.prefix}:active`;

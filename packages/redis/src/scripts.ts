@@ -124,3 +124,23 @@ export const RELEASE_CONTENT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
 return 0
 `;
+
+/**
+ * Keeps a report (KEYS[1] = its hash; ARGV: summary JSON, state, gzip or '' for summary only,
+ * ttl ms). Idempotent: a report kept before stays as it is, unless it is `incomplete` and this
+ * one `complete` (a whole copy of the content came after a partial one): then it is replaced.
+ * Returns {1 if written, the summary now kept, the summary replaced or false}.
+ */
+export const KEEP_REPORT = `
+local old = redis.call('HGET', KEYS[1], 'summary')
+if old then
+  if not (redis.call('HGET', KEYS[1], 'state') == 'incomplete' and ARGV[2] == 'complete') then
+    return {0, old, false}
+  end
+  redis.call('DEL', KEYS[1])
+end
+redis.call('HSET', KEYS[1], 'summary', ARGV[1], 'state', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'report', ARGV[3]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return {1, ARGV[1], old or false}
+`;

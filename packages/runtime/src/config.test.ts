@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { DEFAULT_STORM_SETTINGS } from '@dumpstream/fleet';
-import { isConfigError, loadConfig } from './config';
+import { isConfigError, loadConfig, parseDurationMs } from './config';
 import { createLog, redact } from './log';
 
 describe('loadConfig', () => {
@@ -71,6 +71,19 @@ describe('loadConfig', () => {
         'INGEST_TOKEN is shorter than 16 characters: use a long random token',
       ]);
     }
+  });
+
+  it('reads the report retention and size cap of the look-up, and refuses bad ones (bad input on purpose)', () => {
+    expect(loadConfig({}).reports).toEqual({ retentionMs: 7 * 86_400_000, keepMaxBytes: 2 * 1024 * 1024 });
+    expect(loadConfig({ REPORT_RETENTION: '36h', REPORT_KEEP_MAX_BYTES: '512k' }).reports).toEqual({ retentionMs: 36 * 3_600_000, keepMaxBytes: 512 * 1024 });
+    expect(loadConfig({ REPORT_RETENTION: '2w' }).reports.retentionMs).toBe(14 * 86_400_000);
+    expect(() => loadConfig({ REPORT_RETENTION: 'forever' })).toThrow(/REPORT_RETENTION=forever: expected a duration from 1m to 366d, like 7d or 12h/);
+    expect(() => loadConfig({ REPORT_RETENTION: '10s' })).toThrow(/REPORT_RETENTION=10s/);
+    expect(() => loadConfig({ REPORT_KEEP_MAX_BYTES: 'big' })).toThrow(/REPORT_KEEP_MAX_BYTES=big: expected a size/);
+    expect(() => loadConfig({ REPORT_KEEP_MAX_BYTES: '1g' })).toThrow(/REPORT_KEEP_MAX_BYTES=1g: at most 512m/);
+    expect(parseDurationMs('90m')).toBe(5_400_000);
+    expect(parseDurationMs('30')).toBe(30_000);
+    expect(parseDurationMs('7 days')).toBeNull();
   });
 
   it('requires KAFKA_BROKERS only where Kafka is needed', () => {

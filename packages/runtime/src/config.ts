@@ -62,6 +62,13 @@ export interface Config {
     /** Facts a dump keeps before the rest of it is left out with a warning; null: the graph's default. */
     maxFacts: number | null;
   };
+  /** The reports detect keeps for the look-up API (packages/redis ReportStore). */
+  reports: {
+    /** How long a kept report, and its index entries, stay. */
+    retentionMs: number;
+    /** Largest gzip of a report kept whole; a larger one keeps its summary only, and says so. */
+    keepMaxBytes: number;
+  };
   /** The fleet-wide storm rule (README, "Fleet-wide storms"); durations in ms. */
   storms: {
     windowMs: number;
@@ -109,6 +116,8 @@ export const ENVIRONMENT = {
   INGEST_MIN_RATE_AFTER: 'seconds an upload may take before INGEST_MIN_RATE applies (default 60)',
   DETECT_INCOMPLETE_AFTER: 'seconds without progress before a dump is reported incomplete (default 600)',
   DETECT_LEASE: 'seconds a detect worker holds the dump it reports, renewed while it works; another takes over this long after it dies (default 6)',
+  REPORT_RETENTION: 'how long detect keeps each report for the look-up API (GET /v1/reports): a duration like 7d, 12h, 30m (default 7d)',
+  REPORT_KEEP_MAX_BYTES: 'largest report kept whole, gzip-compressed; a larger one keeps only its summary, and says so (default 2m; suffixes k, m, g)',
   DUMP_MAX_FACTS: 'processes, threads, stacks and command lines (and frames, sixteen to a fact) one dump keeps before the rest of its transcript is left out with a warning; bounds memory (default 3000000, as analyze)',
   STORM_WINDOW: 'window the storm rule counts dumps and hosts over (default 30m; a number of seconds, or with s, m, h)',
   STORM_MIN_DUMPS: 'a signature storms at this many dumps in the window (default 50)',
@@ -152,6 +161,19 @@ function parseSize(v: string, name: string, problems: string[]): number {
   }
   const unit = (m[2] ?? '').toLowerCase()[0];
   return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/**
+ * Milliseconds of a duration like `7d`, `12h`, `90m`, `30s` or `500ms` (a bare number is seconds);
+ * null when the text is not one. Shared by the settings and the look-up API's `since`/`until`.
+ */
+export function parseDurationMs(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/i.exec(text.trim());
+  if (!m) return null;
+  const ms = Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()];
+  return Number.isFinite(ms) ? Math.round(ms) : null;
 }
 
 function parseInt10(v: string | undefined, name: string, dflt: number, min: number, max: number, problems: string[]): number {
@@ -237,6 +259,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
       leaseMs: parseInt10(env.DETECT_LEASE, 'DETECT_LEASE', 6, 2, 3600, problems) * 1000,
       maxFacts: env.DUMP_MAX_FACTS?.trim() ? parseInt10(env.DUMP_MAX_FACTS, 'DUMP_MAX_FACTS', 0, 1, 1_000_000_000, problems) : null,
     },
+    reports: {
+      retentionMs: 7 * 86_400_000,
+      keepMaxBytes: env.REPORT_KEEP_MAX_BYTES?.trim() ? parseSize(env.REPORT_KEEP_MAX_BYTES, 'REPORT_KEEP_MAX_BYTES', problems) : 2 * 1024 ** 2,
+    },
     storms: {
       windowMs: parseDuration(env.STORM_WINDOW, 'STORM_WINDOW', 30 * 60_000, 5 * 60_000, 24 * 3_600_000, problems),
       minDumps: parseInt10(env.STORM_MIN_DUMPS, 'STORM_MIN_DUMPS', 50, 1, 10_000_000, problems),
@@ -251,6 +277,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
       metricsTop: parseInt10(env.STORM_METRICS_TOP, 'STORM_METRICS_TOP', 10, 0, 1000, problems),
     },
   };
+  if (env.REPORT_RETENTION?.trim()) {
+    const ms = parseDurationMs(env.REPORT_RETENTION);
+    // At least a minute: shorter would drop reports before anyone could look them up. At most a
+    // year: Redis holds them in memory.
+    if (ms === null || ms < 60_000 || ms > 366 * 86_400_000) problems.push(`REPORT_RETENTION=${env.REPORT_RETENTION}: expected a duration from 1m to 366d, like 7d or 12h`);
+    else config.reports.retentionMs = ms;
+  }
+  if (config.reports.keepMaxBytes > 512 * 1024 ** 2) problems.push(`REPORT_KEEP_MAX_BYTES=${env.REPORT_KEEP_MAX_BYTES}: at most 512m (a Redis string's limit)`);
   // The spike and its baseline must fit in the day the fleet state keeps (288 buckets).
   if (config.storms.spikeBuckets + config.storms.spikeBaselineBuckets > 288) problems.push('STORM_SPIKE_BUCKETS + STORM_SPIKE_BASELINE_BUCKETS: at most 288 (a day of 5-minute buckets)');
   // Each sweep runs a watermark round (several admin requests to the broker): every second was

@@ -1,5 +1,5 @@
 /** @dumpstream/runtime: what every service shares: configuration, logs, health, shutdown. */
-export { loadConfig, ConfigError, isConfigError, ENVIRONMENT, consumerTimeouts } from './config';
+export { loadConfig, ConfigError, isConfigError, ENVIRONMENT, consumerTimeouts, parseDurationMs } from './config';
 export type { Config, Listen } from './config';
 export { createLog, silentLog, redact } from './log';
 export type { LogLevel } from './log';

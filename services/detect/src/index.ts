@@ -23,6 +23,7 @@ import { DumpStore, type Completion, type ReportLease } from '@dumpstream/redis'
 import { consumerTimeouts, createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeDumpManifest, decodeFacts, encodeAlert, encodeReport, isSchemaError } from '@dumpstream/schemas';
 import type { Registry } from 'prom-client';
+import { reportKeeper } from './keep';
 import { buildOutcome, faultRootsOf, trimReport } from './reporter';
 import { startStorms, type Storms } from './storms';
 
@@ -125,6 +126,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   });
   redis.on('end', () => (redisUp = false));
   const store = new DumpStore(redis, { prefix: config.redisKeyPrefix, leaseMs: config.detect.leaseMs });
+  const keeper = reportKeeper(redis, config, log);
 
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-detect` }, log);
   await ensureTopics(kafka, topics);
@@ -208,6 +210,13 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       // it marked the upload reported. Then its report is out: do not publish it again.
       const prior = await store.attempt(lease.uploadId);
       if (prior !== null && (await committedPast(prior))) {
+        // The dead reporter may have died before it kept its report: keep it again (idempotent),
+        // rebuilt from the facts still in Redis, before finish() lets them go.
+        const rebuilt = await buildOutcome(store, lease, true, { maxFacts: config.detect.maxFacts ?? undefined }).catch((e: unknown) => {
+          log.warn('could not rebuild the report to keep it for the look-up (it was published)', { uploadId: lease.uploadId, error: e });
+          return null;
+        });
+        if (rebuilt) await keeper.keep(rebuilt.report, encodeReport(rebuilt.report, rebuilt.frameTexts ?? undefined), rebuilt.manifest);
         await commit(trigger);
         await store.finish(lease, 'reported');
         log.info('the report went out before its reporter stopped: not published again', { uploadId: lease.uploadId, attempt: prior });
@@ -252,7 +261,8 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         await store.release(lease);
         throw e;
       }
-      const publish = async (value: Buffer) => {
+      let published = null as { report: typeof r; value: Buffer } | null;
+      const publish = async (value: Buffer, sent = r) => {
         const tx = await producer.transaction();
         try {
           await tx.send({ topic: topics.reports.name, compression: compressionFor(value.length), messages: [{ key: r.dumpId, value }] });
@@ -264,6 +274,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           // Fencing: a reporter that lost its lease (paused past it, say) must not publish too.
           if (!(await store.renew(lease))) throw new Error(`lost the lease on upload ${lease.uploadId} before committing its report`);
           await tx.commit();
+          published = { report: sent, value };
           handled.delete(partitionOf(trigger));
         } catch (e) {
           await tx.abort().catch(() => undefined);
@@ -277,12 +288,14 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           if (!isMessageTooLarge(e)) throw e;
           log.warn('report too large for the reports topic: publishing it without frames', { dumpId: r.dumpId });
           try {
-            await publish(encodeReport(trimReport(r, 'frames', outcome.frames)));
+            const trimmed = trimReport(r, 'frames', outcome.frames);
+            await publish(encodeReport(trimmed), trimmed);
           } catch (e2) {
             if (!isMessageTooLarge(e2)) throw e2;
             // Else the message would be retried for ever, and its partition with it.
             log.warn('report too large for the reports topic even without frames: publishing its findings only', { dumpId: r.dumpId });
-            await publish(encodeReport(trimReport(r, 'findings', outcome.frames)));
+            const trimmed = trimReport(r, 'findings', outcome.frames);
+            await publish(encodeReport(trimmed), trimmed);
           }
         }
       } catch (e) {
@@ -290,6 +303,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         metrics.kafkaErrors.inc({ operation: 'publish' });
         throw e;
       }
+      if (published) await keeper.keep(published.report, published.value, manifest);
       await store.finish(lease, incomplete ? 'incomplete' : 'reported');
       // Ingest claimed the content when it answered the upload: a whole copy sent later must be
       // reported, not dropped as a duplicate of this partial one.

@@ -4,6 +4,7 @@ import { bearerMatches } from './auth';
 import { contentCoding, decodedBody, formatBytes, type BodyLimits, type ContentCoding } from './body';
 import type { DuplicateCheck, DuplicateVerdict } from './duplicate';
 import { detailOf, IngestError, toIngestError } from './errors';
+import { ReportLookup } from './lookup';
 import { readUploadMetadata, type UploadMetadata } from './metadata';
 import { publishTranscript, type PublishTarget } from './publish';
 
@@ -24,6 +25,8 @@ export interface UploadApiOptions {
   retryAfterSeconds?: number;
   /** Tells the answer whether identical bytes were uploaded before; without it the answer says `duplicate: null`. */
   duplicates?: DuplicateCheck;
+  /** Serves GET /v1/reports… and /v1/storms… when given (the look-up API). */
+  lookup?: ReportLookup;
 }
 
 /** After an early answer, the rest of a body is read and dropped up to this much, then the connection is cut. */
@@ -81,6 +84,7 @@ export class UploadApi {
     } catch {
       url = new URL('http://ingest.invalid/');
     }
+    if (this.options.lookup && ReportLookup.serves(url.pathname)) return this.options.lookup.handle(req, res, url);
     if (url.pathname !== TRANSCRIPTS_PATH) {
       return this.answerError(req, res, new IngestError('NOT_FOUND', `not found: uploads go to POST ${TRANSCRIPTS_PATH}`), expectContinue);
     }

@@ -6,6 +6,7 @@ import { atLeastOnceProducer, createKafka, ensureTopics, topicsFor, type Log } f
 import { createLog, healthRoutes, startHealthServer, type Config } from '@dumpstream/runtime';
 import { redisDuplicateCheck } from './duplicate';
 import { UploadApi } from './http';
+import { openLookup } from './lookupService';
 import { ingestMetrics, serviceRegistry } from '@dumpstream/metrics';
 import type { PublishTarget } from './publish';
 import { SpoolFolder } from './spool';
@@ -27,6 +28,8 @@ export interface IngestOptions {
   minRateAfterMs?: number;
   /** Encoded segment bytes one upload may have unacknowledged by Kafka before its body is paused. Default 4 MiB. */
   maxInFlightBytes?: number;
+  /** The clock of the look-up API's windows and retention (tests pass a simulated one, as to detect). Default Date.now. */
+  now?: () => number;
   /** Spool timings: a file is taken once unchanged for stableMs (default 1000); scans every scanEveryMs (default 1000). */
   spool?: { stableMs?: number; scanEveryMs?: number };
 }
@@ -88,6 +91,8 @@ export async function startIngest(config: Config, options: IngestOptions = {}): 
     // Redis only tells the answer about duplicates; ingest works without it.
     const duplicates = await redisDuplicateCheck(config, log);
     cleanups.push(() => duplicates.close());
+    const lookup = openLookup(config, log, { now: options.now });
+    cleanups.push(() => lookup.close());
 
     const why = (): string | null => (stopping ? 'stopping' : !listening ? 'not listening yet' : !kafkaUp ? 'Kafka producer disconnected' : null);
     const healthOnApi = config.healthListen === null ? healthRoutes(registry, why) : null;
@@ -101,6 +106,7 @@ export async function startIngest(config: Config, options: IngestOptions = {}): 
         minRate: { bytesPerSecond: options.minBytesPerSecond ?? config.ingest.minBytesPerSecond, afterMs: options.minRateAfterMs ?? config.ingest.minRateAfterMs },
         health: healthOnApi,
         duplicates,
+        lookup: lookup.api,
       },
       log,
     );

@@ -1,0 +1,64 @@
+import type { Redis } from 'ioredis';
+import type { Log } from '@dumpstream/kafka';
+import { ReportStore, type ManifestRecord, type ReportSummaryInput } from '@dumpstream/redis';
+import type { Report } from '@dumpstream/report';
+import type { Config } from '@dumpstream/runtime';
+
+/** Keeps published reports for the look-up API (ingest's GET /v1/reports). */
+export interface ReportKeeper {
+  /**
+   * Keeps `published`, the exact bytes of `report` that went out in a committed transaction.
+   * Never throws: the report is out already, so a failure to keep it is logged, not retried
+   * (the look-up then lacks this one report; Kafka's reports topic still has it).
+   */
+  keep(report: Report, published: Buffer, manifest: ManifestRecord | null): Promise<void>;
+}
+
+/** A full sweep of the indexes at most this often per worker; each keep trims what it touches. */
+const TRIM_EVERY_MS = 3_600_000;
+
+/** A keeper on detect's Redis, with REPORT_RETENTION and REPORT_KEEP_MAX_BYTES. */
+export function reportKeeper(redis: Redis, config: Config, log: Log): ReportKeeper {
+  const store = new ReportStore(redis, { prefix: config.redisKeyPrefix, retentionMs: config.reports.retentionMs, keepMaxBytes: config.reports.keepMaxBytes });
+  let trimmedAt = Date.now();
+  return {
+    async keep(report, published, manifest) {
+      try {
+        const outcome = await store.keep(summaryOf(report, manifest?.receivedAt ?? Date.now()), published);
+        if (outcome === 'expired') log.warn('report older than REPORT_RETENTION: not kept for the look-up', { dumpId: report.dumpId });
+        if (Date.now() - trimmedAt > TRIM_EVERY_MS) {
+          trimmedAt = Date.now();
+          await store.trim();
+        }
+      } catch (e) {
+        log.warn('could not keep the report for the look-up API (it was published)', { dumpId: report.dumpId, error: e });
+      }
+    },
+  };
+}
+
+/** The signature a report carries (its own field, else its first finding's), null without one. */
+export function signatureOf(report: Report): string | null {
+  const own = (report as { signature?: string | null }).signature;
+  if (typeof own === 'string') return own;
+  const f = report.findings[0] as { signature?: string | null } | undefined;
+  return typeof f?.signature === 'string' ? f.signature : null;
+}
+
+/** The summary the look-up lists for a report received at `time`. */
+export function summaryOf(report: Report, time: number): ReportSummaryInput {
+  const f = report.findings[0];
+  const deepest = f?.chains.reduce<(typeof f.chains)[number] | null>((a, c) => (a === null || c.length > a.length ? c : a), null) ?? null;
+  return {
+    dumpId: report.dumpId,
+    host: report.host,
+    time,
+    signature: signatureOf(report),
+    rootImage: deepest?.root.image ?? null,
+    chainDepth: deepest?.length ?? 0,
+    werFaults: f?.werFaultProcesses ?? 0,
+    state: report.status,
+    source: report.source,
+    severity: f?.severity ?? null,
+  };
+}
