@@ -81,6 +81,21 @@ it('replaces an incomplete report with a complete one of the same content, and m
   expect((await s.get(partial.dumpId))!.summary.state).toBe('complete');
 });
 
+it('keeps a report larger than the cap without its frames when that fits, and says so', async () => {
+  const s = store({ keepMaxBytes: 1024 });
+  const input = summary();
+  const lean = Buffer.from('the report without its frames');
+  expect(await s.keep(input, randomBytes(4096), () => lean)).toBe('kept');
+  const kept = await s.get(input.dumpId);
+  expect(kept!.avro).toEqual(lean);
+  expect(kept!.summary.kept).toBe('without-frames');
+  expect(kept!.summary.note).toMatch(/more than REPORT_KEEP_MAX_BYTES \(1024\): it is kept without its threads' and stacks' frames/);
+  // Still over without frames: the summary only.
+  const other = summary();
+  expect(await s.keep(other, randomBytes(4096), () => randomBytes(4096))).toBe('kept');
+  expect((await s.get(other.dumpId))!.summary.kept).toBe('summary');
+});
+
 it('keeps only the summary of a report larger than the cap, and says so', async () => {
   const s = store({ keepMaxBytes: 1024 });
   const input = summary();

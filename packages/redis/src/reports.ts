@@ -23,9 +23,13 @@ export interface ReportSummary {
   state: 'complete' | 'incomplete';
   source: string;
   severity: string | null;
-  /** `report`: the whole report is kept; `summary`: only this summary (see `note`). */
-  kept: 'report' | 'summary';
-  /** Why only the summary is kept. */
+  /**
+   * `report`: the whole report is kept; `without-frames`: the report without its threads' and
+   * stacks' frames (too large with them; see `note`; the report says so in a warning too);
+   * `summary`: only this summary (see `note`).
+   */
+  kept: 'report' | 'without-frames' | 'summary';
+  /** Why the report is not kept whole. */
   note?: string;
   /** Size of the kept gzip (or of the one that was too large). */
   compressedBytes: number;
@@ -114,19 +118,27 @@ export class ReportStore {
    * repeat: adding an index entry twice is harmless, and a keeper that died between the hash and
    * the indexes is made whole by the next keep). Throws on a Redis failure.
    */
-  async keep(input: ReportSummaryInput, avro: Buffer): Promise<KeepOutcome> {
+  async keep(input: ReportSummaryInput, avro: Buffer, withoutFrames?: () => Buffer): Promise<KeepOutcome> {
     assertId(input.dumpId);
     const ttl = input.time + this.retentionMs - this.now();
     if (ttl <= 0) return 'expired';
     const zipped = await gzip(avro);
-    const whole = zipped.length <= this.keepMaxBytes;
-    const summary: ReportSummary = {
-      ...input,
-      kept: whole ? 'report' : 'summary',
-      ...(whole ? {} : { note: `the report was ${zipped.length} bytes compressed, more than REPORT_KEEP_MAX_BYTES (${this.keepMaxBytes}): only its summary is kept (dumpstream analyze of the transcript gives it all)` }),
-      compressedBytes: zipped.length,
-    };
-    const [added, storedJson, replacedJson] = await this.redis.dsKeepReport(this.keys.report(input.dumpId), JSON.stringify(summary), summary.state, whole ? zipped : '', ttl);
+    let kept: ReportSummary['kept'] = 'report';
+    let blob: Buffer | '' = zipped;
+    let note: string | undefined;
+    if (zipped.length > this.keepMaxBytes) {
+      // The frames are most of a large report, and the pictures and the text do not show them:
+      // a report without them is worth keeping before falling back to the summary.
+      const lean = withoutFrames ? await gzip(withoutFrames()) : null;
+      const over = `the report was ${zipped.length} bytes compressed, more than REPORT_KEEP_MAX_BYTES (${this.keepMaxBytes})`;
+      if (lean !== null && lean.length <= this.keepMaxBytes) {
+        [kept, blob, note] = ['without-frames', lean, `${over}: it is kept without its threads' and stacks' frames (dumpstream analyze of the transcript gives them)`];
+      } else {
+        [kept, blob, note] = ['summary', '', `${over}: only its summary is kept (dumpstream analyze of the transcript gives it all)`];
+      }
+    }
+    const summary: ReportSummary = { ...input, kept, ...(note === undefined ? {} : { note }), compressedBytes: zipped.length };
+    const [added, storedJson, replacedJson] = await this.redis.dsKeepReport(this.keys.report(input.dumpId), JSON.stringify(summary), summary.state, blob, ttl);
     const stored = JSON.parse(storedJson) as ReportSummary;
     if (replacedJson) await this.unindex(JSON.parse(replacedJson) as ReportSummary);
     await this.index(stored);

@@ -216,7 +216,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           log.warn('could not rebuild the report to keep it for the look-up (it was published)', { uploadId: lease.uploadId, error: e });
           return null;
         });
-        if (rebuilt) await keeper.keep(rebuilt.report, encodeReport(rebuilt.report, rebuilt.frameTexts ?? undefined), rebuilt.manifest);
+        if (rebuilt) await keeper.keep(rebuilt.report, encodeReport(rebuilt.report, rebuilt.frameTexts ?? undefined), rebuilt.manifest, () => encodeReport(trimReport(rebuilt.report, 'frames', rebuilt.frames)));
         await commit(trigger);
         await store.finish(lease, 'reported');
         log.info('the report went out before its reporter stopped: not published again', { uploadId: lease.uploadId, attempt: prior });
@@ -303,7 +303,10 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         metrics.kafkaErrors.inc({ operation: 'publish' });
         throw e;
       }
-      if (published) await keeper.keep(published.report, published.value, manifest);
+      if (published) {
+        const sent = published.report;
+        await keeper.keep(sent, published.value, manifest, () => encodeReport(sent === r ? trimReport(r, 'frames', outcome.frames) : sent));
+      }
       await store.finish(lease, incomplete ? 'incomplete' : 'reported');
       // Ingest claimed the content when it answered the upload: a whole copy sent later must be
       // reported, not dropped as a duplicate of this partial one.

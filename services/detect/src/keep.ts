@@ -11,7 +11,7 @@ export interface ReportKeeper {
    * Never throws: the report is out already, so a failure to keep it is logged, not retried
    * (the look-up then lacks this one report; Kafka's reports topic still has it).
    */
-  keep(report: Report, published: Buffer, manifest: ManifestRecord | null): Promise<void>;
+  keep(report: Report, published: Buffer, manifest: ManifestRecord | null, withoutFrames?: () => Buffer): Promise<void>;
 }
 
 /** A full sweep of the indexes at most this often per worker; each keep trims what it touches. */
@@ -22,9 +22,9 @@ export function reportKeeper(redis: Redis, config: Config, log: Log): ReportKeep
   const store = new ReportStore(redis, { prefix: config.redisKeyPrefix, retentionMs: config.reports.retentionMs, keepMaxBytes: config.reports.keepMaxBytes });
   let trimmedAt = Date.now();
   return {
-    async keep(report, published, manifest) {
+    async keep(report, published, manifest, withoutFrames) {
       try {
-        const outcome = await store.keep(summaryOf(report, manifest?.receivedAt ?? Date.now()), published);
+        const outcome = await store.keep(summaryOf(report, manifest?.receivedAt ?? Date.now()), published, withoutFrames);
         if (outcome === 'expired') log.warn('report older than REPORT_RETENTION: not kept for the look-up', { dumpId: report.dumpId });
         if (Date.now() - trimmedAt > TRIM_EVERY_MS) {
           trimmedAt = Date.now();

@@ -102,6 +102,7 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
     const r = await get(c, `/v1/reports/${encodeURIComponent(c.positional[0])}?format=${c.format}`);
     io.stdout.write(r.body);
     if (r.kept === 'summary') io.stderr.write('dumpstream report: only the summary of this report was kept (larger than REPORT_KEEP_MAX_BYTES)\n');
+    if (r.kept === 'without-frames') io.stderr.write("dumpstream report: this report was kept without its threads' and stacks' frames (larger than REPORT_KEEP_MAX_BYTES with them)\n");
     return EXIT.ok;
   });
 }
