@@ -5,6 +5,7 @@
  */
 import { checkRun, recordFigures } from './support/check';
 import { keptProblems } from './support/kept';
+import { FAULT_STORMS, stormProblems } from './support/storms';
 import { FaultRun, randomMs, sleep } from './support/run';
 import { startAndWait } from './support/services';
 import { waitFor } from '../support/ids';
@@ -18,7 +19,7 @@ afterAll(async () => {
 });
 
 it('loses and duplicates nothing when parse and detect workers are killed and restarted', async () => {
-  run = await FaultRun.start({ scenario: 'kill-workers' });
+  run = await FaultRun.start({ scenario: 'kill-workers', env: FAULT_STORMS });
   const n = run.fleet.length;
   const submitting = run.submit();
   // While dumps are still in flight: once the pipeline has made progress since the last restart,
@@ -53,6 +54,8 @@ it('loses and duplicates nothing when parse and detect workers are killed and re
   expect(verdict.problems).toEqual([]);
   // And each report is kept for the look-up, once, whoever reported it.
   expect(await keptProblems(run)).toEqual([]);
+  // And the fleet's storm counts and events, whichever worker counted or evaluated when it died.
+  expect(await stormProblems(run)).toEqual([]);
   // Several kills fell while dumps were in flight.
   expect(inFlight).toBeGreaterThanOrEqual(n >= 100 ? 4 : 2);
 });

@@ -9,6 +9,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { checkRun, recordFigures } from './support/check';
 import { keptProblems } from './support/kept';
+import { FAULT_STORMS, stormProblems } from './support/storms';
 import { FaultRun, sleep } from './support/run';
 import { startAndWait, type ServiceProcess } from './support/services';
 import { waitFor } from '../support/ids';
@@ -29,7 +30,7 @@ async function withGroupStopped(workers: ServiceProcess[], move: () => Promise<v
 }
 
 it('reports every dump once when messages come twice', async () => {
-  run = await FaultRun.start({ scenario: 'replay' });
+  run = await FaultRun.start({ scenario: 'replay', env: FAULT_STORMS });
   const n = run.fleet.length;
   const t = run.observer.topics;
   const kafka = new Kafka({ brokers: [run.broker.brokers], clientId: 'replay', logLevel: logLevel.NOTHING });
@@ -107,5 +108,7 @@ it('reports every dump once when messages come twice', async () => {
   expect(verdict.problems).toEqual([]);
   // And each report is kept for the look-up, once, whoever reported it.
   expect(await keptProblems(run)).toEqual([]);
+  // And the replayed messages counted no dump twice into the fleet's storms nor repeated an event.
+  expect(await stormProblems(run)).toEqual([]);
   expect(afterFullReplay).toBe(0);
 });

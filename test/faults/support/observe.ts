@@ -7,7 +7,7 @@
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { topicsFor, type Topics } from '@dumpstream/kafka';
 import type { Report } from '@dumpstream/report';
-import { decodeAlert, decodeDumpManifest, decodeReport, readDeadLetterHeaders, type Alert, type DeadLetterInfo, type DumpManifest } from '@dumpstream/schemas';
+import { decodeAlert, decodeDumpManifest, decodeReport, decodeStormEvent, readDeadLetterHeaders, type Alert, type DeadLetterInfo, type DumpManifest, type StormEvent } from '@dumpstream/schemas';
 
 export interface Seen<T> {
   value: T;
@@ -21,6 +21,8 @@ export class Observer {
   readonly reports = new Map<string, Seen<Report>[]>();
   readonly alerts = new Map<string, Seen<Alert>[]>();
   readonly deadLetters: Seen<DeadLetterInfo & { key: string | null }>[] = [];
+  /** Events on `storms`, in the order seen (one partition). */
+  readonly storms: Seen<StormEvent>[] = [];
   /** uploadId → the segment numbers seen on `segments` and on `facts` (watchUploads only): orphaned uploads, and where a lost segment went missing. */
   readonly segmentSeqs = new Map<string, Set<number>>();
   readonly factSeqs = new Map<string, Set<number>>();
@@ -60,7 +62,7 @@ export class Observer {
     const t = this.topics;
     const outputs = kafka.consumer({ groupId: `${this.groupPrefix}-observer`, readUncommitted: false, sessionTimeout: 30_000, maxBytes: 64 * 1024 * 1024 });
     await outputs.connect();
-    await outputs.subscribe({ topics: [t.reports.name, t.alerts.name, t.deadLetters.name], fromBeginning: true });
+    await outputs.subscribe({ topics: [t.reports.name, t.alerts.name, t.deadLetters.name, t.storms.name], fromBeginning: true });
     await outputs.run({
       eachMessage: async ({ topic, partition, message }) => {
         if (!this.once(topic, partition, message.offset) || message.value === null) return;
@@ -68,6 +70,8 @@ export class Observer {
         if (topic === t.reports.name) {
           const r = decodeReport(message.value);
           this.reports.set(r.dumpId, [...(this.reports.get(r.dumpId) ?? []), { value: r, at, partition, offset: message.offset }]);
+        } else if (topic === t.storms.name) {
+          this.storms.push({ value: decodeStormEvent(message.value), at, partition, offset: message.offset });
         } else if (topic === t.alerts.name) {
           const a = decodeAlert(message.value);
           this.alerts.set(a.dumpId, [...(this.alerts.get(a.dumpId) ?? []), { value: a, at, partition, offset: message.offset }]);
