@@ -4,7 +4,8 @@
  * third (C) spikes from a low baseline. Two detect workers report and count the dumps; the one
  * that evaluates storms is stopped mid-storm and the other takes over; then every facts and
  * manifest message is sent again (a replay). The storms topic must carry exactly the expected
- * transitions, and the fleet state the fleet's counts.
+ * transitions, the fleet state the fleet's counts, and ingest's look-up API and `dumpstream
+ * storms` show them (on the same simulated clock).
  *
  * The dumps go in as facts and manifests (as parse and ingest would put them), so that each
  * dump's report time (the manifest's receivedAt) is the simulated one.
@@ -12,10 +13,12 @@
 import Redis from 'ioredis';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { analyzeTranscript } from '@dumpstream/cli';
+import { PassThrough, Readable } from 'node:stream';
+import { analyzeTranscript, run as runCli } from '@dumpstream/cli';
 import { detectGroup, startDetect, stormOutboxGroup, type DetectHandle } from '@dumpstream/detect-service';
-import { FleetState, reportSignature } from '@dumpstream/fleet';
+import { dumpsInWindow, FleetState, reportSignature } from '@dumpstream/fleet';
 import { generateTranscript } from '@dumpstream/generator';
+import { startIngest, type IngestHandle } from '@dumpstream/ingest';
 import { createKafka, ensureTopics, topicsFor, type Topics } from '@dumpstream/kafka';
 import { silentLog, type Config } from '@dumpstream/runtime';
 import { decodeStormEvent, encodeDumpManifest, encodeFacts, type StormEvent } from '@dumpstream/schemas';
@@ -59,6 +62,7 @@ let watcher: Consumer;
 let redis: Redis;
 let fleet: FleetState;
 const workers: (DetectHandle | null)[] = [];
+let ingest: IngestHandle;
 const sent: { topic: string; key: string; value: Buffer }[] = [];
 const events: { outbox: number; event: StormEvent }[] = [];
 const facts: Record<string, Facts[]> = {};
@@ -97,10 +101,13 @@ beforeAll(async () => {
     facts[fault] = out;
   }
   for (const w of ['w1', 'w2']) workers.push(await startDetect(configFor(w), { log: silentLog, registry: new Registry(), clock: () => now }));
+  // Only for its look-up API: the dumps go in as facts and manifests.
+  ingest = await startIngest(configFor('i1'), { log: silentLog, now: () => now });
 });
 
 afterAll(async () => {
   for (const w of workers) await w?.stop();
+  await ingest?.stop();
   await watcher?.disconnect();
   await producer?.disconnect();
   redis?.disconnect();
@@ -114,6 +121,25 @@ async function send(d: PlannedDump): Promise<void> {
   messages.push({ topic: topics.manifests.name, key: uploadId, value: manifest });
   sent.push(...messages);
   for (const m of messages) await producer.send({ topic: m.topic, messages: [{ key: m.key, value: m.value }] });
+}
+
+interface ApiStorm {
+  signature: string;
+  state: string;
+  dumps: number;
+  hosts: number;
+  reason: string | null;
+}
+const apiStorms = async (query = ''): Promise<ApiStorm[]> => ((await (await fetch(`${ingest.url}/v1/storms${query}`)).json()) as { storms: ApiStorm[] }).storms;
+const faultOf = (sig: string) => Object.keys(signature).find((k) => signature[k] === sig);
+
+async function stormsCli(): Promise<string> {
+  const stdout = new PassThrough();
+  let out = '';
+  stdout.on('data', (d) => (out += d));
+  const code = await runCli(['storms', '--all', '--url', ingest.url], { stdout, stderr: new PassThrough(), stdin: Readable.from([]), env: {} });
+  expect(code).toBe(0);
+  return out;
 }
 
 const counted = async (fault: string) => (await fleet.counts(signature[fault], now, 30 * MIN)).dumps;
@@ -158,6 +184,14 @@ it('publishes exactly the storms of the fleet, once each, through a takeover and
       }
     }
     expect({ t, ran }).toEqual({ t, ran: 1 });
+    if (t === 70) {
+      // A storms (by hosts, since 65): the look-up says so; B and C are not storming.
+      expect((await apiStorms()).map((x) => [faultOf(x.signature), x.state, x.reason])).toEqual([['A', 'storming', 'hosts']]);
+      const table = await stormsCli();
+      expect(table.split('\n')[1]).toMatch(new RegExp(`^${signature.A.replace(/[!.:<>]/g, '\\$&')}\\s+storming\\s`));
+      // eslint-disable-next-line no-console
+      if (process.env.STORMS_PRINT) console.log(`dumpstream storms --all at minute 70:\n${table}`);
+    }
     if (t === 100) {
       // Mid-storm: the evaluating worker goes away; the other takes its partitions and the lease.
       const i = Number(evaluators[evaluators.length - 1].split(':w')[1]) - 1;
@@ -219,6 +253,22 @@ it('publishes exactly the storms of the fleet, once each, through a takeover and
       lastSeen: T0 + Math.round(dumps[dumps.length - 1].minute * MIN),
     });
   }
+  // The look-up and the CLI at minute 180: only B has dumps in the window, and never stormed; A
+  // and C ended (each storm's own page says so).
+  const all = await apiStorms('?all=1');
+  // (The window is whole 5-minute buckets, the current one last: 155-180 holds two of B's dumps.)
+  const bInWindow = dumpsInWindow(await fleet.counts(signature.B, now, 30 * MIN), now, 30 * MIN);
+  expect(bInWindow).toBe(2);
+  expect(all.map((x) => [faultOf(x.signature), x.state, x.dumps])).toEqual([['B', 'quiet', bInWindow]]);
+  for (const fault of ['A', 'C']) {
+    const one = (await (await fetch(`${ingest.url}/v1/storms/${encodeURIComponent(signature[fault])}`)).json()) as { storm: ApiStorm };
+    expect([fault, one.storm.state]).toEqual([fault, 'ended']);
+  }
+  const table = await stormsCli();
+  expect(table).toContain(signature.B);
+  expect(table.split('\n')[0]).toMatch(/^SIGNATURE\s+STATE\s+DUMPS\s+HOSTS\s+SINCE\s+TREND/);
+  // eslint-disable-next-line no-console
+  if (process.env.STORMS_PRINT) console.log(`dumpstream storms --all at minute 180:\n${table}`);
   // eslint-disable-next-line no-console
   if (process.env.STORMS_PRINT) console.log(JSON.stringify(events.slice(0, 3).concat(events.slice(-2)), null, 1));
 });
