@@ -1,7 +1,7 @@
-import { Redis } from 'ioredis';
 import type { Log } from '@dumpstream/kafka';
 import { DumpStore } from '@dumpstream/redis';
 import type { Config } from '@dumpstream/runtime';
+import { failFastRedis } from './redisClient';
 
 /**
  * What the upload answer says about identical bytes sent before: `duplicate` is null when Redis
@@ -19,9 +19,6 @@ export interface DuplicateCheck {
   close(): Promise<void>;
 }
 
-/** Longest an upload's answer waits for Redis before it says `duplicate: null`. */
-const ASK_MS = 2_000;
-
 /**
  * A DuplicateCheck on the detect workers' Redis (REDIS_URL, REDIS_KEY_PREFIX). It claims the
  * content for the upload in the same key detect claims before it reports, so the answer and the
@@ -29,26 +26,11 @@ const ASK_MS = 2_000;
  * ingest waits for it up to 3 s at start, then asks without queueing.
  */
 export async function redisDuplicateCheck(config: Config, log: Log): Promise<DuplicateCheck> {
-  const redis = new Redis(config.redisUrl, {
-    // Fail fast instead of queueing: the answer is worth less than a slow upload.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: ASK_MS,
-    retryStrategy: (n) => Math.min(100 * 2 ** n, 2000),
-    ...(config.redisTls ? { tls: {} } : {}),
-  });
+  // The uploads go on while Redis is away; their answers say `duplicate: null`.
+  const redis = failFastRedis(config, log, 'redis unreachable: upload answers cannot tell duplicates until it is back');
   let up = false;
-  let warned = false;
-  redis.on('ready', () => {
-    up = true;
-    warned = false;
-  });
-  redis.on('error', (e) => {
-    // Once per outage: the uploads go on, their answers say `duplicate: null`.
-    if (!warned) log.warn('redis unreachable: upload answers cannot tell duplicates until it is back', { error: e });
-    warned = true;
-    up = false;
-  });
+  redis.on('ready', () => (up = true));
+  redis.on('error', () => (up = false));
   await new Promise<void>((resolve) => {
     const t = setTimeout(resolve, 3_000);
     redis.once('ready', () => {

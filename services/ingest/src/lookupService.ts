@@ -1,13 +1,10 @@
-import { Redis } from 'ioredis';
 import type { Log } from '@dumpstream/kafka';
 import { FleetState } from '@dumpstream/fleet';
 import { ReportStore } from '@dumpstream/redis';
 import type { Config } from '@dumpstream/runtime';
 import { ReportLookup } from './lookup';
+import { failFastRedis } from './redisClient';
 import { fleetStorms, type StormSource } from './storms';
-
-/** Longest a look-up waits for Redis before it answers 503. */
-const ASK_MS = 2_000;
 
 /**
  * The look-up API on the detect workers' Redis (REDIS_URL, REDIS_KEY_PREFIX), with the report
@@ -15,20 +12,8 @@ const ASK_MS = 2_000;
  * away answers 503 at once instead of queueing, and uploads never wait for it.
  */
 export function openLookup(config: Config, log: Log, options: { now?: () => number; storms?: (reports: ReportStore) => StormSource } = {}): { api: ReportLookup; close(): Promise<void> } {
-  const redis = new Redis(config.redisUrl, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: ASK_MS,
-    retryStrategy: (n) => Math.min(100 * 2 ** n, 2000),
-    ...(config.redisTls ? { tls: {} } : {}),
-  });
-  let warned = false;
-  redis.on('ready', () => (warned = false));
-  redis.on('error', (e) => {
-    // Once per outage; uploads go on, look-ups answer 503 until it is back.
-    if (!warned) log.warn('redis unreachable: the look-up API answers 503 until it is back', { error: e });
-    warned = true;
-  });
+  // Uploads go on while Redis is away; look-ups answer 503 until it is back.
+  const redis = failFastRedis(config, log, 'redis unreachable: the look-up API answers 503 until it is back');
   const reports = new ReportStore(redis, { prefix: config.redisKeyPrefix, retentionMs: config.reports.retentionMs, keepMaxBytes: config.reports.keepMaxBytes, now: options.now });
   // The storms the detect workers count and evaluate (packages/fleet), with the same rule settings.
   const storms = options.storms?.(reports) ?? fleetStorms(new FleetState(redis, { prefix: config.redisKeyPrefix }), { settings: config.storms, now: options.now });
