@@ -210,13 +210,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       // it marked the upload reported. Then its report is out: do not publish it again.
       const prior = await store.attempt(lease.uploadId);
       if (prior !== null && (await committedPast(prior))) {
-        // The dead reporter may have died before it kept its report: keep it again (idempotent),
-        // rebuilt from the facts still in Redis, before finish() lets them go.
-        const rebuilt = await buildOutcome(store, lease, true, { maxFacts: config.detect.maxFacts ?? undefined }).catch((e: unknown) => {
-          log.warn('could not rebuild the report to keep it for the look-up (it was published)', { uploadId: lease.uploadId, error: e });
-          return null;
-        });
-        if (rebuilt) await keeper.keep(rebuilt.report, encodeReport(rebuilt.report, rebuilt.frameTexts ?? undefined), rebuilt.manifest, () => encodeReport(trimReport(rebuilt.report, 'frames', rebuilt.frames)));
+        // It kept its report for the look-up before that transaction (see below), so there is nothing to redo.
         await commit(trigger);
         await store.finish(lease, 'reported');
         log.info('the report went out before its reporter stopped: not published again', { uploadId: lease.uploadId, attempt: prior });
@@ -261,8 +255,17 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         await store.release(lease);
         throw e;
       }
-      let published = null as { report: typeof r; value: Buffer } | null;
-      const publish = async (value: Buffer, sent = r) => {
+      // Kept for the look-up before the transaction too, for the same reason: a crash after the
+      // commit would otherwise leave a published report that the look-up never shows (the trigger
+      // is committed, so nothing would ask for it again). Keeping is idempotent per dump.
+      const encoded = encodeReport(r, outcome.frameTexts ?? undefined);
+      try {
+        await keeper.keep(r, encoded, manifest, () => encodeReport(trimReport(r, 'frames', outcome.frames)));
+      } catch (e) {
+        await store.release(lease);
+        throw e;
+      }
+      const publish = async (value: Buffer) => {
         const tx = await producer.transaction();
         try {
           await tx.send({ topic: topics.reports.name, compression: compressionFor(value.length), messages: [{ key: r.dumpId, value }] });
@@ -274,7 +277,6 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           // Fencing: a reporter that lost its lease (paused past it, say) must not publish too.
           if (!(await store.renew(lease))) throw new Error(`lost the lease on upload ${lease.uploadId} before committing its report`);
           await tx.commit();
-          published = { report: sent, value };
           handled.delete(partitionOf(trigger));
         } catch (e) {
           await tx.abort().catch(() => undefined);
@@ -283,29 +285,25 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       };
       try {
         try {
-          await publish(encodeReport(r, outcome.frameTexts ?? undefined));
+          await publish(encoded);
         } catch (e) {
           if (!isMessageTooLarge(e)) throw e;
           log.warn('report too large for the reports topic: publishing it without frames', { dumpId: r.dumpId });
           try {
             const trimmed = trimReport(r, 'frames', outcome.frames);
-            await publish(encodeReport(trimmed), trimmed);
+            await publish(encodeReport(trimmed));
           } catch (e2) {
             if (!isMessageTooLarge(e2)) throw e2;
             // Else the message would be retried for ever, and its partition with it.
             log.warn('report too large for the reports topic even without frames: publishing its findings only', { dumpId: r.dumpId });
             const trimmed = trimReport(r, 'findings', outcome.frames);
-            await publish(encodeReport(trimmed), trimmed);
+            await publish(encodeReport(trimmed));
           }
         }
       } catch (e) {
         await store.release(lease);
         metrics.kafkaErrors.inc({ operation: 'publish' });
         throw e;
-      }
-      if (published) {
-        const sent = published.report;
-        await keeper.keep(sent, published.value, manifest, () => encodeReport(sent === r ? trimReport(r, 'frames', outcome.frames) : sent));
       }
       await store.finish(lease, incomplete ? 'incomplete' : 'reported');
       // Ingest claimed the content when it answered the upload: a whole copy sent later must be

@@ -4,14 +4,16 @@ import { ReportStore, type ManifestRecord, type ReportSummaryInput } from '@dump
 import type { Report } from '@dumpstream/report';
 import type { Config } from '@dumpstream/runtime';
 
-/** Keeps published reports for the look-up API (ingest's GET /v1/reports). */
+/** Keeps reports for the look-up API (ingest's GET /v1/reports). */
 export interface ReportKeeper {
   /**
-   * Keeps `published`, the exact bytes of `report` that went out in a committed transaction.
-   * Never throws: the report is out already, so a failure to keep it is logged, not retried
-   * (the look-up then lacks this one report; Kafka's reports topic still has it).
+   * Keeps `encoded`, the Avro bytes of `report` as built, just before its transaction publishes
+   * them (idempotent per dump, so a reporter that dies before the commit costs nothing: its
+   * successor keeps the same report again). Where the reports topic cannot carry them and a
+   * report goes out without frames, the look-up keeps the fuller one. Throws on a Redis failure,
+   * which the reporter retries like any other before it publishes.
    */
-  keep(report: Report, published: Buffer, manifest: ManifestRecord | null, withoutFrames?: () => Buffer): Promise<void>;
+  keep(report: Report, encoded: Buffer, manifest: ManifestRecord | null, withoutFrames?: () => Buffer): Promise<void>;
 }
 
 /** A full sweep of the indexes at most this often per worker; each keep trims what it touches. */
@@ -22,16 +24,13 @@ export function reportKeeper(redis: Redis, config: Config, log: Log): ReportKeep
   const store = new ReportStore(redis, { prefix: config.redisKeyPrefix, retentionMs: config.reports.retentionMs, keepMaxBytes: config.reports.keepMaxBytes });
   let trimmedAt = Date.now();
   return {
-    async keep(report, published, manifest, withoutFrames) {
-      try {
-        const outcome = await store.keep(summaryOf(report, manifest?.receivedAt ?? Date.now()), published, withoutFrames);
-        if (outcome === 'expired') log.warn('report older than REPORT_RETENTION: not kept for the look-up', { dumpId: report.dumpId });
-        if (Date.now() - trimmedAt > TRIM_EVERY_MS) {
-          trimmedAt = Date.now();
-          await store.trim();
-        }
-      } catch (e) {
-        log.warn('could not keep the report for the look-up API (it was published)', { dumpId: report.dumpId, error: e });
+    async keep(report, encoded, manifest, withoutFrames) {
+      const outcome = await store.keep(summaryOf(report, manifest?.receivedAt ?? Date.now()), encoded, withoutFrames);
+      if (outcome === 'expired') log.warn('report older than REPORT_RETENTION: not kept for the look-up', { dumpId: report.dumpId });
+      if (Date.now() - trimmedAt > TRIM_EVERY_MS) {
+        trimmedAt = Date.now();
+        // Trimming is housekeeping: a failure waits for the next sweep and holds no report up.
+        await store.trim().catch((e: unknown) => log.warn('could not trim the look-up indexes; will retry', { error: e }));
       }
     },
   };
