@@ -8,7 +8,7 @@
 // (`dumpstream ingest|parse|detect`), one local Kafka broker (deploy/kafka), the machine's Redis,
 // uploads over loopback HTTP, reports read from the `reports` topic.
 //
-//   BENCH_FLEETS=small,large   which fleets (small: 51 transcripts, ~24 MB; large: BENCH_FLEET=40
+//   BENCH_FLEETS=small,large   which fleets, `none` for the recovery runs only (small: 51 transcripts, ~24 MB; large: BENCH_FLEET=40
 //                              transcripts, ~157 MB)
 //   BENCH_ROUNDS=2             embedded and distributed runs alternate this many times per fleet;
 //                              the ratio is the median of the rounds' ratios
@@ -248,10 +248,13 @@ async function alone(p, files) {
 
 /**
  * A steady stream of 2 uploads a second; `victim` is SIGKILLed 8 s in and started again 1 s later
- * (as a supervisor would). Held up: the uploads reported after the kill whose upload→report time
- * was more than twice (and at least 1 s more than) the median of the uploads reported before it.
- * Returns how many, the time from the kill to the last of their reports, and the longest
- * upload→report time of the run.
+ * (as a supervisor would). The issue's measure is on the uploads the dead worker held up, not on
+ * a survivor's first report: those in flight at the kill (sent before it, not reported by then),
+ * whose last report must come within 10 s of the kill, and those sent after it, none of which may
+ * wait more than 10 s either (the group's rebalance holds them too). Held up (for context): the
+ * uploads reported after the kill whose upload→report time was more than twice (and at least 1 s
+ * more than) the median of those reported before it; on a noisy machine an upload sent long after
+ * the kill can count here, which is why it is not the measure.
  */
 async function recovery(p, files, ids, victim) {
   const sentAt = new Map();
@@ -274,10 +277,15 @@ async function recovery(p, files, ids, victim) {
   const before = ids.filter((x) => p.reportedAt.get(x) < killAt).map(latency);
   const normal = before.length > 0 ? median(before) : 0;
   const heldUp = ids.filter((x) => p.reportedAt.get(x) >= killAt && latency(x) > Math.max(2 * normal, normal + 1000));
+  const inFlight = ids.filter((x) => sentAt.get(x) < killAt && p.reportedAt.get(x) >= killAt);
+  const after = ids.filter((x) => sentAt.get(x) >= killAt);
   return {
     normal,
     heldUp: heldUp.length,
-    lastHeldUp: Math.max(0, ...heldUp.map((x) => p.reportedAt.get(x) - killAt)),
+    inFlight: inFlight.length,
+    lastInFlight: Math.max(0, ...inFlight.map((x) => p.reportedAt.get(x) - killAt)),
+    after: after.length,
+    worstAfter: Math.max(0, ...after.map(latency)),
     worst: Math.max(...ids.map(latency)),
   };
 }
@@ -285,7 +293,7 @@ async function recovery(p, files, ids, victim) {
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
 export async function benchDistributed() {
-  const which = (process.env.BENCH_FLEETS ?? 'small,large').split(',');
+  const which = (process.env.BENCH_FLEETS ?? 'small,large').split(',').filter((f) => f !== '' && f !== 'none');
   const kafka = brokers();
   const lines = [];
   const say = (l) => {
@@ -331,7 +339,7 @@ export async function benchDistributed() {
         const p = await pipeline(kafka.brokers, `kill-${victim}`, kafka.pid);
         try {
           const r = await recovery(p, files, ids, victim);
-          say(`  SIGKILL ${victim} (2 uploads/s, restarted after 1 s): ${r.heldUp} uploads held up (upload→report > 2× the median ${s(r.normal)} before the kill), the last reported ${s(r.lastHeldUp)} after the kill (goal ≤ 10 s); longest upload→report of the run ${s(r.worst)}`);
+          say(`  SIGKILL ${victim} (2 uploads/s, restarted after 1 s): ${r.inFlight} uploads in flight at the kill, the last reported ${s(r.lastInFlight)} after it; ${r.after} sent after it, the longest upload→report ${s(r.worstAfter)} (goal ≤ 10 s both); median upload→report before the kill ${s(r.normal)}, ${r.heldUp} uploads reported after it at over twice that (and 1 s more)`);
         } finally {
           await p.stop();
         }
