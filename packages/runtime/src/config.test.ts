@@ -48,7 +48,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}).ingest).toMatchObject({ headersTimeoutMs: 15_000, idleTimeoutMs: 30_000, minBytesPerSecond: 1024, minRateAfterMs: 60_000 });
     expect(() => loadConfig({ DUMP_MAX_FACTS: '0' })).toThrow(/DUMP_MAX_FACTS=0: expected a whole number from 1/);
     expect(loadConfig({}).detect.leaseMs).toBe(6_000);
-    expect(loadConfig({}).sessionTimeoutMs).toBe(6_000);
+    expect(loadConfig({}).sessionTimeoutMs).toBe(3_000);
     expect(loadConfig({ KAFKA_SESSION_TIMEOUT: '10' }).sessionTimeoutMs).toBe(10_000);
     expect(() => loadConfig({ KAFKA_SESSION_TIMEOUT: '0' })).toThrow(/KAFKA_SESSION_TIMEOUT=0/);
     expect(() => loadConfig({ DETECT_LEASE: '1' })).toThrow(/DETECT_LEASE=1: expected a whole number from 2 to 3600/);

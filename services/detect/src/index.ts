@@ -17,7 +17,7 @@
  */
 import Redis from 'ioredis';
 import type { Consumer, EachBatchPayload, EachMessagePayload, Producer } from 'kafkajs';
-import { atLeastOnceProducer, compressionFor, createKafka, ensureTopics, isMessageTooLarge, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
+import { atLeastOnceProducer, compressionFor, createKafka, ensureTopics, isMessageTooLarge, sessionTimeoutFor, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
 import { detectMetrics, serviceRegistry, stormMetrics } from '@dumpstream/metrics';
 import { DumpStore, type Completion, type ReportLease } from '@dumpstream/redis';
 import { consumerTimeouts, createLog, startHealthServer, type Config } from '@dumpstream/runtime';
@@ -135,7 +135,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   // Dead letters and report requests, sent from any partition's handler and the sweeper at once:
   // not through the transactional producer's idempotent sends (see atLeastOnceProducer).
   const plain: Producer = atLeastOnceProducer(kafka);
-  const consumer: Consumer = kafka.consumer({ groupId: group, ...consumerTimeouts(config), maxBytes: 16 * 1024 * 1024 });
+  const consumer: Consumer = kafka.consumer({ groupId: group, ...consumerTimeouts({ sessionTimeoutMs: await sessionTimeoutFor(kafka, config.sessionTimeoutMs, log) }), maxBytes: 16 * 1024 * 1024 });
   let joined = false;
   let stopping = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));

@@ -4,7 +4,7 @@
  * so as many workers as the topic has partitions share the work.
  */
 import type { Consumer, EachBatchPayload, Message, Producer } from 'kafkajs';
-import { atLeastOnceProducer, compressionFor, createKafka, ensureTopics, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
+import { atLeastOnceProducer, compressionFor, createKafka, ensureTopics, sessionTimeoutFor, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
 import { parseMetrics, serviceRegistry } from '@dumpstream/metrics';
 import { consumerTimeouts, createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeSegment, encodeFacts, isSchemaError } from '@dumpstream/schemas';
@@ -55,7 +55,7 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-parse` }, log);
   await ensureTopics(kafka, topics);
   const producer: Producer = atLeastOnceProducer(kafka, { maxInFlightRequests: 5 });
-  const consumer: Consumer = kafka.consumer({ groupId: parseGroup(config), ...consumerTimeouts(config), maxBytes: 16 * 1024 * 1024 });
+  const consumer: Consumer = kafka.consumer({ groupId: parseGroup(config), ...consumerTimeouts({ sessionTimeoutMs: await sessionTimeoutFor(kafka, config.sessionTimeoutMs, log) }), maxBytes: 16 * 1024 * 1024 });
   let joined = false;
   let stopping = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
