@@ -8,7 +8,7 @@
  * (stack frames and process fields).
  */
 import type { Frame, ThreadState, WaitObject } from './facts';
-import { canonicalHex, canonicalHexOf, decimalAt, hexIdAt, canonicalHexAt, isHexToken, parseDecimal, parseHexId, prefixMatcher, tokens } from './text';
+import { canonicalHex, canonicalHexIn, canonicalHexOf, canonicalHexAt, decimalIn, hexIdIn, isHexToken, lineBytes, parseDecimal, parseHexId, prefixMatcher, tokens } from './text';
 
 // ---------------------------------------------------------------------------------------------
 // Prompts
@@ -135,13 +135,27 @@ export interface ProcessFields {
   image?: string;
 }
 
-/** `PROCESS fffffa8058010380 …`: the EPROCESS address, or null. */
-export function matchProcessHeader(line: string, start: number): string | null {
-  if (!line.startsWith('PROCESS ', start)) return null;
-  let i = start + 8;
-  while (i < line.length && line.charCodeAt(i) === 32) i++;
-  const e = tokenEnd(line, i);
-  return e > i ? canonicalHexOf(line, i, e) : null;
+/**
+ * `PROCESS fffffa8058010380 …`: the EPROCESS address, or null. `view`: the line's bytes from
+ * `base` on (see lineBytes), when the caller has them.
+ */
+export function matchProcessHeader(line: string, start: number, view?: Uint8Array, base = 0): string | null {
+  let b: Uint8Array;
+  if (view === undefined) {
+    if (!line.startsWith('PROCESS ', start)) return null;
+    b = lineBytes(line);
+    base = 0;
+  } else {
+    b = view;
+    const p = base + start;
+    if (line.length - start < 8 || b[p] !== 80 || b[p + 1] !== 82 || b[p + 2] !== 79 || b[p + 3] !== 67 || b[p + 4] !== 69 || b[p + 5] !== 83 || b[p + 6] !== 83 || b[p + 7] !== 32) return null;
+  }
+  const n = base + line.length;
+  let i = base + start + 8;
+  while (i < n && b[i] === 32) i++;
+  let e = i;
+  while (e < n && b[e] !== 32) e++;
+  return e > i ? canonicalHexIn(b, i, e, line, base) : null;
 }
 
 /**
@@ -164,70 +178,92 @@ export function matchWrappedProcessAddress(line: string, start: number): string 
  * the graph merges facts (where null means not known), so that where a block was cut into
  * segments does not matter.
  */
-export function scanProcessFields(line: string, start: number, bad?: (field: string) => void, into?: ProcessFields): ProcessFields | null {
+export function scanProcessFields(
+  line: string,
+  start: number,
+  bad?: (field: string) => void,
+  into?: ProcessFields,
+  view?: Uint8Array,
+  base = 0,
+): ProcessFields | null {
   const c = line.charCodeAt(start);
   // SessionId, Cid, DirBase, Image, HandleCount (Win2000 puts it first), Peb, ParentCid, PROCESS
   if (c !== 83 && c !== 67 && c !== 68 && c !== 73 && c !== 72 && c !== 80 && c !== 79 && c !== 84) return null;
-  // By position, token by token (the native indexOf finds where each ends): this runs on most
-  // lines of a process listing.
-  const n = line.length;
+  // This runs on most lines of a process listing: it reads bytes (see lineBytes), tells keys
+  // apart by length and first byte, and makes strings only of the values kept.
+  let b: Uint8Array;
+  if (view === undefined) {
+    b = lineBytes(line);
+    base = 0;
+  } else b = view;
+  const n = base + line.length;
   let out: ProcessFields | null = null;
-  let i = start;
+  let i = base + start;
   while (i < n) {
-    while (i < n && line.charCodeAt(i) === 32) i++;
+    while (i < n && b[i] === 32) i++;
     const ks = i;
-    i = tokenEnd(line, i);
+    while (i < n && b[i] !== 32) i++;
     const ke = i;
-    if (ke === ks || line.charCodeAt(ke - 1) !== 58) continue;
-    const key = processFieldKey(line, ks, ke - ks);
-    if (key === null) continue;
+    if (ke === ks || b[ke - 1] !== 58) continue;
+    const key = processFieldKey(b, ks, ke - ks);
+    if (key === NO_FIELD) continue;
     let vs = i;
-    while (vs < n && line.charCodeAt(vs) === 32) vs++;
-    const ve = tokenEnd(line, vs);
+    while (vs < n && b[vs] === 32) vs++;
+    let ve = vs;
+    while (ve < n && b[ve] !== 32) ve++;
     const has = ve > vs;
     out ??= into ?? {};
     switch (key) {
-      case 'SessionId:':
+      case F_SESSION_ID:
         if (!has) continue;
-        if (ve - vs === 4 && line.startsWith('none', vs)) {
+        if (ve - vs === 4 && b[vs] === 110 && b[vs + 1] === 111 && b[vs + 2] === 110 && b[vs + 3] === 101 /* none */) {
           if (out.sessionId === undefined) out.sessionId = null;
         } else {
-          const v = decimalAt(line, vs, ve);
+          const v = decimalIn(b, vs, ve);
           if (v === null) bad?.('SessionId');
-          else out.sessionId ??= v;
+          else if (out.sessionId === undefined || out.sessionId === null) out.sessionId = v;
         }
         break;
-      case 'Cid:':
-      case 'ParentCid:': {
-        const v = has ? hexIdAt(line, vs, ve) : null;
-        if (v === null) bad?.(key.slice(0, -1));
-        else if (key === 'Cid:') out.pid ??= v;
-        else out.parentPid ??= v;
+      case F_CID: {
+        const v = has ? hexIdIn(b, vs, ve) : null;
+        if (v === null) bad?.('Cid');
+        else if (out.pid === undefined) out.pid = v;
         break;
       }
-      case 'Peb:':
-      case 'ObjectTable:': {
-        const v = has ? canonicalHexOf(line, vs, ve) : null;
-        if (v !== null) {
-          if (key === 'Peb:') out.peb ??= v;
-          else out.objectTable ??= v;
+      case F_PARENT_CID: {
+        const v = has ? hexIdIn(b, vs, ve) : null;
+        if (v === null) bad?.('ParentCid');
+        else if (out.parentPid === undefined) out.parentPid = v;
+        break;
+      }
+      case F_PEB:
+        if (has && out.peb === undefined) {
+          const v = canonicalHexIn(b, vs, ve, line, base);
+          if (v !== null) out.peb = v;
         }
         break;
-      }
-      case 'HandleCount:':
-      case 'TableSize:':
+      case F_OBJECT_TABLE:
+        if (has && out.objectTable === undefined) {
+          const v = canonicalHexIn(b, vs, ve, line, base);
+          if (v !== null) out.objectTable = v;
+        }
+        break;
+      case F_HANDLE_COUNT:
+      case F_TABLE_SIZE:
         if (!has) continue;
-        if (line.charCodeAt(vs) === 60 /* < */) {
+        if (b[vs] === 60 /* < */) {
           if (out.handleCount === undefined) out.handleCount = null;
         } else {
-          const v = decimalAt(line, vs, ve);
-          if (v === null) bad?.(key.slice(0, -1));
-          else out.handleCount ??= v;
+          const v = decimalIn(b, vs, ve);
+          if (v === null) bad?.(key === F_HANDLE_COUNT ? 'HandleCount' : 'TableSize');
+          else if (out.handleCount === undefined || out.handleCount === null) out.handleCount = v;
         }
         break;
-      case 'Image:': {
-        const image = line.slice(ke).trim();
-        if (image.length > 0) out.image ??= image;
+      case F_IMAGE: {
+        if (out.image === undefined) {
+          const image = line.slice(ke - base).trim();
+          if (image.length > 0) out.image = image;
+        }
         return out;
       }
       default: // DirBase:
@@ -238,12 +274,64 @@ export function scanProcessFields(line: string, start: number, bad?: (field: str
   return out;
 }
 
-const PROCESS_FIELD_KEYS = ['SessionId:', 'Cid:', 'ParentCid:', 'Peb:', 'ObjectTable:', 'HandleCount:', 'TableSize:', 'Image:', 'DirBase:'] as const;
+const NO_FIELD = 0;
+const F_SESSION_ID = 1;
+const F_CID = 2;
+const F_PARENT_CID = 3;
+const F_PEB = 4;
+const F_OBJECT_TABLE = 5;
+const F_HANDLE_COUNT = 6;
+const F_TABLE_SIZE = 7;
+const F_IMAGE = 8;
+const F_DIR_BASE = 9;
 
-/** The process field a key token names (`Cid:`, …), or null. */
-function processFieldKey(line: string, at: number, length: number): (typeof PROCESS_FIELD_KEYS)[number] | null {
-  for (const k of PROCESS_FIELD_KEYS) if (k.length === length && line.startsWith(k, at)) return k;
-  return null;
+const KEY_CID = bytesOf('Cid:');
+const KEY_PEB = bytesOf('Peb:');
+const KEY_IMAGE = bytesOf('Image:');
+const KEY_DIR_BASE = bytesOf('DirBase:');
+const KEY_SESSION_ID = bytesOf('SessionId:');
+const KEY_PARENT_CID = bytesOf('ParentCid:');
+const KEY_TABLE_SIZE = bytesOf('TableSize:');
+const KEY_OBJECT_TABLE = bytesOf('ObjectTable:');
+const KEY_HANDLE_COUNT = bytesOf('HandleCount:');
+
+function bytesOf(key: string): Uint8Array {
+  return Uint8Array.from(key, (ch) => ch.charCodeAt(0));
+}
+
+/** `b[at…at+key.length)` is the key (whose length and first byte the caller checked). */
+function isKey(b: Uint8Array, at: number, key: Uint8Array): boolean {
+  for (let k = 1; k < key.length; k++) if (b[at + k] !== key[k]) return false;
+  return true;
+}
+
+/**
+ * The process field a key token (colon included) names, or NO_FIELD: told apart by length and
+ * first byte before the one comparison that decides.
+ */
+function processFieldKey(b: Uint8Array, at: number, length: number): number {
+  const c = b[at];
+  switch (length) {
+    case 4:
+      if (c === 67) return isKey(b, at, KEY_CID) ? F_CID : NO_FIELD;
+      if (c === 80) return isKey(b, at, KEY_PEB) ? F_PEB : NO_FIELD;
+      return NO_FIELD;
+    case 6:
+      return c === 73 && isKey(b, at, KEY_IMAGE) ? F_IMAGE : NO_FIELD;
+    case 8:
+      return c === 68 && isKey(b, at, KEY_DIR_BASE) ? F_DIR_BASE : NO_FIELD;
+    case 10:
+      if (c === 83) return isKey(b, at, KEY_SESSION_ID) ? F_SESSION_ID : NO_FIELD;
+      if (c === 80) return isKey(b, at, KEY_PARENT_CID) ? F_PARENT_CID : NO_FIELD;
+      if (c === 84) return isKey(b, at, KEY_TABLE_SIZE) ? F_TABLE_SIZE : NO_FIELD;
+      return NO_FIELD;
+    case 12:
+      if (c === 79) return isKey(b, at, KEY_OBJECT_TABLE) ? F_OBJECT_TABLE : NO_FIELD;
+      if (c === 72) return isKey(b, at, KEY_HANDLE_COUNT) ? F_HANDLE_COUNT : NO_FIELD;
+      return NO_FIELD;
+    default:
+      return NO_FIELD;
+  }
 }
 
 /** Where the token at `from` ends: the next space or the end of the line (lines reach the parser with tabs made spaces). */

@@ -63,6 +63,9 @@ export class TranscriptParser {
   private parameterCommand = false;
   /** The line of a `PROCESS` keyword printed alone (its address wrapped onto the next line), else 0. */
   private wrappedProcessHeader = 0;
+  /** Bytes that mirror the line being read from `viewBase` on (LineBatch.bytes); none when viewBase is -1. */
+  private view: Uint8Array | undefined = undefined;
+  private viewBase = -1;
 
   /**
    * `keepUnparsed`: unparsed lines kept with their text in `facts.unparsed` (the rest are only
@@ -141,6 +144,22 @@ export class TranscriptParser {
 
   /** Feeds one cleaned line with its 1-based number in the transcript. */
   line(text: string, lineNo: number): void {
+    this.view = undefined;
+    this.viewBase = -1;
+    this.read(text, lineNo);
+  }
+
+  /**
+   * line(), with bytes that mirror the line from `base` on (a LineBatch's bytes and offset; base
+   * -1 when they do not): the recognisers that read every character read these.
+   */
+  lineIn(text: string, lineNo: number, bytes: Uint8Array, base: number): void {
+    this.view = base < 0 ? undefined : bytes;
+    this.viewBase = base;
+    this.read(text, lineNo);
+  }
+
+  private read(text: string, lineNo: number): void {
     this.lineNo = lineNo;
     this.facts.lineCount++;
     const start = skipSpaces(text);
@@ -149,7 +168,7 @@ export class TranscriptParser {
       return;
     }
     // Session lines first, wherever they appear: their meaning must not depend on what came before.
-    const session = matchSessionLine(text, start, this.ctx.mode, this.ctx.machine);
+    const session = matchSessionLine(text, start, this.ctx.mode, this.ctx.machine, this.view, this.viewBase);
     if (session !== null) {
       this.session(session, text, start);
       return;
@@ -452,7 +471,7 @@ export class TranscriptParser {
   private processFields(text: string, start: number): boolean {
     const proc = this.proc;
     // Fields are written straight into the open process's fact.
-    const fields = scanProcessFields(text, start, this.badNumber, proc ?? undefined);
+    const fields = scanProcessFields(text, start, this.badNumber, proc ?? undefined, this.view, this.viewBase);
     if (fields === null || proc === null) return false;
     if (proc.pid !== undefined && this.ctx.block) this.ctx.block.pid = proc.pid;
     return true;

@@ -178,6 +178,109 @@ export function canonicalHexAt(s: string, from: number, to: number): string {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Byte views. Reading a character of a string costs several times what reading a byte of a
+// Uint8Array does, and the recognisers that run on every line of a process listing read every
+// character of it. They read a line's bytes instead: the bytes of the chunk it was decoded from
+// when LineReader says they mirror it one for one, else a copy made by lineBytes. Indices into a
+// view are the line's indices plus its base, so the strings kept are still sliced from the line.
+// ---------------------------------------------------------------------------------------------
+
+let scratch = new Uint8Array(1024);
+
+/**
+ * The line's characters as bytes, in a buffer reused by the next call: code units above 255
+ * become 255, which no recogniser takes for anything but a character outside ASCII, as it takes
+ * the code unit itself.
+ */
+export function lineBytes(line: string): Uint8Array {
+  const n = line.length;
+  if (n > scratch.length) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+  const b = scratch;
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    b[i] = c > 255 ? 255 : c;
+  }
+  return b;
+}
+
+/**
+ * canonicalHexOf on a view: `b[from…to)` mirrors `line` from `from - base`. One pass finds
+ * whether the span is hex, where its significant digits start, its backticks and capitals.
+ */
+export function canonicalHexIn(b: Uint8Array, from: number, to: number, line: string, base: number): string | null {
+  let p = from;
+  if (to - p > 2 && b[p] === 48 && (b[p + 1] | 32) === 120) p += 2;
+  let digits = 0;
+  let first = -1;
+  let tick = -1;
+  let ticks = 0;
+  let upper = false;
+  for (let k = p; k < to; k++) {
+    const c = b[k];
+    if (c === 96) {
+      if (first >= 0) {
+        tick = k;
+        ticks++;
+      }
+      continue;
+    }
+    if (c >= 48 && c <= 57) {
+      if (first < 0 && c !== 48) first = k;
+    } else if (c >= 97 && c <= 102) {
+      if (first < 0) first = k;
+    } else if (c >= 65 && c <= 70) {
+      if (first < 0) first = k;
+      upper = true;
+    } else return null;
+    digits++;
+  }
+  if (digits === 0) return null;
+  if (first < 0) return '0';
+  const f = first - base;
+  const t = to - base;
+  let out = tick < 0 ? line.slice(f, t) : ticks === 1 ? line.slice(f, tick - base) + line.slice(tick - base + 1, t) : line.slice(f, t).split('`').join('');
+  if (upper) out = out.toLowerCase();
+  return out;
+}
+
+/** hexIdAt on a view. */
+export function hexIdIn(b: Uint8Array, from: number, to: number): number | null {
+  let p = from;
+  if (to - p > 2 && b[p] === 48 && (b[p + 1] | 32) === 120) p += 2;
+  let digits = 0;
+  let significant = 0;
+  let n = 0;
+  for (let k = p; k < to; k++) {
+    const c = b[k];
+    if (c === 96) continue;
+    let v: number;
+    if (c >= 48 && c <= 57) v = c - 48;
+    else if (c >= 97 && c <= 102) v = c - 87;
+    else if (c >= 65 && c <= 70) v = c - 55;
+    else return null;
+    digits++;
+    if (n === 0 && v === 0) continue;
+    if (++significant > 8) return null;
+    n = n * 16 + v;
+  }
+  return digits === 0 ? null : n;
+}
+
+/** decimalAt on a view. */
+export function decimalIn(b: Uint8Array, from: number, to: number): number | null {
+  let end = to;
+  if (end > from && b[end - 1] === 46) end--;
+  if (end === from || end - from > 15) return null;
+  let n = 0;
+  for (let i = from; i < end; i++) {
+    const c = b[i] - 48;
+    if (c < 0 || c > 9) return null;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
 /** True when every character of the token is a hex digit or a backtick (no `0x`). */
 export function isHexToken(token: string): boolean {
   if (token.length === 0) return false;
