@@ -8,7 +8,7 @@
  * (stack frames and process fields).
  */
 import type { Frame, ThreadState, WaitObject } from './facts';
-import { canonicalHex, canonicalHexIn, canonicalHexOf, canonicalHexAt, decimalIn, hexIdIn, isHexToken, lineBytes, parseDecimal, parseHexId, prefixMatcher, tokens } from './text';
+import { canonicalHex, canonicalHexOf, canonicalHexAt, isHexToken, lineBytes, parseDecimal, parseHexId, prefixMatcher, tokens } from './text';
 
 // ---------------------------------------------------------------------------------------------
 // Prompts
@@ -153,9 +153,7 @@ export function matchProcessHeader(line: string, start: number, view?: Uint8Arra
   const n = base + line.length;
   let i = base + start + 8;
   while (i < n && b[i] === 32) i++;
-  let e = i;
-  while (e < n && b[e] !== 32) e++;
-  return e > i ? canonicalHexIn(b, i, e, line, base) : null;
+  return i < n ? hexToken(b, i, n, line, base) : null;
 }
 
 /**
@@ -201,60 +199,71 @@ export function scanProcessFields(
   let i = base + start;
   while (i < n) {
     while (i < n && b[i] === 32) i++;
-    const ks = i;
-    while (i < n && b[i] !== 32) i++;
-    const ke = i;
-    if (ke === ks || b[ke - 1] !== 58) continue;
-    const key = processFieldKey(b, ks, ke - ks);
-    if (key === NO_FIELD) continue;
-    let vs = i;
+    if (i >= n) break;
+    const key = fieldKeyAt(b, i, n);
+    if (key === NO_FIELD) {
+      while (i < n && b[i] !== 32) i++;
+      continue;
+    }
+    const ke = i + FIELD_KEYS[key].length;
+    let vs = ke;
     while (vs < n && b[vs] === 32) vs++;
-    let ve = vs;
-    while (ve < n && b[ve] !== 32) ve++;
-    const has = ve > vs;
+    // Each value is read as it is scanned; `stop` is where it ended.
+    const has = vs < n;
+    stop = vs;
     out ??= into ?? {};
     switch (key) {
       case F_SESSION_ID:
-        if (!has) continue;
-        if (ve - vs === 4 && b[vs] === 110 && b[vs + 1] === 111 && b[vs + 2] === 110 && b[vs + 3] === 101 /* none */) {
+        if (!has) {
+          i = ke;
+          continue;
+        }
+        if (vs + 4 <= n && b[vs] === 110 && b[vs + 1] === 111 && b[vs + 2] === 110 && b[vs + 3] === 101 /* none */ && (vs + 4 === n || b[vs + 4] === 32)) {
+          stop = vs + 4;
           if (out.sessionId === undefined) out.sessionId = null;
         } else {
-          const v = decimalIn(b, vs, ve);
+          const v = decimalToken(b, vs, n);
           if (v === null) bad?.('SessionId');
           else if (out.sessionId === undefined || out.sessionId === null) out.sessionId = v;
         }
         break;
       case F_CID: {
-        const v = has ? hexIdIn(b, vs, ve) : null;
+        const v = has ? hexIdToken(b, vs, n) : null;
         if (v === null) bad?.('Cid');
         else if (out.pid === undefined) out.pid = v;
         break;
       }
       case F_PARENT_CID: {
-        const v = has ? hexIdIn(b, vs, ve) : null;
+        const v = has ? hexIdToken(b, vs, n) : null;
         if (v === null) bad?.('ParentCid');
         else if (out.parentPid === undefined) out.parentPid = v;
         break;
       }
       case F_PEB:
-        if (has && out.peb === undefined) {
-          const v = canonicalHexIn(b, vs, ve, line, base);
+        if (!has) break;
+        if (out.peb === undefined) {
+          const v = hexToken(b, vs, n, line, base);
           if (v !== null) out.peb = v;
-        }
+        } else skipToken(b, vs, n);
         break;
       case F_OBJECT_TABLE:
-        if (has && out.objectTable === undefined) {
-          const v = canonicalHexIn(b, vs, ve, line, base);
+        if (!has) break;
+        if (out.objectTable === undefined) {
+          const v = hexToken(b, vs, n, line, base);
           if (v !== null) out.objectTable = v;
-        }
+        } else skipToken(b, vs, n);
         break;
       case F_HANDLE_COUNT:
       case F_TABLE_SIZE:
-        if (!has) continue;
+        if (!has) {
+          i = ke;
+          continue;
+        }
         if (b[vs] === 60 /* < */) {
+          skipToken(b, vs, n);
           if (out.handleCount === undefined) out.handleCount = null;
         } else {
-          const v = decimalIn(b, vs, ve);
+          const v = decimalToken(b, vs, n);
           if (v === null) bad?.(key === F_HANDLE_COUNT ? 'HandleCount' : 'TableSize');
           else if (out.handleCount === undefined || out.handleCount === null) out.handleCount = v;
         }
@@ -267,9 +276,10 @@ export function scanProcessFields(
         return out;
       }
       default: // DirBase:
+        skipToken(b, vs, n);
         break;
     }
-    i = ve;
+    i = stop;
   }
   return out;
 }
@@ -285,53 +295,145 @@ const F_TABLE_SIZE = 7;
 const F_IMAGE = 8;
 const F_DIR_BASE = 9;
 
-const KEY_CID = bytesOf('Cid:');
-const KEY_PEB = bytesOf('Peb:');
-const KEY_IMAGE = bytesOf('Image:');
-const KEY_DIR_BASE = bytesOf('DirBase:');
-const KEY_SESSION_ID = bytesOf('SessionId:');
-const KEY_PARENT_CID = bytesOf('ParentCid:');
-const KEY_TABLE_SIZE = bytesOf('TableSize:');
-const KEY_OBJECT_TABLE = bytesOf('ObjectTable:');
-const KEY_HANDLE_COUNT = bytesOf('HandleCount:');
+/** The keys, as bytes, by field (index NO_FIELD unused). */
+const FIELD_KEYS: readonly Uint8Array[] = ['', 'SessionId:', 'Cid:', 'ParentCid:', 'Peb:', 'ObjectTable:', 'HandleCount:', 'TableSize:', 'Image:', 'DirBase:'].map((k) =>
+  Uint8Array.from(k, (ch) => ch.charCodeAt(0)),
+);
 
-function bytesOf(key: string): Uint8Array {
-  return Uint8Array.from(key, (ch) => ch.charCodeAt(0));
-}
-
-/** `b[at…at+key.length)` is the key (whose length and first byte the caller checked). */
-function isKey(b: Uint8Array, at: number, key: Uint8Array): boolean {
+/** The token at `at` (up to a space or `n`) is the field's key. */
+function isFieldKey(b: Uint8Array, at: number, n: number, field: number): boolean {
+  const key = FIELD_KEYS[field];
+  const end = at + key.length;
+  if (end > n || (end < n && b[end] !== 32)) return false;
   for (let k = 1; k < key.length; k++) if (b[at + k] !== key[k]) return false;
   return true;
 }
 
-/**
- * The process field a key token (colon included) names, or NO_FIELD: told apart by length and
- * first byte before the one comparison that decides.
- */
-function processFieldKey(b: Uint8Array, at: number, length: number): number {
-  const c = b[at];
-  switch (length) {
-    case 4:
-      if (c === 67) return isKey(b, at, KEY_CID) ? F_CID : NO_FIELD;
-      if (c === 80) return isKey(b, at, KEY_PEB) ? F_PEB : NO_FIELD;
-      return NO_FIELD;
-    case 6:
-      return c === 73 && isKey(b, at, KEY_IMAGE) ? F_IMAGE : NO_FIELD;
-    case 8:
-      return c === 68 && isKey(b, at, KEY_DIR_BASE) ? F_DIR_BASE : NO_FIELD;
-    case 10:
-      if (c === 83) return isKey(b, at, KEY_SESSION_ID) ? F_SESSION_ID : NO_FIELD;
-      if (c === 80) return isKey(b, at, KEY_PARENT_CID) ? F_PARENT_CID : NO_FIELD;
-      if (c === 84) return isKey(b, at, KEY_TABLE_SIZE) ? F_TABLE_SIZE : NO_FIELD;
-      return NO_FIELD;
-    case 12:
-      if (c === 79) return isKey(b, at, KEY_OBJECT_TABLE) ? F_OBJECT_TABLE : NO_FIELD;
-      if (c === 72) return isKey(b, at, KEY_HANDLE_COUNT) ? F_HANDLE_COUNT : NO_FIELD;
-      return NO_FIELD;
+/** The process field whose key is the token at `at`, or NO_FIELD: its first byte says which key it can be. */
+function fieldKeyAt(b: Uint8Array, at: number, n: number): number {
+  switch (b[at]) {
+    case 83: // S
+      return isFieldKey(b, at, n, F_SESSION_ID) ? F_SESSION_ID : NO_FIELD;
+    case 67: // C
+      return isFieldKey(b, at, n, F_CID) ? F_CID : NO_FIELD;
+    case 80: // P
+      return isFieldKey(b, at, n, F_PEB) ? F_PEB : isFieldKey(b, at, n, F_PARENT_CID) ? F_PARENT_CID : NO_FIELD;
+    case 68: // D
+      return isFieldKey(b, at, n, F_DIR_BASE) ? F_DIR_BASE : NO_FIELD;
+    case 79: // O
+      return isFieldKey(b, at, n, F_OBJECT_TABLE) ? F_OBJECT_TABLE : NO_FIELD;
+    case 72: // H
+      return isFieldKey(b, at, n, F_HANDLE_COUNT) ? F_HANDLE_COUNT : NO_FIELD;
+    case 84: // T
+      return isFieldKey(b, at, n, F_TABLE_SIZE) ? F_TABLE_SIZE : NO_FIELD;
+    case 73: // I
+      return isFieldKey(b, at, n, F_IMAGE) ? F_IMAGE : NO_FIELD;
     default:
       return NO_FIELD;
   }
+}
+
+// Token readers on a line's bytes (see lineBytes): each reads the token at `from` up to a space or
+// `n` and leaves in `stop` where it ended.
+let stop = 0;
+
+function skipToken(b: Uint8Array, from: number, n: number): void {
+  let i = from;
+  while (i < n && b[i] !== 32) i++;
+  stop = i;
+}
+
+/** The token's `0x` prefix (only before more characters), as canonicalHex reads it: 2, else 0. */
+function hexPrefix(b: Uint8Array, from: number, n: number): number {
+  return from + 2 < n && b[from] === 48 && (b[from + 1] | 32) === 120 && b[from + 2] !== 32 ? 2 : 0;
+}
+
+/**
+ * canonicalHex of the token, sliced from `line` (the bytes from `base` mirror it): one pass finds
+ * whether it is hex, where its significant digits start, its backticks and capitals.
+ */
+function hexToken(b: Uint8Array, from: number, n: number, line: string, base: number): string | null {
+  let k = from + hexPrefix(b, from, n);
+  let digits = 0;
+  let first = -1;
+  let tick = -1;
+  let ticks = 0;
+  let upper = false;
+  let hex = true;
+  for (; k < n; k++) {
+    const c = b[k];
+    if (c === 32) break;
+    if (c === 96) {
+      if (first >= 0) {
+        tick = k;
+        ticks++;
+      }
+      continue;
+    }
+    if (c >= 48 && c <= 57) {
+      if (first < 0 && c !== 48) first = k;
+    } else if (c >= 97 && c <= 102) {
+      if (first < 0) first = k;
+    } else if (c >= 65 && c <= 70) {
+      if (first < 0) first = k;
+      upper = true;
+    } else hex = false;
+    digits++;
+  }
+  stop = k;
+  if (!hex || digits === 0) return null;
+  if (first < 0) return '0';
+  const f = first - base;
+  const t = k - base;
+  let out = tick < 0 ? line.slice(f, t) : ticks === 1 ? line.slice(f, tick - base) + line.slice(tick - base + 1, t) : line.slice(f, t).split('`').join('');
+  if (upper) out = out.toLowerCase();
+  return out;
+}
+
+/** parseHexId of the token. */
+function hexIdToken(b: Uint8Array, from: number, n: number): number | null {
+  let k = from + hexPrefix(b, from, n);
+  let digits = 0;
+  let significant = 0;
+  let v = 0;
+  let ok = true;
+  for (; k < n; k++) {
+    const c = b[k];
+    if (c === 32) break;
+    if (c === 96) continue;
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else if (c >= 97 && c <= 102) d = c - 87;
+    else if (c >= 65 && c <= 70) d = c - 55;
+    else {
+      ok = false;
+      continue;
+    }
+    digits++;
+    if (v === 0 && d === 0) continue;
+    if (++significant > 8) ok = false;
+    else v = v * 16 + d;
+  }
+  stop = k;
+  return ok && digits > 0 ? v : null;
+}
+
+/** parseDecimal of the token (one trailing dot allowed: `HandleCount:  54.`). */
+function decimalToken(b: Uint8Array, from: number, n: number): number | null {
+  let k = from;
+  let v = 0;
+  let dot = -1;
+  let ok = true;
+  for (; k < n; k++) {
+    const c = b[k];
+    if (c === 32) break;
+    if (c >= 48 && c <= 57 && dot < 0) v = v * 10 + (c - 48);
+    else if (c === 46 && dot < 0) dot = k;
+    else ok = false;
+  }
+  stop = k;
+  const digits = (dot < 0 ? k : k - 1) - from;
+  return ok && digits > 0 && digits <= 15 ? v : null;
 }
 
 /** Where the token at `from` ends: the next space or the end of the line (lines reach the parser with tabs made spaces). */

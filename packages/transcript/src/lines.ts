@@ -94,7 +94,8 @@ export class LineReader {
         text = held + chunk.toString('latin1');
         // No character cleanLine changes, found by native byte searches (< & tab \) instead of a regex.
         plain = held.length === 0 && chunk.indexOf(60) < 0 && chunk.indexOf(38) < 0 && chunk.indexOf(9) < 0 && chunk.indexOf(92) < 0;
-        if (held.length === 0) mirror = chunk;
+        // A plain Uint8Array, as lineBytes' copies are: the recognisers then see one kind of array.
+        if (held.length === 0) mirror = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
       } else text = this.decoder!.write(chunk);
       // UTF-16 may hold unpaired surrogates (the decoder keeps a pair split across chunks whole):
       // they become U+FFFD, as invalid UTF-8 does, so that every string is valid Unicode and
