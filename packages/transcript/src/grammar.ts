@@ -183,6 +183,7 @@ export function scanProcessFields(
   into?: ProcessFields,
   view?: Uint8Array,
   base = 0,
+  firstKey = -1,
 ): ProcessFields | null {
   const c = line.charCodeAt(start);
   // SessionId, Cid, DirBase, Image, HandleCount (Win2000 puts it first), Peb, ParentCid, PROCESS
@@ -200,7 +201,9 @@ export function scanProcessFields(
   while (i < n) {
     while (i < n && b[i] === 32) i++;
     if (i >= n) break;
-    const key = fieldKeyAt(b, i, n);
+    // The caller may have read the first key already (blockFieldAt).
+    const key = firstKey >= 0 ? firstKey : fieldKeyAt(b, i, n);
+    firstKey = -1;
     if (key === NO_FIELD) {
       while (i < n && b[i] !== 32) i++;
       continue;
@@ -270,7 +273,7 @@ export function scanProcessFields(
         break;
       case F_IMAGE: {
         if (out.image === undefined) {
-          const image = line.slice(ke - base).trim();
+          const image = trimmedRest(b, ke, n, line, base);
           if (image.length > 0) out.image = image;
         }
         return out;
@@ -331,6 +334,31 @@ function fieldKeyAt(b: Uint8Array, at: number, n: number): number {
     default:
       return NO_FIELD;
   }
+}
+
+/**
+ * When the line at `at` starts with the key of a field that only a process block's field lines
+ * begin with (`SessionId:`, `DirBase:`, `HandleCount:`, `Image:`; no session line, no other line a
+ * block can hold, starts so), that key for scanProcessFields' `firstKey`; else -1.
+ */
+export function blockFieldAt(b: Uint8Array, at: number, n: number): number {
+  const key = fieldKeyAt(b, at, n);
+  return key === F_SESSION_ID || key === F_DIR_BASE || key === F_IMAGE || key === F_HANDLE_COUNT ? key : -1;
+}
+
+/** `line.slice(from - base).trim()`, found on the bytes when what bounds it is ASCII. */
+function trimmedRest(b: Uint8Array, from: number, n: number, line: string, base: number): string {
+  let s = from;
+  let e = n;
+  while (s < e && isAsciiSpace(b[s])) s++;
+  while (e > s && isAsciiSpace(b[e - 1])) e--;
+  // Past ASCII, String.prototype.trim knows more white space (and lineBytes' 255 hides which).
+  if (s < e && (b[s] >= 128 || b[e - 1] >= 128)) return line.slice(from - base).trim();
+  return line.slice(s - base, e - base);
+}
+
+function isAsciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }
 
 // Token readers on a line's bytes (see lineBytes): each reads the token at `from` up to a space or

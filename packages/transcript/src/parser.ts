@@ -27,6 +27,7 @@ import {
   parseFrame,
   readWaitReason,
   scanProcessFields,
+  blockFieldAt,
   type StackLayout,
   type UserThreadHeader,
 } from './grammar';
@@ -162,10 +163,27 @@ export class TranscriptParser {
   private read(text: string, lineNo: number): void {
     this.lineNo = lineNo;
     this.facts.lineCount++;
-    const start = skipSpaces(text);
-    if (start >= text.length) {
+    const view = this.view;
+    const n = text.length;
+    let start: number;
+    if (view !== undefined) {
+      const o = this.viewBase;
+      let i = o;
+      while (i < o + n && (view[i] === 32 || view[i] === 9)) i++;
+      start = i - o;
+    } else start = skipSpaces(text);
+    if (start >= n) {
       this.blank();
       return;
+    }
+    // Most lines of a process listing: a field line of the open block, which no session line, stack
+    // or other shape can be (see blockFieldAt), goes straight to the block.
+    if (view !== undefined && this.stack === null && this.thread === null && this.proc !== null && this.ctx.block !== null && this.wrappedProcessHeader === 0) {
+      const key = blockFieldAt(view, this.viewBase + start, this.viewBase + n);
+      if (key >= 0) {
+        this.processFields(text, start, key);
+        return;
+      }
     }
     // Session lines first, wherever they appear: their meaning must not depend on what came before.
     const session = matchSessionLine(text, start, this.ctx.mode, this.ctx.machine, this.view, this.viewBase);
@@ -445,10 +463,20 @@ export class TranscriptParser {
     this.detailCount = 0;
     this.facts.processes.push(fact);
     // NT 4 and Windows 2000 print the fields on the PROCESS line itself.
-    let i = skipSpaces(text, start + 8);
-    while (i < text.length && text.charCodeAt(i) !== 32) i++;
-    i = skipSpaces(text, i);
-    if (i < text.length) this.processFields(text, i);
+    const n = text.length;
+    let i = start + 8;
+    const b = this.view;
+    if (b !== undefined) {
+      const o = this.viewBase;
+      while (i < n && (b[o + i] === 32 || b[o + i] === 9)) i++;
+      while (i < n && b[o + i] !== 32) i++;
+      while (i < n && (b[o + i] === 32 || b[o + i] === 9)) i++;
+    } else {
+      i = skipSpaces(text, i);
+      while (i < n && text.charCodeAt(i) !== 32) i++;
+      i = skipSpaces(text, i);
+    }
+    if (i < n) this.processFields(text, i);
   }
 
   /** A line inside a PROCESS block (before its first THREAD). */
@@ -468,10 +496,10 @@ export class TranscriptParser {
 
   private readonly badNumber = (field: string): void => this.warn('bad-number', `unreadable ${field} value`);
 
-  private processFields(text: string, start: number): boolean {
+  private processFields(text: string, start: number, firstKey = -1): boolean {
     const proc = this.proc;
     // Fields are written straight into the open process's fact.
-    const fields = scanProcessFields(text, start, this.badNumber, proc ?? undefined, this.view, this.viewBase);
+    const fields = scanProcessFields(text, start, this.badNumber, proc ?? undefined, this.view, this.viewBase, firstKey);
     if (fields === null || proc === null) return false;
     if (proc.pid !== undefined && this.ctx.block) this.ctx.block.pid = proc.pid;
     return true;

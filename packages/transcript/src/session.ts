@@ -83,7 +83,8 @@ export function matchSessionLine(
       return address === null ? null : { kind: 'process', address };
     }
     case 73: {
-      // I
+      // I  (`Implicit`; the third letter rules out a listing's `Image:` lines without a call)
+      if (text.charCodeAt(start + 2) !== 112) return null;
       const imp = matchImplicit(text, start);
       return imp === null ? null : { kind: 'implicit', which: imp.kind, address: imp.address };
     }
@@ -92,8 +93,8 @@ export function matchSessionLine(
       const m = matchEffectiveMachine(text, start);
       return m === null ? null : { kind: 'machine', machine: m };
     }
-    case 83: // S
-      if (text.startsWith('Searching for Process with Cid == ', start)) {
+    case 83: // S  (`Searching`; the third letter rules out a listing's `SessionId:` lines without a call)
+      if (text.charCodeAt(start + 2) === 97 && text.startsWith('Searching for Process with Cid == ', start)) {
         const v = parseValueArg(tokens(text, start + 34)[0] ?? '');
         return { kind: 'search', pid: v.hex === null ? null : parseInt(v.hex, 16) };
       }
