@@ -8,7 +8,7 @@
  * (stack frames and process fields).
  */
 import type { Frame, ThreadState, WaitObject } from './facts';
-import { canonicalHex, canonicalHexOf, canonicalHexAt, isHexToken, lineBytes, parseDecimal, parseHexId, prefixMatcher, tokens } from './text';
+import { canonicalHex, canonicalHexOf, canonicalHexAt, isHexToken, lineBytes, own, parseDecimal, parseHexId, prefixMatcher, tokens } from './text';
 
 // ---------------------------------------------------------------------------------------------
 // Prompts
@@ -136,8 +136,8 @@ export interface ProcessFields {
 }
 
 /**
- * `PROCESS fffffa8058010380 …`: the EPROCESS address, or null. `view`: the line's bytes from
- * `base` on (see lineBytes), when the caller has them.
+ * `PROCESS fffffa8058010380 …`: the EPROCESS address (a string of its own, see own), or null.
+ * `view`: the line's bytes from `base` on (see lineBytes), when the caller has them.
  */
 export function matchProcessHeader(line: string, start: number, view?: Uint8Array, base = 0): string | null {
   let b: Uint8Array;
@@ -377,8 +377,9 @@ function hexPrefix(b: Uint8Array, from: number, n: number): number {
 }
 
 /**
- * canonicalHex of the token, sliced from `line` (the bytes from `base` mirror it): one pass finds
- * whether it is hex, where its significant digits start, its backticks and capitals.
+ * canonicalHex of the token (the bytes from `base` mirror `line`), as a string of its own (see
+ * own): one pass finds whether it is hex, where its significant digits start, its backticks and
+ * capitals.
  */
 function hexToken(b: Uint8Array, from: number, n: number, line: string, base: number): string | null {
   let k = from + hexPrefix(b, from, n);
@@ -411,11 +412,33 @@ function hexToken(b: Uint8Array, from: number, n: number, line: string, base: nu
   stop = k;
   if (!hex || digits === 0) return null;
   if (first < 0) return '0';
+  if (tick < 0 && !upper) return ownedAscii(b, first, k, line, base);
   const f = first - base;
   const t = k - base;
-  let out = tick < 0 ? line.slice(f, t) : ticks === 1 ? line.slice(f, tick - base) + line.slice(tick - base + 1, t) : line.slice(f, t).split('`').join('');
+  let out = ticks === 0 ? line.slice(f, t) : ticks === 1 ? line.slice(f, tick - base) + line.slice(tick - base + 1, t) : line.slice(f, t).split('`').join('');
   if (upper) out = out.toLowerCase();
-  return out;
+  return own(out);
+}
+
+/**
+ * `line.slice(from - base, to - base)` as a string of its own (see own), for a span of ASCII
+ * bytes: V8 makes a slice of 13 characters or more a view into the line's chunk, and copying it
+ * afterwards costs three allocations; an address (13 to 16 digits) is made from its bytes in one.
+ */
+function ownedAscii(b: Uint8Array, from: number, to: number, line: string, base: number): string {
+  const f = from;
+  switch (to - from) {
+    case 13:
+      return String.fromCharCode(b[f], b[f + 1], b[f + 2], b[f + 3], b[f + 4], b[f + 5], b[f + 6], b[f + 7], b[f + 8], b[f + 9], b[f + 10], b[f + 11], b[f + 12]);
+    case 14:
+      return String.fromCharCode(b[f], b[f + 1], b[f + 2], b[f + 3], b[f + 4], b[f + 5], b[f + 6], b[f + 7], b[f + 8], b[f + 9], b[f + 10], b[f + 11], b[f + 12], b[f + 13]);
+    case 15:
+      return String.fromCharCode(b[f], b[f + 1], b[f + 2], b[f + 3], b[f + 4], b[f + 5], b[f + 6], b[f + 7], b[f + 8], b[f + 9], b[f + 10], b[f + 11], b[f + 12], b[f + 13], b[f + 14]);
+    case 16:
+      return String.fromCharCode(b[f], b[f + 1], b[f + 2], b[f + 3], b[f + 4], b[f + 5], b[f + 6], b[f + 7], b[f + 8], b[f + 9], b[f + 10], b[f + 11], b[f + 12], b[f + 13], b[f + 14], b[f + 15]);
+    default:
+      return own(line.slice(from - base, to - base));
+  }
 }
 
 /** parseHexId of the token. */

@@ -94,7 +94,7 @@ export class TranscriptParser {
   private resume(line: number): void {
     const { block, thread, stack } = this.ctx;
     if (block) {
-      this.proc = { line, source: 'process-block', ...(block.address ? { address: block.address } : {}), ...(block.pid !== undefined ? { pid: block.pid } : {}) };
+      this.proc = { line, source: 'process-block', ...(block.address ? { address: own(block.address) } : {}), ...(block.pid !== undefined ? { pid: block.pid } : {}) };
       this.facts.processes.push(this.proc);
     }
     if (thread) {
@@ -315,7 +315,7 @@ export class TranscriptParser {
       this.wrappedProcessHeader = 0;
       const address = wrappedAt === this.lineNo - 1 ? matchWrappedProcessAddress(text, start) : null;
       if (address !== null) {
-        this.openProcess({ kind: 'process', address }, text, text.length);
+        this.openProcess({ kind: 'process', address: own(address) }, text, text.length);
         return true;
       }
     }
@@ -506,7 +506,7 @@ export class TranscriptParser {
   }
 
   private owningProcess(address: string, image?: string): void {
-    const fact: ProcessFact = { line: this.lineNo, address, source: 'owning-process' };
+    const fact: ProcessFact = { line: this.lineNo, address: own(address), source: 'owning-process' };
     if (image) fact.image = image;
     if (this.thread) {
       this.thread.processAddress = address;
@@ -533,7 +533,7 @@ export class TranscriptParser {
     else if (this.ctx.target?.processAddress && th.pid !== undefined) {
       // `!process X ff` printed threads without the PROCESS block: X is the threads' process.
       fact.processAddress = this.ctx.target.processAddress;
-      this.facts.processes.push({ line: this.lineNo, address: this.ctx.target.processAddress, pid: th.pid, source: 'context' });
+      this.facts.processes.push({ line: this.lineNo, address: own(this.ctx.target.processAddress), pid: th.pid, source: 'context' });
     }
     this.thread = fact;
     this.ctx.thread = {
@@ -751,9 +751,9 @@ export function parseLines(
  */
 function ownStrings(facts: Facts): void {
   for (const p of facts.processes) {
-    if (p.address !== undefined) p.address = own(p.address);
-    if (p.peb !== undefined) p.peb = own(p.peb);
-    if (p.objectTable !== undefined) p.objectTable = own(p.objectTable);
+    // A process's address, PEB and object table are strings of their own already: the grammar
+    // makes them from bytes (matchProcessHeader, scanProcessFields), the parser owns the others
+    // where it puts them in a fact. Copying them again cost as much as reading their lines.
     if (p.image !== undefined) p.image = intern(p.image);
     if (p.details !== undefined) {
       const owned: Record<string, string> = {};
