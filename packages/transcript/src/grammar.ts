@@ -208,7 +208,7 @@ export function scanProcessFields(
       while (i < n && b[i] !== 32) i++;
       continue;
     }
-    const ke = i + FIELD_KEYS[key].length;
+    const ke = i + FIELD_KEY_LENGTH[key];
     let vs = ke;
     while (vs < n && b[vs] === 32) vs++;
     // Each value is read as it is scanned; `stop` is where it ended.
@@ -298,39 +298,32 @@ const F_TABLE_SIZE = 7;
 const F_IMAGE = 8;
 const F_DIR_BASE = 9;
 
-/** The keys, as bytes, by field (index NO_FIELD unused). */
-const FIELD_KEYS: readonly Uint8Array[] = ['', 'SessionId:', 'Cid:', 'ParentCid:', 'Peb:', 'ObjectTable:', 'HandleCount:', 'TableSize:', 'Image:', 'DirBase:'].map((k) =>
-  Uint8Array.from(k, (ch) => ch.charCodeAt(0)),
-);
+/** Each key's length, by field (index NO_FIELD unused). */
+const FIELD_KEY_LENGTH: readonly number[] = [0, 10, 4, 10, 4, 12, 12, 10, 6, 8];
 
-/** The token at `at` (up to a space or `n`) is the field's key. */
-function isFieldKey(b: Uint8Array, at: number, n: number, field: number): boolean {
-  const key = FIELD_KEYS[field];
-  const end = at + key.length;
-  if (end > n || (end < n && b[end] !== 32)) return false;
-  for (let k = 1; k < key.length; k++) if (b[at + k] !== key[k]) return false;
-  return true;
-}
-
-/** The process field whose key is the token at `at`, or NO_FIELD: its first byte says which key it can be. */
+/**
+ * The process field whose key is the token at `at` (up to a space or `n`), or NO_FIELD: its first
+ * byte says which key it can be; the others are compared as constants (this runs on every field).
+ */
 function fieldKeyAt(b: Uint8Array, at: number, n: number): number {
   switch (b[at]) {
-    case 83: // S
-      return isFieldKey(b, at, n, F_SESSION_ID) ? F_SESSION_ID : NO_FIELD;
-    case 67: // C
-      return isFieldKey(b, at, n, F_CID) ? F_CID : NO_FIELD;
-    case 80: // P
-      return isFieldKey(b, at, n, F_PEB) ? F_PEB : isFieldKey(b, at, n, F_PARENT_CID) ? F_PARENT_CID : NO_FIELD;
-    case 68: // D
-      return isFieldKey(b, at, n, F_DIR_BASE) ? F_DIR_BASE : NO_FIELD;
-    case 79: // O
-      return isFieldKey(b, at, n, F_OBJECT_TABLE) ? F_OBJECT_TABLE : NO_FIELD;
-    case 72: // H
-      return isFieldKey(b, at, n, F_HANDLE_COUNT) ? F_HANDLE_COUNT : NO_FIELD;
-    case 84: // T
-      return isFieldKey(b, at, n, F_TABLE_SIZE) ? F_TABLE_SIZE : NO_FIELD;
-    case 73: // I
-      return isFieldKey(b, at, n, F_IMAGE) ? F_IMAGE : NO_FIELD;
+    case 83: // SessionId:
+      return (at + 10 === n || (at + 10 < n && b[at + 10] === 32)) && b[at + 1] === 101 && b[at + 2] === 115 && b[at + 3] === 115 && b[at + 4] === 105 && b[at + 5] === 111 && b[at + 6] === 110 && b[at + 7] === 73 && b[at + 8] === 100 && b[at + 9] === 58 ? F_SESSION_ID : NO_FIELD;
+    case 67: // Cid:
+      return (at + 4 === n || (at + 4 < n && b[at + 4] === 32)) && b[at + 1] === 105 && b[at + 2] === 100 && b[at + 3] === 58 ? F_CID : NO_FIELD;
+    case 80: // Peb:, ParentCid:
+      if ((at + 4 === n || (at + 4 < n && b[at + 4] === 32)) && b[at + 1] === 101 && b[at + 2] === 98 && b[at + 3] === 58) return F_PEB;
+      return (at + 10 === n || (at + 10 < n && b[at + 10] === 32)) && b[at + 1] === 97 && b[at + 2] === 114 && b[at + 3] === 101 && b[at + 4] === 110 && b[at + 5] === 116 && b[at + 6] === 67 && b[at + 7] === 105 && b[at + 8] === 100 && b[at + 9] === 58 ? F_PARENT_CID : NO_FIELD;
+    case 68: // DirBase:
+      return (at + 8 === n || (at + 8 < n && b[at + 8] === 32)) && b[at + 1] === 105 && b[at + 2] === 114 && b[at + 3] === 66 && b[at + 4] === 97 && b[at + 5] === 115 && b[at + 6] === 101 && b[at + 7] === 58 ? F_DIR_BASE : NO_FIELD;
+    case 79: // ObjectTable:
+      return (at + 12 === n || (at + 12 < n && b[at + 12] === 32)) && b[at + 1] === 98 && b[at + 2] === 106 && b[at + 3] === 101 && b[at + 4] === 99 && b[at + 5] === 116 && b[at + 6] === 84 && b[at + 7] === 97 && b[at + 8] === 98 && b[at + 9] === 108 && b[at + 10] === 101 && b[at + 11] === 58 ? F_OBJECT_TABLE : NO_FIELD;
+    case 72: // HandleCount:
+      return (at + 12 === n || (at + 12 < n && b[at + 12] === 32)) && b[at + 1] === 97 && b[at + 2] === 110 && b[at + 3] === 100 && b[at + 4] === 108 && b[at + 5] === 101 && b[at + 6] === 67 && b[at + 7] === 111 && b[at + 8] === 117 && b[at + 9] === 110 && b[at + 10] === 116 && b[at + 11] === 58 ? F_HANDLE_COUNT : NO_FIELD;
+    case 84: // TableSize:
+      return (at + 10 === n || (at + 10 < n && b[at + 10] === 32)) && b[at + 1] === 97 && b[at + 2] === 98 && b[at + 3] === 108 && b[at + 4] === 101 && b[at + 5] === 83 && b[at + 6] === 105 && b[at + 7] === 122 && b[at + 8] === 101 && b[at + 9] === 58 ? F_TABLE_SIZE : NO_FIELD;
+    case 73: // Image:
+      return (at + 6 === n || (at + 6 < n && b[at + 6] === 32)) && b[at + 1] === 109 && b[at + 2] === 97 && b[at + 3] === 103 && b[at + 4] === 101 && b[at + 5] === 58 ? F_IMAGE : NO_FIELD;
     default:
       return NO_FIELD;
   }
@@ -371,6 +364,19 @@ function skipToken(b: Uint8Array, from: number, n: number): void {
   stop = i;
 }
 
+// What a byte is to hexToken: one table look-up instead of three range tests a digit.
+const HEX_OTHER = 0;
+const HEX_ZERO = 1;
+const HEX_DIGIT = 2;
+const HEX_UPPER = 3;
+const HEX_TICK = 4;
+const HEX_END = 5;
+const HEX_CLASS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  HEX_CLASS[c] =
+    c === 48 ? HEX_ZERO : (c >= 49 && c <= 57) || (c >= 97 && c <= 102) ? HEX_DIGIT : c >= 65 && c <= 70 ? HEX_UPPER : c === 96 ? HEX_TICK : c === 32 ? HEX_END : HEX_OTHER;
+}
+
 /** The token's `0x` prefix (only before more characters), as canonicalHex reads it: 2, else 0. */
 function hexPrefix(b: Uint8Array, from: number, n: number): number {
   return from + 2 < n && b[from] === 48 && (b[from + 1] | 32) === 120 && b[from + 2] !== 32 ? 2 : 0;
@@ -390,24 +396,25 @@ function hexToken(b: Uint8Array, from: number, n: number, line: string, base: nu
   let upper = false;
   let hex = true;
   for (; k < n; k++) {
-    const c = b[k];
-    if (c === 32) break;
-    if (c === 96) {
+    const t = HEX_CLASS[b[k]];
+    if (t === HEX_DIGIT) {
+      if (first < 0) first = k;
+      digits++;
+    } else if (t === HEX_ZERO) digits++;
+    else if (t === HEX_END) break;
+    else if (t === HEX_TICK) {
       if (first >= 0) {
         tick = k;
         ticks++;
       }
-      continue;
-    }
-    if (c >= 48 && c <= 57) {
-      if (first < 0 && c !== 48) first = k;
-    } else if (c >= 97 && c <= 102) {
-      if (first < 0) first = k;
-    } else if (c >= 65 && c <= 70) {
+    } else if (t === HEX_UPPER) {
       if (first < 0) first = k;
       upper = true;
-    } else hex = false;
-    digits++;
+      digits++;
+    } else {
+      hex = false;
+      digits++;
+    }
   }
   stop = k;
   if (!hex || digits === 0) return null;
