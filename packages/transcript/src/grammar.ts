@@ -8,7 +8,7 @@
  * (stack frames and process fields).
  */
 import type { Frame, ThreadState, WaitObject } from './facts';
-import { canonicalHex, canonicalHexOf, decimalAt, hexIdAt, canonicalHexAt, isHexToken, parseDecimal, parseHexId, prefixMatcher, tokens } from './text';
+import { canonicalHex, canonicalHexOf, canonicalHexAt, isHexToken, lineBytes, own, parseDecimal, parseHexId, prefixMatcher, tokens } from './text';
 
 // ---------------------------------------------------------------------------------------------
 // Prompts
@@ -135,13 +135,25 @@ export interface ProcessFields {
   image?: string;
 }
 
-/** `PROCESS fffffa8058010380 …`: the EPROCESS address, or null. */
-export function matchProcessHeader(line: string, start: number): string | null {
-  if (!line.startsWith('PROCESS ', start)) return null;
-  let i = start + 8;
-  while (i < line.length && line.charCodeAt(i) === 32) i++;
-  const e = tokenEnd(line, i);
-  return e > i ? canonicalHexOf(line, i, e) : null;
+/**
+ * `PROCESS fffffa8058010380 …`: the EPROCESS address (a string of its own, see own), or null.
+ * `view`: the line's bytes from `base` on (see lineBytes), when the caller has them.
+ */
+export function matchProcessHeader(line: string, start: number, view?: Uint8Array, base = 0): string | null {
+  let b: Uint8Array;
+  if (view === undefined) {
+    if (!line.startsWith('PROCESS ', start)) return null;
+    b = lineBytes(line);
+    base = 0;
+  } else {
+    b = view;
+    const p = base + start;
+    if (line.length - start < 8 || b[p] !== 80 || b[p + 1] !== 82 || b[p + 2] !== 79 || b[p + 3] !== 67 || b[p + 4] !== 69 || b[p + 5] !== 83 || b[p + 6] !== 83 || b[p + 7] !== 32) return null;
+  }
+  const n = base + line.length;
+  let i = base + start + 8;
+  while (i < n && b[i] === 32) i++;
+  return i < n ? hexToken(b, i, n, line, base) : null;
 }
 
 /**
@@ -164,86 +176,322 @@ export function matchWrappedProcessAddress(line: string, start: number): string 
  * the graph merges facts (where null means not known), so that where a block was cut into
  * segments does not matter.
  */
-export function scanProcessFields(line: string, start: number, bad?: (field: string) => void, into?: ProcessFields): ProcessFields | null {
+export function scanProcessFields(
+  line: string,
+  start: number,
+  bad?: (field: string) => void,
+  into?: ProcessFields,
+  view?: Uint8Array,
+  base = 0,
+  firstKey = -1,
+): ProcessFields | null {
   const c = line.charCodeAt(start);
   // SessionId, Cid, DirBase, Image, HandleCount (Win2000 puts it first), Peb, ParentCid, PROCESS
   if (c !== 83 && c !== 67 && c !== 68 && c !== 73 && c !== 72 && c !== 80 && c !== 79 && c !== 84) return null;
-  // By position, token by token (the native indexOf finds where each ends): this runs on most
-  // lines of a process listing.
-  const n = line.length;
+  // This runs on most lines of a process listing: it reads bytes (see lineBytes), tells keys
+  // apart by length and first byte, and makes strings only of the values kept.
+  let b: Uint8Array;
+  if (view === undefined) {
+    b = lineBytes(line);
+    base = 0;
+  } else b = view;
+  const n = base + line.length;
   let out: ProcessFields | null = null;
-  let i = start;
+  let i = base + start;
   while (i < n) {
-    while (i < n && line.charCodeAt(i) === 32) i++;
-    const ks = i;
-    i = tokenEnd(line, i);
-    const ke = i;
-    if (ke === ks || line.charCodeAt(ke - 1) !== 58) continue;
-    const key = processFieldKey(line, ks, ke - ks);
-    if (key === null) continue;
-    let vs = i;
-    while (vs < n && line.charCodeAt(vs) === 32) vs++;
-    const ve = tokenEnd(line, vs);
-    const has = ve > vs;
+    while (i < n && b[i] === 32) i++;
+    if (i >= n) break;
+    // The caller may have read the first key already (blockFieldAt).
+    const key = firstKey >= 0 ? firstKey : fieldKeyAt(b, i, n);
+    firstKey = -1;
+    if (key === NO_FIELD) {
+      while (i < n && b[i] !== 32) i++;
+      continue;
+    }
+    const ke = i + FIELD_KEY_LENGTH[key];
+    let vs = ke;
+    while (vs < n && b[vs] === 32) vs++;
+    // Each value is read as it is scanned; `stop` is where it ended.
+    const has = vs < n;
+    stop = vs;
     out ??= into ?? {};
     switch (key) {
-      case 'SessionId:':
-        if (!has) continue;
-        if (ve - vs === 4 && line.startsWith('none', vs)) {
+      case F_SESSION_ID:
+        if (!has) {
+          i = ke;
+          continue;
+        }
+        if (vs + 4 <= n && b[vs] === 110 && b[vs + 1] === 111 && b[vs + 2] === 110 && b[vs + 3] === 101 /* none */ && (vs + 4 === n || b[vs + 4] === 32)) {
+          stop = vs + 4;
           if (out.sessionId === undefined) out.sessionId = null;
         } else {
-          const v = decimalAt(line, vs, ve);
+          const v = decimalToken(b, vs, n);
           if (v === null) bad?.('SessionId');
-          else out.sessionId ??= v;
+          else if (out.sessionId === undefined || out.sessionId === null) out.sessionId = v;
         }
         break;
-      case 'Cid:':
-      case 'ParentCid:': {
-        const v = has ? hexIdAt(line, vs, ve) : null;
-        if (v === null) bad?.(key.slice(0, -1));
-        else if (key === 'Cid:') out.pid ??= v;
-        else out.parentPid ??= v;
+      case F_CID: {
+        const v = has ? hexIdToken(b, vs, n) : null;
+        if (v === null) bad?.('Cid');
+        else if (out.pid === undefined) out.pid = v;
         break;
       }
-      case 'Peb:':
-      case 'ObjectTable:': {
-        const v = has ? canonicalHexOf(line, vs, ve) : null;
-        if (v !== null) {
-          if (key === 'Peb:') out.peb ??= v;
-          else out.objectTable ??= v;
+      case F_PARENT_CID: {
+        const v = has ? hexIdToken(b, vs, n) : null;
+        if (v === null) bad?.('ParentCid');
+        else if (out.parentPid === undefined) out.parentPid = v;
+        break;
+      }
+      case F_PEB:
+        if (!has) break;
+        if (out.peb === undefined) {
+          const v = hexToken(b, vs, n, line, base);
+          if (v !== null) out.peb = v;
+        } else skipToken(b, vs, n);
+        break;
+      case F_OBJECT_TABLE:
+        if (!has) break;
+        if (out.objectTable === undefined) {
+          const v = hexToken(b, vs, n, line, base);
+          if (v !== null) out.objectTable = v;
+        } else skipToken(b, vs, n);
+        break;
+      case F_HANDLE_COUNT:
+      case F_TABLE_SIZE:
+        if (!has) {
+          i = ke;
+          continue;
         }
-        break;
-      }
-      case 'HandleCount:':
-      case 'TableSize:':
-        if (!has) continue;
-        if (line.charCodeAt(vs) === 60 /* < */) {
+        if (b[vs] === 60 /* < */) {
+          skipToken(b, vs, n);
           if (out.handleCount === undefined) out.handleCount = null;
         } else {
-          const v = decimalAt(line, vs, ve);
-          if (v === null) bad?.(key.slice(0, -1));
-          else out.handleCount ??= v;
+          const v = decimalToken(b, vs, n);
+          if (v === null) bad?.(key === F_HANDLE_COUNT ? 'HandleCount' : 'TableSize');
+          else if (out.handleCount === undefined || out.handleCount === null) out.handleCount = v;
         }
         break;
-      case 'Image:': {
-        const image = line.slice(ke).trim();
-        if (image.length > 0) out.image ??= image;
+      case F_IMAGE: {
+        if (out.image === undefined) {
+          const image = trimmedRest(b, ke, n, line, base);
+          if (image.length > 0) out.image = image;
+        }
         return out;
       }
       default: // DirBase:
+        skipToken(b, vs, n);
         break;
     }
-    i = ve;
+    i = stop;
   }
   return out;
 }
 
-const PROCESS_FIELD_KEYS = ['SessionId:', 'Cid:', 'ParentCid:', 'Peb:', 'ObjectTable:', 'HandleCount:', 'TableSize:', 'Image:', 'DirBase:'] as const;
+const NO_FIELD = 0;
+const F_SESSION_ID = 1;
+const F_CID = 2;
+const F_PARENT_CID = 3;
+const F_PEB = 4;
+const F_OBJECT_TABLE = 5;
+const F_HANDLE_COUNT = 6;
+const F_TABLE_SIZE = 7;
+const F_IMAGE = 8;
+const F_DIR_BASE = 9;
 
-/** The process field a key token names (`Cid:`, …), or null. */
-function processFieldKey(line: string, at: number, length: number): (typeof PROCESS_FIELD_KEYS)[number] | null {
-  for (const k of PROCESS_FIELD_KEYS) if (k.length === length && line.startsWith(k, at)) return k;
-  return null;
+/** Each key's length, by field (index NO_FIELD unused). */
+const FIELD_KEY_LENGTH: readonly number[] = [0, 10, 4, 10, 4, 12, 12, 10, 6, 8];
+
+/**
+ * The process field whose key is the token at `at` (up to a space or `n`), or NO_FIELD: its first
+ * byte says which key it can be; the others are compared as constants (this runs on every field).
+ */
+function fieldKeyAt(b: Uint8Array, at: number, n: number): number {
+  switch (b[at]) {
+    case 83: // SessionId:
+      return (at + 10 === n || (at + 10 < n && b[at + 10] === 32)) && b[at + 1] === 101 && b[at + 2] === 115 && b[at + 3] === 115 && b[at + 4] === 105 && b[at + 5] === 111 && b[at + 6] === 110 && b[at + 7] === 73 && b[at + 8] === 100 && b[at + 9] === 58 ? F_SESSION_ID : NO_FIELD;
+    case 67: // Cid:
+      return (at + 4 === n || (at + 4 < n && b[at + 4] === 32)) && b[at + 1] === 105 && b[at + 2] === 100 && b[at + 3] === 58 ? F_CID : NO_FIELD;
+    case 80: // Peb:, ParentCid:
+      if ((at + 4 === n || (at + 4 < n && b[at + 4] === 32)) && b[at + 1] === 101 && b[at + 2] === 98 && b[at + 3] === 58) return F_PEB;
+      return (at + 10 === n || (at + 10 < n && b[at + 10] === 32)) && b[at + 1] === 97 && b[at + 2] === 114 && b[at + 3] === 101 && b[at + 4] === 110 && b[at + 5] === 116 && b[at + 6] === 67 && b[at + 7] === 105 && b[at + 8] === 100 && b[at + 9] === 58 ? F_PARENT_CID : NO_FIELD;
+    case 68: // DirBase:
+      return (at + 8 === n || (at + 8 < n && b[at + 8] === 32)) && b[at + 1] === 105 && b[at + 2] === 114 && b[at + 3] === 66 && b[at + 4] === 97 && b[at + 5] === 115 && b[at + 6] === 101 && b[at + 7] === 58 ? F_DIR_BASE : NO_FIELD;
+    case 79: // ObjectTable:
+      return (at + 12 === n || (at + 12 < n && b[at + 12] === 32)) && b[at + 1] === 98 && b[at + 2] === 106 && b[at + 3] === 101 && b[at + 4] === 99 && b[at + 5] === 116 && b[at + 6] === 84 && b[at + 7] === 97 && b[at + 8] === 98 && b[at + 9] === 108 && b[at + 10] === 101 && b[at + 11] === 58 ? F_OBJECT_TABLE : NO_FIELD;
+    case 72: // HandleCount:
+      return (at + 12 === n || (at + 12 < n && b[at + 12] === 32)) && b[at + 1] === 97 && b[at + 2] === 110 && b[at + 3] === 100 && b[at + 4] === 108 && b[at + 5] === 101 && b[at + 6] === 67 && b[at + 7] === 111 && b[at + 8] === 117 && b[at + 9] === 110 && b[at + 10] === 116 && b[at + 11] === 58 ? F_HANDLE_COUNT : NO_FIELD;
+    case 84: // TableSize:
+      return (at + 10 === n || (at + 10 < n && b[at + 10] === 32)) && b[at + 1] === 97 && b[at + 2] === 98 && b[at + 3] === 108 && b[at + 4] === 101 && b[at + 5] === 83 && b[at + 6] === 105 && b[at + 7] === 122 && b[at + 8] === 101 && b[at + 9] === 58 ? F_TABLE_SIZE : NO_FIELD;
+    case 73: // Image:
+      return (at + 6 === n || (at + 6 < n && b[at + 6] === 32)) && b[at + 1] === 109 && b[at + 2] === 97 && b[at + 3] === 103 && b[at + 4] === 101 && b[at + 5] === 58 ? F_IMAGE : NO_FIELD;
+    default:
+      return NO_FIELD;
+  }
+}
+
+/**
+ * When the line at `at` starts with the key of a field that only a process block's field lines
+ * begin with (`SessionId:`, `DirBase:`, `HandleCount:`, `Image:`; no session line, no other line a
+ * block can hold, starts so), that key for scanProcessFields' `firstKey`; else -1.
+ */
+export function blockFieldAt(b: Uint8Array, at: number, n: number): number {
+  const key = fieldKeyAt(b, at, n);
+  return key === F_SESSION_ID || key === F_DIR_BASE || key === F_IMAGE || key === F_HANDLE_COUNT ? key : -1;
+}
+
+/** `line.slice(from - base).trim()`, found on the bytes when what bounds it is ASCII. */
+function trimmedRest(b: Uint8Array, from: number, n: number, line: string, base: number): string {
+  let s = from;
+  let e = n;
+  while (s < e && isAsciiSpace(b[s])) s++;
+  while (e > s && isAsciiSpace(b[e - 1])) e--;
+  // Past ASCII, String.prototype.trim knows more white space (and lineBytes' 255 hides which).
+  if (s < e && (b[s] >= 128 || b[e - 1] >= 128)) return line.slice(from - base).trim();
+  return line.slice(s - base, e - base);
+}
+
+function isAsciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+// Token readers on a line's bytes (see lineBytes): each reads the token at `from` up to a space or
+// `n` and leaves in `stop` where it ended.
+let stop = 0;
+
+function skipToken(b: Uint8Array, from: number, n: number): void {
+  let i = from;
+  while (i < n && b[i] !== 32) i++;
+  stop = i;
+}
+
+// What a byte is to hexToken: one table look-up instead of three range tests a digit.
+const HEX_OTHER = 0;
+const HEX_ZERO = 1;
+const HEX_DIGIT = 2;
+const HEX_UPPER = 3;
+const HEX_TICK = 4;
+const HEX_END = 5;
+const HEX_CLASS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  HEX_CLASS[c] =
+    c === 48 ? HEX_ZERO : (c >= 49 && c <= 57) || (c >= 97 && c <= 102) ? HEX_DIGIT : c >= 65 && c <= 70 ? HEX_UPPER : c === 96 ? HEX_TICK : c === 32 ? HEX_END : HEX_OTHER;
+}
+
+/** The token's `0x` prefix (only before more characters), as canonicalHex reads it: 2, else 0. */
+function hexPrefix(b: Uint8Array, from: number, n: number): number {
+  return from + 2 < n && b[from] === 48 && (b[from + 1] | 32) === 120 && b[from + 2] !== 32 ? 2 : 0;
+}
+
+/**
+ * canonicalHex of the token (the bytes from `base` mirror `line`), as a string of its own (see
+ * own): one pass finds whether it is hex, where its significant digits start, its backticks and
+ * capitals.
+ */
+function hexToken(b: Uint8Array, from: number, n: number, line: string, base: number): string | null {
+  let k = from + hexPrefix(b, from, n);
+  let digits = 0;
+  let first = -1;
+  let tick = -1;
+  let ticks = 0;
+  let upper = false;
+  let hex = true;
+  for (; k < n; k++) {
+    const t = HEX_CLASS[b[k]];
+    if (t === HEX_DIGIT) {
+      if (first < 0) first = k;
+      digits++;
+    } else if (t === HEX_ZERO) digits++;
+    else if (t === HEX_END) break;
+    else if (t === HEX_TICK) {
+      if (first >= 0) {
+        tick = k;
+        ticks++;
+      }
+    } else if (t === HEX_UPPER) {
+      if (first < 0) first = k;
+      upper = true;
+      digits++;
+    } else {
+      hex = false;
+      digits++;
+    }
+  }
+  stop = k;
+  if (!hex || digits === 0) return null;
+  if (first < 0) return '0';
+  if (tick < 0 && !upper) return ownedAscii(b, first, k, line, base);
+  const f = first - base;
+  const t = k - base;
+  let out = ticks === 0 ? line.slice(f, t) : ticks === 1 ? line.slice(f, tick - base) + line.slice(tick - base + 1, t) : line.slice(f, t).split('`').join('');
+  if (upper) out = out.toLowerCase();
+  return own(out);
+}
+
+/**
+ * `line.slice(from - base, to - base)` as a string of its own (see own), for a span of ASCII
+ * bytes: V8 makes a slice of 13 characters or more a view into the line's chunk, and copying it
+ * afterwards costs three allocations; an address (13 to 16 digits) is made from its bytes in one.
+ */
+function ownedAscii(b: Uint8Array, from: number, to: number, line: string, base: number): string {
+  const f = from;
+  switch (to - from) {
+    case 13:
+      return String.fromCharCode(b[f], b[f + 1], b[f + 2], b[f + 3], b[f + 4], b[f + 5], b[f + 6], b[f + 7], b[f + 8], b[f + 9], b[f + 10], b[f + 11], b[f + 12]);
+    case 14:
+      return String.fromCharCode(b[f], b[f + 1], b[f + 2], b[f + 3], b[f + 4], b[f + 5], b[f + 6], b[f + 7], b[f + 8], b[f + 9], b[f + 10], b[f + 11], b[f + 12], b[f + 13]);
+    case 15:
+      return String.fromCharCode(b[f], b[f + 1], b[f + 2], b[f + 3], b[f + 4], b[f + 5], b[f + 6], b[f + 7], b[f + 8], b[f + 9], b[f + 10], b[f + 11], b[f + 12], b[f + 13], b[f + 14]);
+    case 16:
+      return String.fromCharCode(b[f], b[f + 1], b[f + 2], b[f + 3], b[f + 4], b[f + 5], b[f + 6], b[f + 7], b[f + 8], b[f + 9], b[f + 10], b[f + 11], b[f + 12], b[f + 13], b[f + 14], b[f + 15]);
+    default:
+      return own(line.slice(from - base, to - base));
+  }
+}
+
+/** parseHexId of the token. */
+function hexIdToken(b: Uint8Array, from: number, n: number): number | null {
+  let k = from + hexPrefix(b, from, n);
+  let digits = 0;
+  let significant = 0;
+  let v = 0;
+  let ok = true;
+  for (; k < n; k++) {
+    const c = b[k];
+    if (c === 32) break;
+    if (c === 96) continue;
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else if (c >= 97 && c <= 102) d = c - 87;
+    else if (c >= 65 && c <= 70) d = c - 55;
+    else {
+      ok = false;
+      continue;
+    }
+    digits++;
+    if (v === 0 && d === 0) continue;
+    if (++significant > 8) ok = false;
+    else v = v * 16 + d;
+  }
+  stop = k;
+  return ok && digits > 0 ? v : null;
+}
+
+/** parseDecimal of the token (one trailing dot allowed: `HandleCount:  54.`). */
+function decimalToken(b: Uint8Array, from: number, n: number): number | null {
+  let k = from;
+  let v = 0;
+  let dot = -1;
+  let ok = true;
+  for (; k < n; k++) {
+    const c = b[k];
+    if (c === 32) break;
+    if (c >= 48 && c <= 57 && dot < 0) v = v * 10 + (c - 48);
+    else if (c === 46 && dot < 0) dot = k;
+    else ok = false;
+  }
+  stop = k;
+  const digits = (dot < 0 ? k : k - 1) - from;
+  return ok && digits > 0 && digits <= 15 ? v : null;
 }
 
 /** Where the token at `from` ends: the next space or the end of the line (lines reach the parser with tabs made spaces). */

@@ -13,6 +13,13 @@ export interface LineBatch {
   truncated: number[];
   /** 1-based numbers of the lines that need cleanLine (in order); the others need trimEnd only. */
   dirty: number[];
+  /**
+   * The chunk the lines were decoded from, when its bytes mirror them (ASCII, so one byte a
+   * character), with each line's offset in it, or -1 for a line that it does not mirror (begun in
+   * an earlier chunk, or one cleanLine changes). A cleaned line is a prefix of what is mirrored.
+   */
+  bytes?: Uint8Array;
+  offsets?: number[];
 }
 
 const SURROGATE = /[\ud800-\udfff]/;
@@ -55,6 +62,7 @@ export class LineReader {
   push(chunk: Buffer | string): LineBatch {
     let text: string;
     let plain: boolean | undefined;
+    let mirror: Uint8Array | undefined;
     if (typeof chunk === 'string') {
       this.bytes += Buffer.byteLength(chunk);
       text = wellFormed(chunk);
@@ -86,13 +94,15 @@ export class LineReader {
         text = held + chunk.toString('latin1');
         // No character cleanLine changes, found by native byte searches (< & tab \) instead of a regex.
         plain = held.length === 0 && chunk.indexOf(60) < 0 && chunk.indexOf(38) < 0 && chunk.indexOf(9) < 0 && chunk.indexOf(92) < 0;
+        // A plain Uint8Array, as lineBytes' copies are: the recognisers then see one kind of array.
+        if (held.length === 0) mirror = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
       } else text = this.decoder!.write(chunk);
       // UTF-16 may hold unpaired surrogates (the decoder keeps a pair split across chunks whole):
       // they become U+FFFD, as invalid UTF-8 does, so that every string is valid Unicode and
       // survives UTF-8 (Kafka messages, JSON) unchanged.
       if (this.utf16) text = wellFormed(text);
     }
-    return this.split(text, false, plain);
+    return this.split(text, false, plain, mirror);
   }
 
   /** Flushes the last line (a transcript need not end with a newline). */
@@ -101,9 +111,17 @@ export class LineReader {
     return this.split(this.utf16 ? wellFormed(rest) : rest, true);
   }
 
-  /** `plain`: the caller knows that the text holds no character cleanLine changes. */
-  private split(text: string, final: boolean, plain = false): LineBatch {
+  /**
+   * `plain`: the caller knows that the text holds no character cleanLine changes; `mirror`: bytes
+   * of which the text is the latin1 decoding.
+   */
+  private split(text: string, final: boolean, plain = false, mirror?: Uint8Array): LineBatch {
     const batch: LineBatch = { firstLine: this.nextLine, lines: [], truncated: [], dirty: [] };
+    const offsets: number[] | null = mirror === undefined ? null : [];
+    if (offsets !== null) {
+      batch.bytes = mirror;
+      batch.offsets = offsets;
+    }
     // Where the next character that cleanLine would change is: lines before it need trimEnd only.
     // A line carried over from the previous chunk keeps what it was found to hold (partialDirty).
     let dirtyAt = plain ? Infinity : nextCharToClean(text, 0);
@@ -124,16 +142,21 @@ export class LineReader {
       if (this.partial.length === 0 && !this.skipping && nl - pos <= MAX_LINE_LENGTH) {
         // The common case, a whole line in this chunk: one slice.
         if (this.partialDirty) batch.dirty.push(this.nextLine);
+        if (offsets !== null) offsets.push(this.partialDirty ? -1 : pos);
         lines.push(text.slice(pos, nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
         this.partialDirty = false;
         this.nextLine++;
       } else {
         this.appendPartial(text, pos, nl);
         this.emit(batch);
+        if (offsets !== null) offsets.push(-1);
       }
       pos = nl + 1;
     }
-    if (final && (this.partial.length > 0 || this.skipping)) this.emit(batch);
+    if (final && (this.partial.length > 0 || this.skipping)) {
+      this.emit(batch);
+      if (offsets !== null) offsets.push(-1);
+    }
     return batch;
   }
 

@@ -110,6 +110,57 @@ describe('process blocks', () => {
   });
 });
 
+describe('process blocks read from the bytes of the chunks', () => {
+  // The recognisers of a listing read the chunk's bytes when they mirror the line (ASCII, no
+  // character to clean), else a copy: the facts must not depend on which, nor on where chunks end.
+  const listing = lines(
+    '0: kd> !process 0 0',
+    '**** NT ACTIVE PROCESS DUMP ****',
+    'PROCESS FFFFE000`002287C0',
+    '    SessionId: none  Cid: 0x1dc    Peb: 0000007e`fdf00000  ParentCid: 0000',
+    '    DirBase: 001aa000  ObjectTable: ffffc00000003000  HandleCount: <Data Not Accessible>',
+    '    Image: System',
+    '',
+    'PROCESS 80986f40  Cid: 0012    Peb: 7ffde000  ParentCid: 0002',
+    '    DirBase: 000bd605  ObjectTable: 8098fce8  TableSize:  38.',
+    '    Image:   my tool.exe  ',
+    '',
+    'PROCESS ffffd58b538875b0',
+    '    HandleCount: 54.  SessionId: 1  Cid: 359b0\tPeb: b3a3d1e000  ParentCid: 32a9c',
+    '    SessionId: 2  Cid: 1  Cid:: 3  Peb: zz  ParentCid: 0x123456789  HandleCount: 5.4',
+    '    DirBase: 3a7da0000  ObjectTable: 0  HandleCount:  32..',
+    '    Image: caf\u00e9.exe',
+    'PROCESS 0x00000000`00001234 Cid: 5',
+    '    SessionId:',
+    '    Image: WerFault.exe',
+  );
+  const bytes = Buffer.from(listing, 'utf8');
+
+  function parseChunks(size: number): Facts {
+    const all: Facts[] = [];
+    const s = new Segmenter((_seg, f) => all.push(f));
+    for (let i = 0; i < bytes.length; i += size) s.push(bytes.subarray(i, i + size));
+    s.end();
+    return { ...all[0], processes: all.flatMap((f) => f.processes), warnings: all.flatMap((f) => f.warnings) };
+  }
+
+  it('reads them as from decoded text, wherever the chunks end', () => {
+    const text = parse(listing);
+    expect(text.processes.map((p) => [p.address, p.pid, p.parentPid, p.sessionId, p.peb, p.objectTable, p.handleCount, p.image])).toEqual([
+      ['ffffe000002287c0', 0x1dc, 0, null, '7efdf00000', 'ffffc00000003000', null, 'System'],
+      ['80986f40', 0x12, 2, undefined, '7ffde000', '8098fce8', 38, 'my tool.exe'],
+      ['ffffd58b538875b0', 0x359b0, 0x32a9c, 1, 'b3a3d1e000', '0', 54, 'caf\u00e9.exe'],
+      ['1234', 5, undefined, undefined, undefined, undefined, undefined, 'WerFault.exe'],
+    ]);
+    // Whole, the chunk is not ASCII (the é): cut in pieces, most are, and their lines are mirrored.
+    for (const size of [bytes.length, 400, 97, 13, 1]) {
+      const f = parseChunks(size);
+      expect(f.processes).toEqual(text.processes);
+      expect(f.warnings).toEqual(text.warnings);
+    }
+  });
+});
+
 describe('a PROCESS header wrapped after its keyword', () => {
   const text = lines('kd> !process 0 0', 'PROCESS', '89c8a830', '        SessionId: 0  Cid: 0174    Peb: 7ffde000  ParentCid: 0004', '    DirBase: 0aec0020  ObjectTable: e144ed18  HandleCount:  21.', '    Image: smss.exe');
   it('opens the process at the address on the next line', () => {

@@ -27,6 +27,7 @@ import {
   parseFrame,
   readWaitReason,
   scanProcessFields,
+  blockFieldAt,
   type StackLayout,
   type UserThreadHeader,
 } from './grammar';
@@ -63,6 +64,9 @@ export class TranscriptParser {
   private parameterCommand = false;
   /** The line of a `PROCESS` keyword printed alone (its address wrapped onto the next line), else 0. */
   private wrappedProcessHeader = 0;
+  /** Bytes that mirror the line being read from `viewBase` on (LineBatch.bytes); none when viewBase is -1. */
+  private view: Uint8Array | undefined = undefined;
+  private viewBase = -1;
 
   /**
    * `keepUnparsed`: unparsed lines kept with their text in `facts.unparsed` (the rest are only
@@ -90,7 +94,7 @@ export class TranscriptParser {
   private resume(line: number): void {
     const { block, thread, stack } = this.ctx;
     if (block) {
-      this.proc = { line, source: 'process-block', ...(block.address ? { address: block.address } : {}), ...(block.pid !== undefined ? { pid: block.pid } : {}) };
+      this.proc = { line, source: 'process-block', ...(block.address ? { address: own(block.address) } : {}), ...(block.pid !== undefined ? { pid: block.pid } : {}) };
       this.facts.processes.push(this.proc);
     }
     if (thread) {
@@ -141,15 +145,48 @@ export class TranscriptParser {
 
   /** Feeds one cleaned line with its 1-based number in the transcript. */
   line(text: string, lineNo: number): void {
+    this.view = undefined;
+    this.viewBase = -1;
+    this.read(text, lineNo);
+  }
+
+  /**
+   * line(), with bytes that mirror the line from `base` on (a LineBatch's bytes and offset; base
+   * -1 when they do not): the recognisers that read every character read these.
+   */
+  lineIn(text: string, lineNo: number, bytes: Uint8Array, base: number): void {
+    this.view = base < 0 ? undefined : bytes;
+    this.viewBase = base;
+    this.read(text, lineNo);
+  }
+
+  private read(text: string, lineNo: number): void {
     this.lineNo = lineNo;
     this.facts.lineCount++;
-    const start = skipSpaces(text);
-    if (start >= text.length) {
+    const view = this.view;
+    const n = text.length;
+    let start: number;
+    if (view !== undefined) {
+      const o = this.viewBase;
+      let i = o;
+      while (i < o + n && (view[i] === 32 || view[i] === 9)) i++;
+      start = i - o;
+    } else start = skipSpaces(text);
+    if (start >= n) {
       this.blank();
       return;
     }
+    // Most lines of a process listing: a field line of the open block, which no session line, stack
+    // or other shape can be (see blockFieldAt), goes straight to the block.
+    if (view !== undefined && this.stack === null && this.thread === null && this.proc !== null && this.ctx.block !== null && this.wrappedProcessHeader === 0) {
+      const key = blockFieldAt(view, this.viewBase + start, this.viewBase + n);
+      if (key >= 0) {
+        this.processFields(text, start, key);
+        return;
+      }
+    }
     // Session lines first, wherever they appear: their meaning must not depend on what came before.
-    const session = matchSessionLine(text, start, this.ctx.mode, this.ctx.machine);
+    const session = matchSessionLine(text, start, this.ctx.mode, this.ctx.machine, this.view, this.viewBase);
     if (session !== null) {
       this.session(session, text, start);
       return;
@@ -278,7 +315,7 @@ export class TranscriptParser {
       this.wrappedProcessHeader = 0;
       const address = wrappedAt === this.lineNo - 1 ? matchWrappedProcessAddress(text, start) : null;
       if (address !== null) {
-        this.openProcess({ kind: 'process', address }, text, text.length);
+        this.openProcess({ kind: 'process', address: own(address) }, text, text.length);
         return true;
       }
     }
@@ -426,10 +463,20 @@ export class TranscriptParser {
     this.detailCount = 0;
     this.facts.processes.push(fact);
     // NT 4 and Windows 2000 print the fields on the PROCESS line itself.
-    let i = skipSpaces(text, start + 8);
-    while (i < text.length && text.charCodeAt(i) !== 32) i++;
-    i = skipSpaces(text, i);
-    if (i < text.length) this.processFields(text, i);
+    const n = text.length;
+    let i = start + 8;
+    const b = this.view;
+    if (b !== undefined) {
+      const o = this.viewBase;
+      while (i < n && (b[o + i] === 32 || b[o + i] === 9)) i++;
+      while (i < n && b[o + i] !== 32) i++;
+      while (i < n && (b[o + i] === 32 || b[o + i] === 9)) i++;
+    } else {
+      i = skipSpaces(text, i);
+      while (i < n && text.charCodeAt(i) !== 32) i++;
+      i = skipSpaces(text, i);
+    }
+    if (i < n) this.processFields(text, i);
   }
 
   /** A line inside a PROCESS block (before its first THREAD). */
@@ -449,17 +496,17 @@ export class TranscriptParser {
 
   private readonly badNumber = (field: string): void => this.warn('bad-number', `unreadable ${field} value`);
 
-  private processFields(text: string, start: number): boolean {
+  private processFields(text: string, start: number, firstKey = -1): boolean {
     const proc = this.proc;
     // Fields are written straight into the open process's fact.
-    const fields = scanProcessFields(text, start, this.badNumber, proc ?? undefined);
+    const fields = scanProcessFields(text, start, this.badNumber, proc ?? undefined, this.view, this.viewBase, firstKey);
     if (fields === null || proc === null) return false;
     if (proc.pid !== undefined && this.ctx.block) this.ctx.block.pid = proc.pid;
     return true;
   }
 
   private owningProcess(address: string, image?: string): void {
-    const fact: ProcessFact = { line: this.lineNo, address, source: 'owning-process' };
+    const fact: ProcessFact = { line: this.lineNo, address: own(address), source: 'owning-process' };
     if (image) fact.image = image;
     if (this.thread) {
       this.thread.processAddress = address;
@@ -486,7 +533,7 @@ export class TranscriptParser {
     else if (this.ctx.target?.processAddress && th.pid !== undefined) {
       // `!process X ff` printed threads without the PROCESS block: X is the threads' process.
       fact.processAddress = this.ctx.target.processAddress;
-      this.facts.processes.push({ line: this.lineNo, address: this.ctx.target.processAddress, pid: th.pid, source: 'context' });
+      this.facts.processes.push({ line: this.lineNo, address: own(this.ctx.target.processAddress), pid: th.pid, source: 'context' });
     }
     this.thread = fact;
     this.ctx.thread = {
@@ -704,9 +751,9 @@ export function parseLines(
  */
 function ownStrings(facts: Facts): void {
   for (const p of facts.processes) {
-    if (p.address !== undefined) p.address = own(p.address);
-    if (p.peb !== undefined) p.peb = own(p.peb);
-    if (p.objectTable !== undefined) p.objectTable = own(p.objectTable);
+    // A process's address, PEB and object table are strings of their own already: the grammar
+    // makes them from bytes (matchProcessHeader, scanProcessFields), the parser owns the others
+    // where it puts them in a fact. Copying them again cost as much as reading their lines.
     if (p.image !== undefined) p.image = intern(p.image);
     if (p.details !== undefined) {
       const owned: Record<string, string> = {};

@@ -100,7 +100,7 @@ export class Segmenter {
   }
 
   private batch(b: LineBatch): void {
-    const { lines, truncated } = cleanBatch(b);
+    const { lines, truncated, bytes, offsets } = cleanBatch(b);
     let t = 0;
     for (let i = 0; i < lines.length; i++) {
       const lineNo = b.firstLine + i;
@@ -117,7 +117,8 @@ export class Segmenter {
         this.segTruncated.push(lineNo);
         this.parser.warn('truncated-line', truncatedText(line), lineNo);
       }
-      this.parser.line(line, lineNo);
+      if (offsets !== undefined) this.parser.lineIn(line, lineNo, bytes!, offsets[i]);
+      else this.parser.line(line, lineNo);
     }
   }
 

@@ -55,8 +55,16 @@ for (const ch of '0123456789kl!.#PIES') FIRST[ch.charCodeAt(0)] = 1;
 /**
  * The session line at `start` of a cleaned line, or null. Context-free by construction: the
  * answer depends on the line alone. `mode` is the mode in force, which a pasted command inherits.
+ * `view`, `base`: the line's bytes, when the caller has them (see lineBytes).
  */
-export function matchSessionLine(text: string, start: number, mode: 'kernel' | 'user' | null, machine: string | null): SessionLine | null {
+export function matchSessionLine(
+  text: string,
+  start: number,
+  mode: 'kernel' | 'user' | null,
+  machine: string | null,
+  view?: Uint8Array,
+  base = 0,
+): SessionLine | null {
   const c = text.charCodeAt(start);
   if (c >= 128 || FIRST[c] === 0) return null;
   switch (c) {
@@ -71,11 +79,12 @@ export function matchSessionLine(text: string, start: number, mode: 'kernel' | '
       return userLine(text, start);
     case 80: {
       // P
-      const address = matchProcessHeader(text, start);
+      const address = matchProcessHeader(text, start, view, base);
       return address === null ? null : { kind: 'process', address };
     }
     case 73: {
-      // I
+      // I  (`Implicit`; the third letter rules out a listing's `Image:` lines without a call)
+      if (text.charCodeAt(start + 2) !== 112) return null;
       const imp = matchImplicit(text, start);
       return imp === null ? null : { kind: 'implicit', which: imp.kind, address: imp.address };
     }
@@ -84,8 +93,8 @@ export function matchSessionLine(text: string, start: number, mode: 'kernel' | '
       const m = matchEffectiveMachine(text, start);
       return m === null ? null : { kind: 'machine', machine: m };
     }
-    case 83: // S
-      if (text.startsWith('Searching for Process with Cid == ', start)) {
+    case 83: // S  (`Searching`; the third letter rules out a listing's `SessionId:` lines without a call)
+      if (text.charCodeAt(start + 2) === 97 && text.startsWith('Searching for Process with Cid == ', start)) {
         const v = parseValueArg(tokens(text, start + 34)[0] ?? '');
         return { kind: 'search', pid: v.hex === null ? null : parseInt(v.hex, 16) };
       }

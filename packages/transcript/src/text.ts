@@ -178,6 +178,32 @@ export function canonicalHexAt(s: string, from: number, to: number): string {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Byte views. Reading a character of a string costs several times what reading a byte of a
+// Uint8Array does, and the recognisers that run on every line of a process listing read every
+// character of it. They read a line's bytes instead: the bytes of the chunk it was decoded from
+// when LineReader says they mirror it one for one, else a copy made by lineBytes. Indices into a
+// view are the line's indices plus its base, so the strings kept are still sliced from the line.
+// ---------------------------------------------------------------------------------------------
+
+let scratch = new Uint8Array(1024);
+
+/**
+ * The line's characters as bytes, in a buffer reused by the next call: code units above 255
+ * become 255, which no recogniser takes for anything but a character outside ASCII, as it takes
+ * the code unit itself.
+ */
+export function lineBytes(line: string): Uint8Array {
+  const n = line.length;
+  if (n > scratch.length) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+  const b = scratch;
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    b[i] = c > 255 ? 255 : c;
+  }
+  return b;
+}
+
 /** True when every character of the token is a hex digit or a backtick (no `0x`). */
 export function isHexToken(token: string): boolean {
   if (token.length === 0) return false;
