@@ -82,6 +82,8 @@ export class DumpGraph {
   private readonly firstProcess = new Map<string, { fact: ProcessFact; segment: number }>();
   /** The first segment left out, once the segments held passed maxFacts. */
   private cut: number | null = null;
+  /** Resolved with release: the facts are gone. */
+  private released = false;
 
   constructor(options: DumpGraphOptions = {}) {
     this.maxFacts = options.maxFacts ?? DEFAULT_MAX_FACTS;
@@ -95,6 +97,7 @@ export class DumpGraph {
    * stackText store, the stacks' text of the facts given is moved into it (they are changed).
    */
   merge(facts: Facts): void {
+    if (this.released) throw new Error('DumpGraph: merged into after a resolve with release');
     if (this.seen.has(facts.segment)) return;
     this.seen.add(facts.segment);
     if (this.cut !== null && facts.segment >= this.cut) return;
@@ -165,17 +168,45 @@ export class DumpGraph {
     return true;
   }
 
-  /** Builds the process graph from everything merged so far, up to the fact limit. */
-  resolve(): ResolvedDump {
+  /**
+   * Builds the process graph from everything merged so far, up to the fact limit. With `release`,
+   * each segment's facts are let go as soon as the graph has read them for the last time, so that
+   * the held facts and the graph they become are not both in memory at the end: the dump can then
+   * be neither merged into nor resolved again.
+   */
+  resolve(options: { release?: boolean } = {}): ResolvedDump {
+    if (this.released) throw new Error('DumpGraph: resolved with release already');
     const keys = [...this.segments.keys()].sort((a, b) => a - b);
     const held = this.heldFacts;
-    const factsOf = (k: number): Facts => (held === null ? (this.segments.get(k) as Facts) : held.get(this.segments.get(k)!));
-    // Read twice by resolveFacts, one segment at a time: held facts are decoded as they are read.
-    const dump = resolveFacts({ *[Symbol.iterator]() { for (const k of keys) yield factsOf(k); } }, this.store, this.keepUnparsed);
+    const segments = this.segments;
+    const factsOf = (k: number): Facts => (held === null ? (segments.get(k) as Facts) : held.get(segments.get(k)!));
+    // Every segment held is before the cut: the last one says where the report stops.
+    const lastHeld = this.cut !== null && keys.length > 0 ? factsOf(keys[keys.length - 1]) : undefined;
+    const covered = lastHeld ? lastHeld.firstLine + lastHeld.lineCount - 1 : 0;
+    const release = options.release === true;
+    if (release) {
+      this.released = true;
+      this.firstProcess.clear();
+      this.counts.clear();
+    }
+    let passes = 0;
+    // Read twice by resolveFacts, one segment at a time: held facts are decoded as they are read,
+    // and with release dropped once the second reading is past them.
+    const dump = resolveFacts(
+      {
+        *[Symbol.iterator]() {
+          const last = release && ++passes === 2;
+          for (const k of keys) {
+            const f = factsOf(k);
+            if (last) segments.delete(k);
+            yield f;
+          }
+        },
+      },
+      this.store,
+      this.keepUnparsed,
+    );
     if (this.cut !== null) {
-      // Every segment held is before the cut.
-      const last = keys.length > 0 ? factsOf(keys[keys.length - 1]) : undefined;
-      const covered = last ? last.firstLine + last.lineCount - 1 : 0;
       // First, so that it is never among the warnings counted but not kept.
       dump.warnings.unshift({
         line: covered + 1,
