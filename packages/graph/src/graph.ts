@@ -1,5 +1,6 @@
 import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, SystemFacts, TextRef, ThreadState, UnparsedLine, WaitObject, Warning } from '@dumpstream/transcript';
 import { imageFromCommandLine, intern, MAX_UNPARSED_SAMPLE, readStackFrames } from '@dumpstream/transcript';
+import { ThreadTable } from './threads';
 
 /** Warnings a dump keeps in full; the rest are counted. */
 export const MAX_DUMP_WARNINGS = 200;
@@ -286,6 +287,11 @@ export interface ProcessNode {
   handleCount: number | null;
   peb: string | null;
   commandLine: string | null;
+  /**
+   * Its threads in transcript order. In a resolved dump they are built afresh from the graph's
+   * columns each time this is read (a million threads are not kept as objects): read it once
+   * where it is used, and change nothing in it.
+   */
   threads: ThreadNode[];
   /** First line that mentions the process. */
   line: number;
@@ -330,6 +336,58 @@ export interface ResolvedDump {
   stackText: StackTextStore | null;
 }
 
+/** Reads a process's threads out of the graph's columns. */
+const THREADS: PropertyDescriptor = {
+  get(this: GraphProcess): ThreadNode[] {
+    return this.threadNodes();
+  },
+  enumerable: true,
+};
+
+/**
+ * A process of a resolved dump. Its `threads` is an accessor of its own (so that it is compared,
+ * spread and listed like a field) that builds them from the thread table.
+ */
+class GraphProcess implements ProcessNode {
+  address: string | null = null;
+  pid: number | null = null;
+  parentPid: number | null = null;
+  image: string | null = null;
+  sessionId: number | null = null;
+  handleCount: number | null = null;
+  peb: string | null = null;
+  commandLine: string | null = null;
+  declare readonly threads: ThreadNode[];
+  line: number;
+  listed = false;
+  readonly #table: ThreadTable;
+  #order: Int32Array | null = null;
+  #start = 0;
+  #count = 0;
+
+  constructor(table: ThreadTable, line: number) {
+    Object.defineProperty(this, 'threads', THREADS);
+    this.line = line;
+    this.#table = table;
+  }
+
+  setThreads(order: Int32Array, start: number, count: number): void {
+    this.#order = order;
+    this.#start = start;
+    this.#count = count;
+  }
+
+  get threadCount(): number {
+    return this.#count;
+  }
+
+  threadNodes(): ThreadNode[] {
+    const out: ThreadNode[] = new Array(this.#count);
+    for (let k = 0; k < this.#count; k++) out[k] = this.#table.node(this.#order![this.#start + k]);
+    return out;
+  }
+}
+
 function firstDefined<T>(cur: T | null, next: T | undefined): T | null {
   return cur !== null || next === undefined ? cur : next;
 }
@@ -364,7 +422,6 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
 
   // A process is keyed by its pid (a number), or by its EPROCESS address (a string) when that
   // address is not the pid's: no key is built per fact.
-  const processes = new Map<number | string, ProcessNode>();
   const keyFor = (address: string | undefined, pid: number | undefined): number | string | null => {
     if (address !== undefined) {
       const known = pidOfAddress.get(address);
@@ -374,22 +431,12 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     if (pid !== undefined) return pid;
     return null;
   };
-  const nodeFor = (key: number | string, line: number): ProcessNode => {
+  const table = new ThreadTable();
+  const processes = new Map<number | string, GraphProcess>();
+  const nodeFor = (key: number | string, line: number): GraphProcess => {
     let n = processes.get(key);
     if (!n) {
-      n = {
-        address: null,
-        pid: null,
-        parentPid: null,
-        image: null,
-        sessionId: null,
-        handleCount: null,
-        peb: null,
-        commandLine: null,
-        threads: [],
-        line,
-        listed: false,
-      };
+      n = new GraphProcess(table, line);
       processes.set(key, n);
     }
     return n;
@@ -397,8 +444,10 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
 
   // Pass 2: processes, threads, stacks, command lines, in transcript order.
   // Kernel threads by ETHREAD address, user-mode threads by `u:pid.tid`.
-  const threads = new Map<string, ThreadNode>();
-  const threadOwner = new Map<ThreadNode, number | string>();
+  const threads = new Map<string, number>();
+  // Each thread's process key, once known, and the threads in the order they got one.
+  const ownerKey: (number | string | undefined)[] = [];
+  const owned: number[] = [];
   // In transcript order; a stack cut by a segment's end continues in the next segment's first
   // stack fact, with the same line: it joins the last one (no map of a million stacks by line).
   const stacks: { first: StackFact; elided: boolean; text: StackText }[] = [];
@@ -428,40 +477,18 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     for (const t of f.threads) {
       const key = t.address !== undefined ? t.address : t.pid !== undefined && t.tid !== undefined ? `u:${t.pid}.${t.tid}` : null;
       if (key === null) continue;
-      let n = threads.get(key);
-      if (!n) {
-        n = {
-          address: t.address ?? null,
-          tid: null,
-          pid: null,
-          state: null,
-          waitReason: null,
-          waitMode: null,
-          waitsOn: [],
-          index: null,
-          name: null,
-          stackNotResident: false,
-          stack: null,
-          line: t.line,
-        };
-        threads.set(key, n);
+      let i = threads.get(key);
+      if (i === undefined) {
+        i = table.add(t.address ?? null, t.line);
+        threads.set(key, i);
       }
-      n.tid = firstDefined(n.tid, t.tid);
-      n.pid = firstDefined(n.pid, t.pid ?? (t.processAddress !== undefined ? pidOfAddress.get(t.processAddress) : undefined));
-      // Interned: facts decoded from their wire form bring a copy of each for every thread.
-      if (n.state === null && t.state !== undefined) n.state = intern(t.state);
-      if (n.waitReason === null && t.waitReason !== undefined) n.waitReason = intern(t.waitReason);
-      if (n.waitMode === null && t.waitMode !== undefined) n.waitMode = intern(t.waitMode);
-      n.index = firstDefined(n.index, t.index);
-      n.name = firstDefined(n.name, t.name);
-      if (t.stackNotResident) n.stackNotResident = true;
-      if (n.waitsOn.length === 0 && t.waitsOn.length > 0 && t.waitsOn.every((w, i) => t.waitsOn.findIndex((x) => x.address === w.address) === i)) {
-        // An array of its exact size: a million threads' arrays grown by push hold room for 16.
-        n.waitsOn = t.waitsOn.map((w) => ({ address: w.address, type: intern(w.type) }));
-      } else for (const w of t.waitsOn) if (!n.waitsOn.some((x) => x.address === w.address)) n.waitsOn.push({ address: w.address, type: intern(w.type) });
-      if (!threadOwner.has(n)) {
+      table.merge(i, t, t.processAddress !== undefined ? pidOfAddress.get(t.processAddress) : undefined);
+      if (ownerKey[i] === undefined) {
         const pkey = keyFor(t.processAddress, t.pid);
-        if (pkey !== null) threadOwner.set(n, pkey);
+        if (pkey !== null) {
+          ownerKey[i] = pkey;
+          owned.push(i);
+        }
       }
     }
     for (const s of f.stacks) {
@@ -477,22 +504,38 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   }
 
   // Threads join their processes (creating nodes for processes known only from their threads).
-  const threadByIndex = new Map<string, ThreadNode>();
-  for (const [t, pkey] of threadOwner) {
-    const n = nodeFor(pkey, t.line);
-    if (n.pid === null && t.pid !== null) n.pid = t.pid;
-    n.threads.push(t);
-    if (t.index !== null && t.pid !== null) threadByIndex.set(`${t.pid}#${t.index}`, t);
+  const threadByIndex = new Map<string, number>();
+  const members = new Map<GraphProcess, number[]>();
+  for (const i of owned) {
+    const n = nodeFor(ownerKey[i]!, table.line[i]);
+    const pid = table.pidOf(i);
+    if (n.pid === null && pid !== null) n.pid = pid;
+    let list = members.get(n);
+    if (!list) members.set(n, (list = []));
+    list.push(i);
+    const index = table.indexOf(i);
+    if (index !== null && pid !== null) threadByIndex.set(`${pid}#${index}`, i);
   }
-  for (const n of processes.values()) n.threads.sort((a, b) => a.line - b.line);
+  ownerKey.length = 0;
+  owned.length = 0;
+  // One array of thread rows, each process's run sorted by line (stably, as they joined).
+  const order = new Int32Array(table.count);
+  let at = 0;
+  for (const [n, list] of members) {
+    list.sort((a, b) => table.line[a] - table.line[b]);
+    n.setThreads(order, at, list.length);
+    order.set(list, at);
+    at += list.length;
+  }
+  members.clear();
 
-  const byPid = new Map<number, ProcessNode>();
-  const byPeb = new Map<string, ProcessNode | null>();
+  const byPid = new Map<number, GraphProcess>();
+  const byPeb = new Map<string, GraphProcess | null>();
   for (const n of processes.values()) {
     if (n.pid !== null && !byPid.has(n.pid)) byPid.set(n.pid, n);
     if (n.peb !== null) byPeb.set(n.peb, byPeb.has(n.peb) ? null : n); // a PEB shared by several (WOW64) identifies none
   }
-  const processOf = (o: Owner): ProcessNode | null => {
+  const processOf = (o: Owner): GraphProcess | null => {
     if (o.processAddress !== undefined) {
       const k = keyFor(o.processAddress, undefined);
       if (k !== null && processes.has(k)) return processes.get(k)!;
@@ -500,17 +543,18 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     if (o.pid !== undefined && byPid.has(o.pid)) return byPid.get(o.pid)!;
     return null;
   };
-  const threadOf = (o: Owner): ThreadNode | null => {
-    if (o.threadAddress !== undefined) return threads.get(o.threadAddress) ?? null;
-    if (o.pid !== undefined && o.tid !== undefined) return threads.get(`u:${o.pid}.${o.tid}`) ?? null;
-    if (o.pid !== undefined && o.threadIndex !== undefined) return threadByIndex.get(`${o.pid}#${o.threadIndex}`) ?? null;
-    return null;
+  // A thread's row, or -1.
+  const threadOf = (o: Owner): number => {
+    if (o.threadAddress !== undefined) return threads.get(o.threadAddress) ?? -1;
+    if (o.pid !== undefined && o.tid !== undefined) return threads.get(`u:${o.pid}.${o.tid}`) ?? -1;
+    if (o.pid !== undefined && o.threadIndex !== undefined) return threadByIndex.get(`${o.pid}#${o.threadIndex}`) ?? -1;
+    return -1;
   };
 
   // Command lines go to their process; a process with no Image line takes its image from it.
   const orphanCommandLines: CommandLineFact[] = [];
   for (const c of commandLines) {
-    let n: ProcessNode | null = null;
+    let n: GraphProcess | null = null;
     if (c.owner.peb !== undefined) n = byPeb.get(c.owner.peb) ?? null;
     n ??= processOf(c.owner);
     if (n === null) {
@@ -528,24 +572,28 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   for (const { first: s, elided, text } of stacks) {
     frameCount += text.frameCount;
     const t = threadOf(s.owner);
-    if (t !== null && (t.stack === null || t.stack.frameCount === 0)) t.stack = text;
-    if (s.inBlock && t !== null && t.stack === text) continue;
-    const p = t !== null && t.pid !== null ? byPid.get(t.pid) ?? null : processOf(s.owner);
+    if (t >= 0) {
+      const own = table.stack[t];
+      if (own === null || own.frameCount === 0) table.stack[t] = text;
+      if (s.inBlock && table.stack[t] === text) continue;
+    }
+    const tpid = t >= 0 ? table.pidOf(t) : null;
+    const p = tpid !== null ? byPid.get(tpid) ?? null : processOf(s.owner);
     attributed.push({
       line: s.line,
-      pid: t?.pid ?? p?.pid ?? s.owner.pid ?? null,
-      tid: t?.tid ?? s.owner.tid ?? null,
+      pid: tpid ?? p?.pid ?? s.owner.pid ?? null,
+      tid: (t >= 0 ? table.tidOf(t) : null) ?? s.owner.tid ?? null,
       processAddress: p?.address ?? s.owner.processAddress ?? null,
-      threadAddress: t?.address ?? s.owner.threadAddress ?? null,
+      threadAddress: (t >= 0 ? table.address[t] : null) ?? s.owner.threadAddress ?? null,
       machine: s.machine,
       elided,
       stack: text,
     });
   }
 
-  const list = [...processes.values()].sort((a, b) => a.line - b.line);
+  const list: ProcessNode[] = [...processes.values()].sort((a, b) => a.line - b.line);
   let threadCount = 0;
-  for (const n of list) threadCount += n.threads.length;
+  for (const n of list) threadCount += (n as GraphProcess).threadCount;
   return {
     system: system as SystemFacts,
     processes: list,
