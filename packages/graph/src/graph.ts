@@ -1,5 +1,6 @@
 import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, SystemFacts, TextRef, ThreadState, UnparsedLine, WaitObject, Warning } from '@dumpstream/transcript';
 import { imageFromCommandLine, intern, MAX_UNPARSED_SAMPLE, readStackFrames } from '@dumpstream/transcript';
+import { StackTable } from './stacks';
 import { ThreadTable } from './threads';
 
 /** Warnings a dump keeps in full; the rest are counted. */
@@ -271,13 +272,6 @@ export interface StackText {
 /** What a stack fact says of its frames: all that the graph keeps of it. */
 export type StackTextPart = Pick<StackFact, 'text' | 'textLine' | 'layout' | 'frameCount' | 'textRef' | 'frames'>;
 
-function textPart(s: StackFact): StackTextPart {
-  const part: StackTextPart = { text: s.text, textLine: s.textLine, layout: s.layout, frameCount: s.frameCount };
-  if (s.textRef !== undefined) part.textRef = s.textRef;
-  if (s.frames !== undefined) part.frames = s.frames;
-  return part;
-}
-
 export interface ProcessNode {
   address: string | null;
   pid: number | null;
@@ -334,6 +328,24 @@ export interface ResolvedDump {
   stats: DumpStats;
   /** Where the stacks' text is, when it was moved out of the facts (see DumpGraphOptions.stackText); read with stackFrames. */
   stackText: StackTextStore | null;
+}
+
+/**
+ * A stack's owner with the same fields, its addresses the graph's own strings: the thread's, once
+ * the thread is known, and one string per process address.
+ */
+function slimOwner(o: Owner, shared: (a: string | undefined) => string | undefined, threads: Map<string, number>, table: ThreadTable): Owner {
+  const out: Owner = {};
+  if (o.processAddress !== undefined) out.processAddress = shared(o.processAddress);
+  if (o.pid !== undefined) out.pid = o.pid;
+  if (o.threadAddress !== undefined) {
+    const t = threads.get(o.threadAddress);
+    out.threadAddress = t !== undefined && table.address[t] === o.threadAddress ? table.address[t]! : o.threadAddress;
+  }
+  if (o.tid !== undefined) out.tid = o.tid;
+  if (o.threadIndex !== undefined) out.threadIndex = o.threadIndex;
+  if (o.peb !== undefined) out.peb = o.peb;
+  return out;
 }
 
 /** Reads a process's threads out of the graph's columns. */
@@ -431,7 +443,8 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     if (pid !== undefined) return pid;
     return null;
   };
-  const table = new ThreadTable();
+  const stackTable = new StackTable();
+  const table = new ThreadTable(stackTable);
   const processes = new Map<number | string, GraphProcess>();
   const nodeFor = (key: number | string, line: number): GraphProcess => {
     let n = processes.get(key);
@@ -450,7 +463,17 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   const owned: number[] = [];
   // In transcript order; a stack cut by a segment's end continues in the next segment's first
   // stack fact, with the same line: it joins the last one (no map of a million stacks by line).
-  const stacks: { first: StackFact; elided: boolean; text: StackText }[] = [];
+  // Each stack's owner, its strings shared with the graph's (a million stacks, each fact's owner
+  // with its own copy of two addresses, held half a kilobyte a stack until the end).
+  const stackOwners: Owner[] = [];
+  const ownerAddresses = new Map<string, string>();
+  const shared = (a: string | undefined): string | undefined => {
+    if (a === undefined) return undefined;
+    const known = ownerAddresses.get(a);
+    if (known !== undefined) return known;
+    ownerAddresses.set(a, a);
+    return a;
+  };
   const commandLines: CommandLineFact[] = [];
   for (const f of segments) {
     lines += f.lineCount;
@@ -493,12 +516,13 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     }
     for (const s of f.stacks) {
       const frames = s.frames !== undefined && s.frames.length > 0 ? s.frames.length : s.frameCount;
-      const prev = stacks.length > 0 && stacks[stacks.length - 1].first.line === s.line ? stacks[stacks.length - 1] : undefined;
-      if (prev) {
-        prev.text.parts.push(textPart(s));
-        prev.text.frameCount += frames;
-        prev.elided ||= s.elided;
-      } else stacks.push({ first: s, elided: s.elided, text: { parts: [textPart(s)], frameCount: frames } });
+      const last = stackTable.count - 1;
+      if (last >= 0 && stackTable.line[last] === s.line) {
+        stackTable.continue(last, s, frames);
+        continue;
+      }
+      stackTable.add(s, frames);
+      stackOwners.push(slimOwner(s.owner, shared, threads, table));
     }
     for (const c of f.commandLines) commandLines.push(c);
   }
@@ -568,28 +592,36 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   // Stacks: those in a thread's block are its frames; the others are listed with their context.
   const attributed: AttributedStack[] = [];
   let frameCount = 0;
-  stacks.sort((a, b) => a.first.line - b.first.line); // stable, and sorted already but for odd inputs
-  for (const { first: s, elided, text } of stacks) {
-    frameCount += text.frameCount;
-    const t = threadOf(s.owner);
+  ownerAddresses.clear();
+  // Sorted already but for odd inputs: then stably, by line.
+  let stackOrder: number[] | null = null;
+  for (let r = 1; r < stackTable.count && stackOrder === null; r++) {
+    if (stackTable.line[r] < stackTable.line[r - 1]) stackOrder = Array.from({ length: stackTable.count }, (_, k) => k).sort((a, b) => stackTable.line[a] - stackTable.line[b]);
+  }
+  for (let k = 0; k < stackTable.count; k++) {
+    const r = stackOrder === null ? k : stackOrder[k];
+    const owner = stackOwners[r];
+    frameCount += stackTable.frameCount[r];
+    const t = threadOf(owner);
     if (t >= 0) {
-      const own = table.stack[t];
-      if (own === null || own.frameCount === 0) table.stack[t] = text;
-      if (s.inBlock && table.stack[t] === text) continue;
+      const own = table.stackRow[t];
+      if (own < 0 || stackTable.frameCount[own] === 0) table.stackRow[t] = r;
+      if (stackTable.inBlock(r) && table.stackRow[t] === r) continue;
     }
     const tpid = t >= 0 ? table.pidOf(t) : null;
-    const p = tpid !== null ? byPid.get(tpid) ?? null : processOf(s.owner);
+    const p = tpid !== null ? byPid.get(tpid) ?? null : processOf(owner);
     attributed.push({
-      line: s.line,
-      pid: tpid ?? p?.pid ?? s.owner.pid ?? null,
-      tid: (t >= 0 ? table.tidOf(t) : null) ?? s.owner.tid ?? null,
-      processAddress: p?.address ?? s.owner.processAddress ?? null,
-      threadAddress: (t >= 0 ? table.address[t] : null) ?? s.owner.threadAddress ?? null,
-      machine: s.machine,
-      elided,
-      stack: text,
+      line: stackTable.line[r],
+      pid: tpid ?? p?.pid ?? owner.pid ?? null,
+      tid: (t >= 0 ? table.tidOf(t) : null) ?? owner.tid ?? null,
+      processAddress: p?.address ?? owner.processAddress ?? null,
+      threadAddress: (t >= 0 ? table.address[t] : null) ?? owner.threadAddress ?? null,
+      machine: stackTable.machine(r),
+      elided: stackTable.elided(r),
+      stack: stackTable.text(r),
     });
   }
+  stackOwners.length = 0;
 
   const list: ProcessNode[] = [...processes.values()].sort((a, b) => a.line - b.line);
   let threadCount = 0;

@@ -1,5 +1,6 @@
 import type { ThreadFact, WaitObject } from '@dumpstream/transcript';
-import type { StackText, ThreadNode } from './graph';
+import type { ThreadNode } from './graph';
+import { grown, type StackTable } from './stacks';
 
 /**
  * The threads of a dump as columns: a row per thread, numbers in typed arrays (NaN for null),
@@ -21,7 +22,8 @@ export class ThreadTable {
   private waitMode = new Uint32Array(0);
   private notResident = new Uint8Array(0);
   private readonly names = new Map<number, string>();
-  readonly stack: (StackText | null)[] = [];
+  /** The row of each thread's stack in the stack table (-1: none). */
+  stackRow = new Int32Array(0);
   /** Each row's waits: waitCount of them from waitStart in the wait columns, or (count -1) in `moreWaits`. */
   private waitStart = new Int32Array(0);
   private waitCount = new Int32Array(0);
@@ -34,12 +36,14 @@ export class ThreadTable {
   private readonly words: (string | null)[] = [null];
   private readonly wordIds = new Map<string, number>();
 
+  constructor(private readonly stacks: StackTable) {}
+
   /** A new row, all null, for a thread first seen at `line`; returns its index. */
   add(address: string | null, line: number): number {
     if (this.count === this.capacity) this.grow();
     const i = this.count++;
     this.address.push(address);
-    this.stack.push(null);
+    this.stackRow[i] = -1;
     this.line[i] = line;
     this.tid[i] = NaN;
     this.pid[i] = NaN;
@@ -87,7 +91,7 @@ export class ThreadTable {
       index: this.indexOf(i),
       name: this.names.get(i) ?? null,
       stackNotResident: this.notResident[i] === 1,
-      stack: this.stack[i],
+      stack: this.stackRow[i] < 0 ? null : this.stacks.text(this.stackRow[i]),
       line: this.line[i],
     };
   }
@@ -143,12 +147,7 @@ export class ThreadTable {
     this.notResident = grown(this.notResident, c);
     this.waitStart = grown(this.waitStart, c);
     this.waitCount = grown(this.waitCount, c);
+    this.stackRow = grown(this.stackRow, c);
     this.capacity = c;
   }
-}
-
-function grown<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: T, capacity: number): T {
-  const b = new (a.constructor as new (n: number) => T)(capacity);
-  b.set(a);
-  return b;
 }
