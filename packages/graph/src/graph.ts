@@ -1,5 +1,5 @@
 import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, SystemFacts, TextRef, ThreadState, UnparsedLine, WaitObject, Warning } from '@dumpstream/transcript';
-import { imageFromCommandLine, intern, MAX_UNPARSED_SAMPLE, readStackFrames } from '@dumpstream/transcript';
+import { imageFromCommandLine, intern, MAX_UNPARSED_SAMPLE, own, readStackFrames } from '@dumpstream/transcript';
 import { StackTable } from './stacks';
 import { ThreadTable } from './threads';
 
@@ -80,7 +80,7 @@ export class DumpGraph {
   /** Facts of the segments held, as parsed (before repeated facts were dropped): the limit counts these. */
   private held = 0;
   private readonly counts = new Map<number, number>();
-  /** The first held ProcessFact of each EPROCESS address (and source): a later one equal to it adds nothing. */
+  /** The first held ProcessFact of each EPROCESS address (and source), slimmed: a later one equal to it adds nothing. */
   private readonly firstProcess = new Map<string, { fact: ProcessFact; segment: number }>();
   /** The first segment left out, once the segments held passed maxFacts. */
   private cut: number | null = null;
@@ -132,7 +132,8 @@ export class DumpGraph {
    * the processes, not with the listings. resolveFacts reads each process's first fact and the
    * first value of each field, so an equal later fact changes nothing; if the earlier one is ever
    * left out past the limit, so is every later segment. Facts are dropped only after an earlier
-   * one, so merging in any order gives the same graph.
+   * one, so merging in any order gives the same graph. The facts kept lose their details, which
+   * the graph does not read.
    */
   private compact(facts: Facts): Facts {
     let kept: ProcessFact[] | null = null;
@@ -142,13 +143,14 @@ export class DumpGraph {
       let drop = false;
       if (p.address !== undefined) {
         // Each thread's `Owning Process` line makes a fact too: keyed apart from the block's.
-        const key = p.source === 'process-block' ? p.address : `${p.source}:${p.address}`;
+        const key = own(p.source === 'process-block' ? p.address : `${p.source}:${p.address}`);
         const first = this.firstProcess.get(key);
-        if (first === undefined || first.segment > facts.segment) this.firstProcess.set(key, { fact: p, segment: facts.segment });
+        if (first === undefined || first.segment > facts.segment) this.firstProcess.set(key, { fact: slimProcessFact(p), segment: facts.segment });
         else drop = sameProcessFact(first.fact, p);
       }
-      if (drop && kept === null) kept = list.slice(0, i);
-      else if (!drop && kept !== null) kept.push(p);
+      // The list is copied from the first fact dropped or changed (the ones before are as they were).
+      if (kept === null && (drop || p.details !== undefined)) kept = list.slice(0, i);
+      if (!drop && kept !== null) kept.push(p.details === undefined ? p : withoutDetails(p));
     }
     return kept === null ? facts : { ...facts, processes: kept };
   }
@@ -222,7 +224,36 @@ export class DumpGraph {
   }
 }
 
-/** Two facts that say the same of a process (their lines aside). */
+/**
+ * A process fact without its `!process` detail lines (`VadRoot`, `ElapsedTime`, …, a kilobyte a
+ * process): the graph never reads them, so its facts wait without them.
+ */
+function withoutDetails(p: ProcessFact): ProcessFact {
+  const { details: _, ...rest } = p;
+  return rest;
+}
+
+/**
+ * What sameProcessFact compares of the first fact of a process, in strings of its own: a fact's
+ * strings are views into the text they were parsed from, and its details are not compared.
+ */
+function slimProcessFact(p: ProcessFact): ProcessFact {
+  const out: ProcessFact = { line: p.line, source: p.source };
+  if (p.address !== undefined) out.address = own(p.address);
+  if (p.pid !== undefined) out.pid = p.pid;
+  if (p.parentPid !== undefined) out.parentPid = p.parentPid;
+  if (p.sessionId !== undefined) out.sessionId = p.sessionId;
+  if (p.peb !== undefined) out.peb = own(p.peb);
+  if (p.handleCount !== undefined) out.handleCount = p.handleCount;
+  if (p.image !== undefined) out.image = intern(p.image);
+  if (p.objectTable !== undefined) out.objectTable = own(p.objectTable);
+  return out;
+}
+
+/**
+ * Two facts that say the same of a process, as far as the graph reads them (their lines and their
+ * details aside: a later fact that differs only there changes nothing in the graph).
+ */
 function sameProcessFact(a: ProcessFact, b: ProcessFact): boolean {
   if (
     a.address !== b.address ||
@@ -237,10 +268,6 @@ function sameProcessFact(a: ProcessFact, b: ProcessFact): boolean {
   ) {
     return false;
   }
-  if (a.details === undefined || b.details === undefined) return a.details === b.details;
-  const ka = Object.keys(a.details);
-  if (ka.length !== Object.keys(b.details).length) return false;
-  for (const k of ka) if (a.details[k] !== b.details[k]) return false;
   return true;
 }
 
