@@ -8,7 +8,11 @@ const DEFAULT_AS_OBJECTS = 50_000;
 /** A segment's facts in their wire form (or where a file keeps it), and the stacks' text references the wire does not carry. */
 interface Encoded {
   readonly held: Buffer | TextRef;
-  readonly textRefs: (TextRef | undefined)[];
+  /**
+   * Offset and length of each stack's text reference, in pairs (NaN: none), or where the file keeps
+   * them: an object per stack weighed more than the facts' bytes.
+   */
+  readonly textRefs: Float64Array | TextRef;
 }
 
 /** Where encoded facts can wait outside memory (StackSpill's file). */
@@ -42,19 +46,33 @@ export class EncodedFacts implements HeldFactsStore {
       return facts;
     }
     const bytes = encodeFacts({ ...facts, uploadId: '' });
-    const encoded: Encoded = { held: this.file === null ? bytes : this.file.putBytes(bytes), textRefs: facts.stacks.map((s) => s.textRef) };
+    const textRefs = new Float64Array(facts.stacks.length * 2);
+    facts.stacks.forEach((s, i) => {
+      textRefs[2 * i] = s.textRef !== undefined ? s.textRef.offset : NaN;
+      textRefs[2 * i + 1] = s.textRef !== undefined ? s.textRef.length : NaN;
+    });
+    const encoded: Encoded =
+      this.file === null ? { held: bytes, textRefs } : { held: this.file.putBytes(bytes), textRefs: this.file.putBytes(new Uint8Array(textRefs.buffer, textRefs.byteOffset, textRefs.byteLength)) };
     return encoded;
   }
 
   get(held: HeldFacts): Facts {
     if (!isEncoded(held)) return held as Facts;
     const { uploadId: _, ...facts } = decodeFacts(Buffer.isBuffer(held.held) ? held.held : this.file!.getBytes(held.held));
+    const refs = held.textRefs instanceof Float64Array ? held.textRefs : float64s(this.file!.getBytes(held.textRefs));
     facts.stacks.forEach((s, i) => {
-      const ref = held.textRefs[i];
-      if (ref !== undefined) s.textRef = ref;
+      const offset = refs[2 * i];
+      if (!Number.isNaN(offset)) s.textRef = { offset, length: refs[2 * i + 1] };
     });
     return facts;
   }
+}
+
+/** The numbers of bytes read back (copied: a Buffer's offset need not be aligned for a Float64Array). */
+function float64s(bytes: Buffer): Float64Array {
+  const out = new Float64Array(bytes.length / 8);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
 }
 
 function isEncoded(h: HeldFacts): h is Encoded {

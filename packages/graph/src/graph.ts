@@ -81,7 +81,7 @@ export class DumpGraph {
   private held = 0;
   private readonly counts = new Map<number, number>();
   /** The first held ProcessFact of each EPROCESS address (and source), slimmed: a later one equal to it adds nothing. */
-  private readonly firstProcess = new Map<string, { fact: ProcessFact; segment: number }>();
+  private readonly firstProcess = new Map<ProcessFact['source'], Map<string, FirstFact>>();
   /** The first segment left out, once the segments held passed maxFacts. */
   private cut: number | null = null;
   /** Resolved with release: the facts are gone. */
@@ -122,7 +122,7 @@ export class DumpGraph {
       this.segments.delete(last);
       this.counts.delete(last);
       this.cut = last;
-      for (const [key, first] of this.firstProcess) if (first.segment === last) this.firstProcess.delete(key);
+      for (const bySource of this.firstProcess.values()) for (const [key, first] of bySource) if (first.segment === last) bySource.delete(key);
     }
   }
 
@@ -143,10 +143,13 @@ export class DumpGraph {
       let drop = false;
       if (p.address !== undefined) {
         // Each thread's `Owning Process` line makes a fact too: keyed apart from the block's.
-        const key = own(p.source === 'process-block' ? p.address : `${p.source}:${p.address}`);
-        const first = this.firstProcess.get(key);
-        if (first === undefined || first.segment > facts.segment) this.firstProcess.set(key, { fact: slimProcessFact(p), segment: facts.segment });
-        else drop = sameProcessFact(first.fact, p);
+        let bySource = this.firstProcess.get(p.source);
+        if (bySource === undefined) this.firstProcess.set(p.source, (bySource = new Map()));
+        const first = bySource.get(p.address);
+        if (first === undefined || first.segment > facts.segment) {
+          const slim = slimProcessFact(p, facts.segment);
+          bySource.set(slim.address!, slim);
+        } else drop = sameProcessFact(first, p);
       }
       // The list is copied from the first fact dropped or changed (the ones before are as they were).
       if (kept === null && (drop || p.details !== undefined)) kept = list.slice(0, i);
@@ -233,12 +236,15 @@ function withoutDetails(p: ProcessFact): ProcessFact {
   return rest;
 }
 
+/** The first fact held of a process, slimmed (slimProcessFact), and its segment. */
+type FirstFact = ProcessFact & { segment: number };
+
 /**
  * What sameProcessFact compares of the first fact of a process, in strings of its own: a fact's
  * strings are views into the text they were parsed from, and its details are not compared.
  */
-function slimProcessFact(p: ProcessFact): ProcessFact {
-  const out: ProcessFact = { line: p.line, source: p.source };
+function slimProcessFact(p: ProcessFact, segment: number): FirstFact {
+  const out: FirstFact = { line: p.line, source: p.source, segment };
   if (p.address !== undefined) out.address = own(p.address);
   if (p.pid !== undefined) out.pid = p.pid;
   if (p.parentPid !== undefined) out.parentPid = p.parentPid;
@@ -446,6 +452,10 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   // Pass 1: identities. Which pid each EPROCESS address, PEB and ETHREAD address belongs to.
   const pidOfAddress = new Map<string, number>();
   const addressOfPid = new Map<number, string>();
+  // Upper bounds of the rows the graph's tables need.
+  let threadFacts = 0;
+  let stackFacts = 0;
+  let waitFacts = 0;
   for (const f of segments) {
     for (const p of f.processes) {
       if (p.address !== undefined && p.pid !== undefined) {
@@ -455,7 +465,10 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     }
     for (const t of f.threads) {
       if (t.processAddress !== undefined && t.pid !== undefined && !pidOfAddress.has(t.processAddress)) pidOfAddress.set(t.processAddress, t.pid);
+      waitFacts += t.waitsOn.length;
     }
+    threadFacts += f.threads.length;
+    stackFacts += f.stacks.length;
   }
   for (const [addr, pid] of pidOfAddress) if (!addressOfPid.has(pid)) addressOfPid.set(pid, addr);
 
@@ -470,8 +483,8 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     if (pid !== undefined) return pid;
     return null;
   };
-  const stackTable = new StackTable();
-  const table = new ThreadTable(stackTable);
+  const stackTable = new StackTable(stackFacts);
+  const table = new ThreadTable(stackTable, threadFacts, waitFacts);
   const processes = new Map<number | string, GraphProcess>();
   const nodeFor = (key: number | string, line: number): GraphProcess => {
     let n = processes.get(key);

@@ -33,6 +33,11 @@ export class StackTable {
   private readonly words: (string | null)[] = [null];
   private readonly wordIds = new Map<string, number>();
 
+  /** Sized for `rows` stacks (their facts' count, known before: no copy as the table grows). */
+  constructor(rows = 0) {
+    if (rows > 0) this.grow(rows);
+  }
+
   /** A new stack from its first fact, with `frames` frames; returns its row. */
   add(s: StackFact, frames: number): number {
     if (this.count === this.capacity) this.grow();
@@ -103,8 +108,8 @@ export class StackTable {
     return id;
   }
 
-  private grow(): void {
-    const c = Math.max(1024, this.capacity * 2);
+  private grow(capacity = Math.max(1024, this.capacity * 2)): void {
+    const c = capacity;
     this.line = grown(this.line, c);
     this.frameCount = grown(this.frameCount, c);
     this.textLine = grown(this.textLine, c);

@@ -36,7 +36,15 @@ export class ThreadTable {
   private readonly words: (string | null)[] = [null];
   private readonly wordIds = new Map<string, number>();
 
-  constructor(private readonly stacks: StackTable) {}
+  /** Sized for `rows` threads and `waits` waits (their facts' count, known before: no copy as the table grows). */
+  constructor(
+    private readonly stacks: StackTable,
+    rows = 0,
+    waits = 0,
+  ) {
+    if (rows > 0) this.grow(rows);
+    if (waits > 0) this.waitType = new Uint32Array(waits);
+  }
 
   /** A new row, all null, for a thread first seen at `line`; returns its index. */
   add(address: string | null, line: number): number {
@@ -135,8 +143,8 @@ export class ThreadTable {
     return id;
   }
 
-  private grow(): void {
-    const c = Math.max(1024, this.capacity * 2);
+  private grow(capacity = Math.max(1024, this.capacity * 2)): void {
+    const c = capacity;
     this.line = grown(this.line, c);
     this.tid = grown(this.tid, c);
     this.pid = grown(this.pid, c);
