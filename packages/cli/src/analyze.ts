@@ -73,11 +73,17 @@ export async function analyzeDump(source: string, input: AsyncIterable<Buffer | 
   }
 }
 
+/**
+ * Facts a dump analysed with a spill keeps as objects before the rest wait encoded in its file:
+ * fewer than EncodedFacts' default, as everything past them costs memory only as bytes on disk.
+ */
+const HELD_AS_OBJECTS = 10_000;
+
 async function readDump(source: string, input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: AnalyzeOptions, spill: StackSpill | null): Promise<AnalyzedDump> {
   const hash = createHash('sha256');
   // With a spill, memory is meant to hold the graph: large dumps' facts wait encoded in its file.
   const keep = options.keepUnparsed !== undefined ? { keepUnparsed: options.keepUnparsed } : {};
-  const graph = new DumpGraph({ maxFacts: options.maxFacts, ...keep, ...(spill ? { stackText: spill, heldFacts: new EncodedFacts(undefined, spill) } : {}) });
+  const graph = new DumpGraph({ maxFacts: options.maxFacts, ...keep, ...(spill ? { stackText: spill, heldFacts: new EncodedFacts(HELD_AS_OBJECTS, spill) } : {}) });
   const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), { ...options.segmenter, ...keep });
   let sniffed = false;
   for await (const raw of input) {

@@ -381,6 +381,11 @@ function slimOwner(o: Owner, shared: (a: string | undefined) => string | undefin
   return out;
 }
 
+/** The owner of a stack printed in a thread's block, as its fact had it. */
+function ownerOf(processAddress: string | undefined, threadAddress: string): Owner {
+  return processAddress !== undefined ? { processAddress, threadAddress } : { threadAddress };
+}
+
 /** Reads a process's threads out of the graph's columns. */
 const THREADS: PropertyDescriptor = {
   get(this: GraphProcess): ThreadNode[] {
@@ -505,7 +510,12 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   // stack fact, with the same line: it joins the last one (no map of a million stacks by line).
   // Each stack's owner, its strings shared with the graph's (a million stacks, each fact's owner
   // with its own copy of two addresses, held half a kilobyte a stack until the end).
-  const stackOwners: Owner[] = [];
+  // A stack printed in its thread's block names the thread (known by then) and its process:
+  // those are kept as the thread's row and one shared string per process; other owners as
+  // objects with the graph's strings.
+  const stackThread = new Int32Array(stackFacts).fill(-1);
+  const stackProcess: (string | undefined)[] = [];
+  const stackOwners = new Map<number, Owner>();
   const ownerAddresses = new Map<string, string>();
   const shared = (a: string | undefined): string | undefined => {
     if (a === undefined) return undefined;
@@ -561,8 +571,12 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
         stackTable.continue(last, s, frames);
         continue;
       }
-      stackTable.add(s, frames);
-      stackOwners.push(slimOwner(s.owner, shared, threads, table));
+      const r = stackTable.add(s, frames);
+      const o = s.owner;
+      const t = o.threadAddress !== undefined && o.pid === undefined && o.tid === undefined && o.threadIndex === undefined && o.peb === undefined ? threads.get(o.threadAddress) : undefined;
+      if (t !== undefined) stackThread[r] = t;
+      else stackOwners.set(r, slimOwner(o, shared, threads, table));
+      stackProcess.push(t !== undefined ? shared(o.processAddress) : undefined);
     }
     for (const c of f.commandLines) commandLines.push(c);
   }
@@ -640,14 +654,16 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   }
   for (let k = 0; k < stackTable.count; k++) {
     const r = stackOrder === null ? k : stackOrder[k];
-    const owner = stackOwners[r];
+    const early = stackThread[r];
+    const other = early >= 0 ? undefined : stackOwners.get(r)!;
     frameCount += stackTable.frameCount[r];
-    const t = threadOf(owner);
+    const t = other === undefined ? early : threadOf(other);
     if (t >= 0) {
       const own = table.stackRow[t];
       if (own < 0 || stackTable.frameCount[own] === 0) table.stackRow[t] = r;
       if (stackTable.inBlock(r) && table.stackRow[t] === r) continue;
     }
+    const owner = other ?? ownerOf(stackProcess[r], table.address[early]!);
     const tpid = t >= 0 ? table.pidOf(t) : null;
     const p = tpid !== null ? byPid.get(tpid) ?? null : processOf(owner);
     attributed.push({
@@ -661,7 +677,8 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
       stack: stackTable.text(r),
     });
   }
-  stackOwners.length = 0;
+  stackOwners.clear();
+  stackProcess.length = 0;
 
   const list: ProcessNode[] = [...processes.values()].sort((a, b) => a.line - b.line);
   let threadCount = 0;
