@@ -27,7 +27,15 @@ export class ThreadTable {
   /** Each row's waits: waitCount of them from waitStart in the wait columns, or (count -1) in `moreWaits`. */
   private waitStart = new Int32Array(0);
   private waitCount = new Int32Array(0);
-  private waitAddress: string[] = [];
+  /**
+   * Each wait's address as two 32-bit halves when it is 16 lowercase hex digits (as kernel
+   * debuggers print them), the low half alone when 8 (`waitForm` 16 or 8); any other string
+   * (form 0) in `otherAddresses`. A string per wait weighed more than the thread's columns.
+   */
+  private waitHigh = new Uint32Array(0);
+  private waitLow = new Uint32Array(0);
+  private waitForm = new Uint8Array(0);
+  private readonly otherAddresses = new Map<number, string>();
   private waitType = new Uint32Array(0);
   private waits = 0;
   /** A thread whose waits came in more than one fact: rare, kept as objects. */
@@ -43,7 +51,7 @@ export class ThreadTable {
     waits = 0,
   ) {
     if (rows > 0) this.grow(rows);
-    if (waits > 0) this.waitType = new Uint32Array(waits);
+    if (waits > 0) this.growWaits(waits);
   }
 
   /** A new row, all null, for a thread first seen at `line`; returns its index. */
@@ -108,7 +116,7 @@ export class ThreadTable {
     const n = this.waitCount[i];
     if (n < 0) return this.moreWaits.get(i)!.map((w) => ({ address: w.address, type: w.type }));
     const out: WaitObject[] = new Array(n);
-    for (let k = 0; k < n; k++) out[k] = { address: this.waitAddress[this.waitStart[i] + k], type: this.words[this.waitType[this.waitStart[i] + k]]! };
+    for (let k = 0; k < n; k++) out[k] = { address: this.waitAddressOf(this.waitStart[i] + k), type: this.words[this.waitType[this.waitStart[i] + k]]! };
     return out;
   }
 
@@ -119,8 +127,8 @@ export class ThreadTable {
       this.waitStart[i] = this.waits;
       this.waitCount[i] = waits.length;
       for (const w of waits) {
-        if (this.waits === this.waitType.length) this.waitType = grown(this.waitType, Math.max(1024, this.waits * 2));
-        this.waitAddress.push(w.address);
+        if (this.waits === this.waitType.length) this.growWaits(Math.max(1024, this.waits * 2));
+        this.setWaitAddress(this.waits, w.address);
         this.waitType[this.waits++] = this.word(w.type);
       }
       return;
@@ -131,6 +139,43 @@ export class ThreadTable {
     if (list.length === before && n >= 0) return;
     this.moreWaits.set(i, list);
     this.waitCount[i] = -1;
+  }
+
+  private setWaitAddress(k: number, a: string): void {
+    const form = a.length === 16 || a.length === 8 ? a.length : 0;
+    let high = 0;
+    let low = 0;
+    for (let c = 0; c < form; c++) {
+      const d = hexDigit(a.charCodeAt(c));
+      if (d < 0) {
+        this.waitForm[k] = 0;
+        this.otherAddresses.set(k, a);
+        return;
+      }
+      if (c < form - 8) high = high * 16 + d;
+      else low = low * 16 + d;
+    }
+    if (form === 0) {
+      this.otherAddresses.set(k, a);
+      return;
+    }
+    this.waitForm[k] = form;
+    this.waitHigh[k] = high;
+    this.waitLow[k] = low;
+  }
+
+  private waitAddressOf(k: number): string {
+    const form = this.waitForm[k];
+    if (form === 0) return this.otherAddresses.get(k)!;
+    const low = this.waitLow[k].toString(16).padStart(8, '0');
+    return form === 8 ? low : this.waitHigh[k].toString(16).padStart(8, '0') + low;
+  }
+
+  private growWaits(capacity: number): void {
+    this.waitType = grown(this.waitType, capacity);
+    this.waitHigh = grown(this.waitHigh, capacity);
+    this.waitLow = grown(this.waitLow, capacity);
+    this.waitForm = grown(this.waitForm, capacity);
   }
 
   private word(s: string): number {
@@ -158,4 +203,11 @@ export class ThreadTable {
     this.stackRow = grown(this.stackRow, c);
     this.capacity = c;
   }
+}
+
+/** The value of a lowercase hex digit, or -1 (uppercase is not what the address said: it stays a string). */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
 }
