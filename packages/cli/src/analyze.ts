@@ -73,11 +73,17 @@ export async function analyzeDump(source: string, input: AsyncIterable<Buffer | 
   }
 }
 
+/**
+ * Facts a dump analysed with a spill keeps as objects before the rest wait encoded in its file:
+ * fewer than EncodedFacts' default, as everything past them costs memory only as bytes on disk.
+ */
+const HELD_AS_OBJECTS = 10_000;
+
 async function readDump(source: string, input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: AnalyzeOptions, spill: StackSpill | null): Promise<AnalyzedDump> {
   const hash = createHash('sha256');
-  // With a spill, memory is meant to hold the graph: large dumps' facts wait encoded too.
+  // With a spill, memory is meant to hold the graph: large dumps' facts wait encoded in its file.
   const keep = options.keepUnparsed !== undefined ? { keepUnparsed: options.keepUnparsed } : {};
-  const graph = new DumpGraph({ maxFacts: options.maxFacts, ...keep, ...(spill ? { stackText: spill, heldFacts: new EncodedFacts() } : {}) });
+  const graph = new DumpGraph({ maxFacts: options.maxFacts, ...keep, ...(spill ? { stackText: spill, heldFacts: new EncodedFacts(HELD_AS_OBJECTS, spill) } : {}) });
   const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), { ...options.segmenter, ...keep });
   let sniffed = false;
   for await (const raw of input) {
@@ -93,7 +99,7 @@ async function readDump(source: string, input: AsyncIterable<Buffer | string> | 
   }
   if (!sniffed) throw new InputError('empty input');
   segmenter.end();
-  const dump = graph.resolve();
+  const dump = graph.resolve({ release: true });
   const st = dump.stats;
   if (graph.cutAt === null && st.processes === 0 && st.threads === 0 && st.frames === 0 && Object.keys(dump.system).length === 0) {
     throw new InputError(`not a debugger transcript: no prompt, process, thread or stack in ${st.lines} line${st.lines === 1 ? '' : 's'}`);

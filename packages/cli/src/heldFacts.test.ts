@@ -39,4 +39,20 @@ describe('EncodedFacts and StackSpill', () => {
       spill.close();
     }
   });
+
+  it('give the same graph when the encoded facts wait in the spill file, and the graph lets them go as it resolves', () => {
+    const plain = resolveWith(text, {});
+    const spill = new StackSpill(0);
+    try {
+      const graph = new DumpGraph({ heldFacts: new EncodedFacts(0, spill), stackText: spill });
+      const s = new Segmenter((_seg, f) => graph.merge(f), { maxLines: 200 });
+      s.push(text);
+      s.end();
+      const held = graph.resolve({ release: true });
+      expect(withFrames(held)).toEqual(withFrames(plain));
+      expect(() => graph.resolve()).toThrow(/release/);
+    } finally {
+      spill.close();
+    }
+  });
 });

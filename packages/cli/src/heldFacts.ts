@@ -5,10 +5,20 @@ import type { Facts, TextRef } from '@dumpstream/transcript';
 /** Processes, threads, stacks and command lines a dump holds as objects before the rest is encoded. */
 const DEFAULT_AS_OBJECTS = 50_000;
 
-/** A segment's facts in their wire form, and the stacks' text references the wire does not carry. */
+/** A segment's facts in their wire form (or where a file keeps it), and the stacks' text references the wire does not carry. */
 interface Encoded {
-  readonly held: Buffer;
-  readonly textRefs: (TextRef | undefined)[];
+  readonly held: Buffer | TextRef;
+  /**
+   * Offset and length of each stack's text reference, in pairs (NaN: none), or where the file keeps
+   * them: an object per stack weighed more than the facts' bytes.
+   */
+  readonly textRefs: Float64Array | TextRef;
+}
+
+/** Where encoded facts can wait outside memory (StackSpill's file). */
+export interface BytesStore {
+  putBytes(bytes: Uint8Array): TextRef;
+  getBytes(ref: TextRef): Buffer;
 }
 
 /**
@@ -19,7 +29,15 @@ interface Encoded {
 export class EncodedFacts implements HeldFactsStore {
   private asObjects = 0;
 
-  constructor(private readonly limit = DEFAULT_AS_OBJECTS) {}
+  /**
+   * With `file`, the encoded facts wait there rather than in memory: read back and let go at the
+   * end, their bytes would stay in the process's memory (the allocator keeps what it freed), as
+   * much as the graph built from them.
+   */
+  constructor(
+    private readonly limit = DEFAULT_AS_OBJECTS,
+    private readonly file: BytesStore | null = null,
+  ) {}
 
   put(facts: Facts): HeldFacts {
     const n = facts.processes.length + facts.threads.length + facts.stacks.length + facts.commandLines.length;
@@ -27,21 +45,36 @@ export class EncodedFacts implements HeldFactsStore {
       this.asObjects += n;
       return facts;
     }
-    const encoded: Encoded = { held: encodeFacts({ ...facts, uploadId: '' }), textRefs: facts.stacks.map((s) => s.textRef) };
+    const bytes = encodeFacts({ ...facts, uploadId: '' });
+    const textRefs = new Float64Array(facts.stacks.length * 2);
+    facts.stacks.forEach((s, i) => {
+      textRefs[2 * i] = s.textRef !== undefined ? s.textRef.offset : NaN;
+      textRefs[2 * i + 1] = s.textRef !== undefined ? s.textRef.length : NaN;
+    });
+    const encoded: Encoded =
+      this.file === null ? { held: bytes, textRefs } : { held: this.file.putBytes(bytes), textRefs: this.file.putBytes(new Uint8Array(textRefs.buffer, textRefs.byteOffset, textRefs.byteLength)) };
     return encoded;
   }
 
   get(held: HeldFacts): Facts {
     if (!isEncoded(held)) return held as Facts;
-    const { uploadId: _, ...facts } = decodeFacts(held.held);
+    const { uploadId: _, ...facts } = decodeFacts(Buffer.isBuffer(held.held) ? held.held : this.file!.getBytes(held.held));
+    const refs = held.textRefs instanceof Float64Array ? held.textRefs : float64s(this.file!.getBytes(held.textRefs));
     facts.stacks.forEach((s, i) => {
-      const ref = held.textRefs[i];
-      if (ref !== undefined) s.textRef = ref;
+      const offset = refs[2 * i];
+      if (!Number.isNaN(offset)) s.textRef = { offset, length: refs[2 * i + 1] };
     });
     return facts;
   }
 }
 
+/** The numbers of bytes read back (copied: a Buffer's offset need not be aligned for a Float64Array). */
+function float64s(bytes: Buffer): Float64Array {
+  const out = new Float64Array(bytes.length / 8);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
 function isEncoded(h: HeldFacts): h is Encoded {
-  return Buffer.isBuffer((h as { held?: unknown }).held);
+  return (h as { held?: unknown }).held !== undefined;
 }

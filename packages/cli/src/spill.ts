@@ -33,18 +33,31 @@ export class StackSpill implements StackTextStore {
       this.memoryBytes += text.length;
       return { offset: -this.memory.length, length: text.length };
     }
-    this.fd ??= openSpillFile();
     const length = Buffer.byteLength(text);
-    const offset = this.fileBytes + this.pendingBytes;
-    if (length > this.pending.length - this.pendingBytes) this.flush();
+    if (length > this.pending.length) return this.putBytes(Buffer.from(text));
+    const offset = this.reserve(length);
+    this.pending.write(text, this.pendingBytes, 'utf8');
+    this.pendingBytes += length;
+    return { offset, length };
+  }
+
+  /**
+   * Keeps bytes in the file, never in memory: a large dump's held facts (EncodedFacts), which
+   * would otherwise sit in memory the allocator keeps after they are read and let go.
+   */
+  putBytes(bytes: Uint8Array): TextRef {
+    const length = bytes.length;
     if (length > this.pending.length) {
-      const bytes = Buffer.from(text);
-      writeSync(this.fd, bytes, 0, length, offset);
+      this.fd ??= openSpillFile();
+      this.flush();
+      const offset = this.fileBytes;
+      writeAll(this.fd, bytes, offset);
       this.fileBytes += length;
-    } else {
-      this.pending.write(text, this.pendingBytes, 'utf8');
-      this.pendingBytes += length;
+      return { offset, length };
     }
+    const offset = this.reserve(length);
+    this.pending.set(bytes, this.pendingBytes);
+    this.pendingBytes += length;
     return { offset, length };
   }
 
@@ -54,6 +67,30 @@ export class StackSpill implements StackTextStore {
       const at = ref.offset - this.fileBytes;
       return this.pending.toString('utf8', at, at + ref.length);
     }
+    const bytes = this.readFile(ref);
+    return bytes.toString('utf8');
+  }
+
+  /** Bytes kept by putBytes. */
+  getBytes(ref: TextRef): Buffer {
+    if (ref.offset >= this.fileBytes) {
+      const at = ref.offset - this.fileBytes;
+      return Buffer.from(this.pending.subarray(at, at + ref.length));
+    }
+    return this.readFile(ref);
+  }
+
+  /**
+   * Opens the file if need be and makes room for `length` bytes in the pending buffer (flushing
+   * it when they do not fit): returns the file offset they will have.
+   */
+  private reserve(length: number): number {
+    this.fd ??= openSpillFile();
+    if (length > this.pending.length - this.pendingBytes) this.flush();
+    return this.fileBytes + this.pendingBytes;
+  }
+
+  private readFile(ref: TextRef): Buffer {
     const bytes = Buffer.allocUnsafe(ref.length);
     let done = 0;
     while (done < ref.length) {
@@ -61,7 +98,7 @@ export class StackSpill implements StackTextStore {
       if (n === 0) break;
       done += n;
     }
-    return bytes.toString('utf8', 0, done);
+    return done === ref.length ? bytes : bytes.subarray(0, done);
   }
 
   /** Bytes written to the temporary file (0 while everything fits in memory). */
@@ -77,11 +114,15 @@ export class StackSpill implements StackTextStore {
 
   private flush(): void {
     if (this.pendingBytes === 0 || this.fd === null) return;
-    let done = 0;
-    while (done < this.pendingBytes) done += writeSync(this.fd, this.pending, done, this.pendingBytes - done, this.fileBytes + done);
+    writeAll(this.fd, this.pending.subarray(0, this.pendingBytes), this.fileBytes);
     this.fileBytes += this.pendingBytes;
     this.pendingBytes = 0;
   }
+}
+
+function writeAll(fd: number, bytes: Uint8Array, offset: number): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
 }
 
 function openSpillFile(): number {

@@ -1,5 +1,7 @@
 import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, SystemFacts, TextRef, ThreadState, UnparsedLine, WaitObject, Warning } from '@dumpstream/transcript';
-import { imageFromCommandLine, intern, MAX_UNPARSED_SAMPLE, readStackFrames } from '@dumpstream/transcript';
+import { imageFromCommandLine, intern, MAX_UNPARSED_SAMPLE, own, readStackFrames } from '@dumpstream/transcript';
+import { StackTable } from './stacks';
+import { ThreadTable } from './threads';
 
 /** Warnings a dump keeps in full; the rest are counted. */
 export const MAX_DUMP_WARNINGS = 200;
@@ -78,10 +80,12 @@ export class DumpGraph {
   /** Facts of the segments held, as parsed (before repeated facts were dropped): the limit counts these. */
   private held = 0;
   private readonly counts = new Map<number, number>();
-  /** The first held ProcessFact of each EPROCESS address (and source): a later one equal to it adds nothing. */
-  private readonly firstProcess = new Map<string, { fact: ProcessFact; segment: number }>();
+  /** The first held ProcessFact of each EPROCESS address (and source), slimmed: a later one equal to it adds nothing. */
+  private readonly firstProcess = new Map<ProcessFact['source'], Map<string, FirstFact>>();
   /** The first segment left out, once the segments held passed maxFacts. */
   private cut: number | null = null;
+  /** Resolved with release: the facts are gone. */
+  private released = false;
 
   constructor(options: DumpGraphOptions = {}) {
     this.maxFacts = options.maxFacts ?? DEFAULT_MAX_FACTS;
@@ -95,6 +99,7 @@ export class DumpGraph {
    * stackText store, the stacks' text of the facts given is moved into it (they are changed).
    */
   merge(facts: Facts): void {
+    if (this.released) throw new Error('DumpGraph: merged into after a resolve with release');
     if (this.seen.has(facts.segment)) return;
     this.seen.add(facts.segment);
     if (this.cut !== null && facts.segment >= this.cut) return;
@@ -117,7 +122,7 @@ export class DumpGraph {
       this.segments.delete(last);
       this.counts.delete(last);
       this.cut = last;
-      for (const [key, first] of this.firstProcess) if (first.segment === last) this.firstProcess.delete(key);
+      for (const bySource of this.firstProcess.values()) for (const [key, first] of bySource) if (first.segment === last) bySource.delete(key);
     }
   }
 
@@ -127,7 +132,8 @@ export class DumpGraph {
    * the processes, not with the listings. resolveFacts reads each process's first fact and the
    * first value of each field, so an equal later fact changes nothing; if the earlier one is ever
    * left out past the limit, so is every later segment. Facts are dropped only after an earlier
-   * one, so merging in any order gives the same graph.
+   * one, so merging in any order gives the same graph. The facts kept lose their details, which
+   * the graph does not read.
    */
   private compact(facts: Facts): Facts {
     let kept: ProcessFact[] | null = null;
@@ -137,13 +143,17 @@ export class DumpGraph {
       let drop = false;
       if (p.address !== undefined) {
         // Each thread's `Owning Process` line makes a fact too: keyed apart from the block's.
-        const key = p.source === 'process-block' ? p.address : `${p.source}:${p.address}`;
-        const first = this.firstProcess.get(key);
-        if (first === undefined || first.segment > facts.segment) this.firstProcess.set(key, { fact: p, segment: facts.segment });
-        else drop = sameProcessFact(first.fact, p);
+        let bySource = this.firstProcess.get(p.source);
+        if (bySource === undefined) this.firstProcess.set(p.source, (bySource = new Map()));
+        const first = bySource.get(p.address);
+        if (first === undefined || first.segment > facts.segment) {
+          const slim = slimProcessFact(p, facts.segment);
+          bySource.set(slim.address!, slim);
+        } else drop = sameProcessFact(first, p);
       }
-      if (drop && kept === null) kept = list.slice(0, i);
-      else if (!drop && kept !== null) kept.push(p);
+      // The list is copied from the first fact dropped or changed (the ones before are as they were).
+      if (kept === null && (drop || p.details !== undefined)) kept = list.slice(0, i);
+      if (!drop && kept !== null) kept.push(p.details === undefined ? p : withoutDetails(p));
     }
     return kept === null ? facts : { ...facts, processes: kept };
   }
@@ -165,17 +175,45 @@ export class DumpGraph {
     return true;
   }
 
-  /** Builds the process graph from everything merged so far, up to the fact limit. */
-  resolve(): ResolvedDump {
+  /**
+   * Builds the process graph from everything merged so far, up to the fact limit. With `release`,
+   * each segment's facts are let go as soon as the graph has read them for the last time, so that
+   * the held facts and the graph they become are not both in memory at the end: the dump can then
+   * be neither merged into nor resolved again.
+   */
+  resolve(options: { release?: boolean } = {}): ResolvedDump {
+    if (this.released) throw new Error('DumpGraph: resolved with release already');
     const keys = [...this.segments.keys()].sort((a, b) => a - b);
     const held = this.heldFacts;
-    const factsOf = (k: number): Facts => (held === null ? (this.segments.get(k) as Facts) : held.get(this.segments.get(k)!));
-    // Read twice by resolveFacts, one segment at a time: held facts are decoded as they are read.
-    const dump = resolveFacts({ *[Symbol.iterator]() { for (const k of keys) yield factsOf(k); } }, this.store, this.keepUnparsed);
+    const segments = this.segments;
+    const factsOf = (k: number): Facts => (held === null ? (segments.get(k) as Facts) : held.get(segments.get(k)!));
+    // Every segment held is before the cut: the last one says where the report stops.
+    const lastHeld = this.cut !== null && keys.length > 0 ? factsOf(keys[keys.length - 1]) : undefined;
+    const covered = lastHeld ? lastHeld.firstLine + lastHeld.lineCount - 1 : 0;
+    const release = options.release === true;
+    if (release) {
+      this.released = true;
+      this.firstProcess.clear();
+      this.counts.clear();
+    }
+    let passes = 0;
+    // Read twice by resolveFacts, one segment at a time: held facts are decoded as they are read,
+    // and with release dropped once the second reading is past them.
+    const dump = resolveFacts(
+      {
+        *[Symbol.iterator]() {
+          const last = release && ++passes === 2;
+          for (const k of keys) {
+            const f = factsOf(k);
+            if (last) segments.delete(k);
+            yield f;
+          }
+        },
+      },
+      this.store,
+      this.keepUnparsed,
+    );
     if (this.cut !== null) {
-      // Every segment held is before the cut.
-      const last = keys.length > 0 ? factsOf(keys[keys.length - 1]) : undefined;
-      const covered = last ? last.firstLine + last.lineCount - 1 : 0;
       // First, so that it is never among the warnings counted but not kept.
       dump.warnings.unshift({
         line: covered + 1,
@@ -189,7 +227,39 @@ export class DumpGraph {
   }
 }
 
-/** Two facts that say the same of a process (their lines aside). */
+/**
+ * A process fact without its `!process` detail lines (`VadRoot`, `ElapsedTime`, …, a kilobyte a
+ * process): the graph never reads them, so its facts wait without them.
+ */
+function withoutDetails(p: ProcessFact): ProcessFact {
+  const { details: _, ...rest } = p;
+  return rest;
+}
+
+/** The first fact held of a process, slimmed (slimProcessFact), and its segment. */
+type FirstFact = ProcessFact & { segment: number };
+
+/**
+ * What sameProcessFact compares of the first fact of a process, in strings of its own: a fact's
+ * strings are views into the text they were parsed from, and its details are not compared.
+ */
+function slimProcessFact(p: ProcessFact, segment: number): FirstFact {
+  const out: FirstFact = { line: p.line, source: p.source, segment };
+  if (p.address !== undefined) out.address = own(p.address);
+  if (p.pid !== undefined) out.pid = p.pid;
+  if (p.parentPid !== undefined) out.parentPid = p.parentPid;
+  if (p.sessionId !== undefined) out.sessionId = p.sessionId;
+  if (p.peb !== undefined) out.peb = own(p.peb);
+  if (p.handleCount !== undefined) out.handleCount = p.handleCount;
+  if (p.image !== undefined) out.image = intern(p.image);
+  if (p.objectTable !== undefined) out.objectTable = own(p.objectTable);
+  return out;
+}
+
+/**
+ * Two facts that say the same of a process, as far as the graph reads them (their lines and their
+ * details aside: a later fact that differs only there changes nothing in the graph).
+ */
 function sameProcessFact(a: ProcessFact, b: ProcessFact): boolean {
   if (
     a.address !== b.address ||
@@ -204,10 +274,6 @@ function sameProcessFact(a: ProcessFact, b: ProcessFact): boolean {
   ) {
     return false;
   }
-  if (a.details === undefined || b.details === undefined) return a.details === b.details;
-  const ka = Object.keys(a.details);
-  if (ka.length !== Object.keys(b.details).length) return false;
-  for (const k of ka) if (a.details[k] !== b.details[k]) return false;
   return true;
 }
 
@@ -239,13 +305,6 @@ export interface StackText {
 /** What a stack fact says of its frames: all that the graph keeps of it. */
 export type StackTextPart = Pick<StackFact, 'text' | 'textLine' | 'layout' | 'frameCount' | 'textRef' | 'frames'>;
 
-function textPart(s: StackFact): StackTextPart {
-  const part: StackTextPart = { text: s.text, textLine: s.textLine, layout: s.layout, frameCount: s.frameCount };
-  if (s.textRef !== undefined) part.textRef = s.textRef;
-  if (s.frames !== undefined) part.frames = s.frames;
-  return part;
-}
-
 export interface ProcessNode {
   address: string | null;
   pid: number | null;
@@ -255,6 +314,11 @@ export interface ProcessNode {
   handleCount: number | null;
   peb: string | null;
   commandLine: string | null;
+  /**
+   * Its threads in transcript order. In a resolved dump they are built afresh from the graph's
+   * columns each time this is read (a million threads are not kept as objects): read it once
+   * where it is used, and change nothing in it.
+   */
   threads: ThreadNode[];
   /** First line that mentions the process. */
   line: number;
@@ -299,6 +363,81 @@ export interface ResolvedDump {
   stackText: StackTextStore | null;
 }
 
+/**
+ * A stack's owner with the same fields, its addresses the graph's own strings: the thread's, once
+ * the thread is known, and one string per process address.
+ */
+function slimOwner(o: Owner, shared: (a: string | undefined) => string | undefined, threads: Map<string, number>, table: ThreadTable): Owner {
+  const out: Owner = {};
+  if (o.processAddress !== undefined) out.processAddress = shared(o.processAddress);
+  if (o.pid !== undefined) out.pid = o.pid;
+  if (o.threadAddress !== undefined) {
+    const t = threads.get(o.threadAddress);
+    out.threadAddress = t !== undefined && table.address[t] === o.threadAddress ? table.address[t]! : o.threadAddress;
+  }
+  if (o.tid !== undefined) out.tid = o.tid;
+  if (o.threadIndex !== undefined) out.threadIndex = o.threadIndex;
+  if (o.peb !== undefined) out.peb = o.peb;
+  return out;
+}
+
+/** The owner of a stack printed in a thread's block, as its fact had it. */
+function ownerOf(processAddress: string | undefined, threadAddress: string): Owner {
+  return processAddress !== undefined ? { processAddress, threadAddress } : { threadAddress };
+}
+
+/** Reads a process's threads out of the graph's columns. */
+const THREADS: PropertyDescriptor = {
+  get(this: GraphProcess): ThreadNode[] {
+    return this.threadNodes();
+  },
+  enumerable: true,
+};
+
+/**
+ * A process of a resolved dump. Its `threads` is an accessor of its own (so that it is compared,
+ * spread and listed like a field) that builds them from the thread table.
+ */
+class GraphProcess implements ProcessNode {
+  address: string | null = null;
+  pid: number | null = null;
+  parentPid: number | null = null;
+  image: string | null = null;
+  sessionId: number | null = null;
+  handleCount: number | null = null;
+  peb: string | null = null;
+  commandLine: string | null = null;
+  declare readonly threads: ThreadNode[];
+  line: number;
+  listed = false;
+  readonly #table: ThreadTable;
+  #order: Int32Array | null = null;
+  #start = 0;
+  #count = 0;
+
+  constructor(table: ThreadTable, line: number) {
+    Object.defineProperty(this, 'threads', THREADS);
+    this.line = line;
+    this.#table = table;
+  }
+
+  setThreads(order: Int32Array, start: number, count: number): void {
+    this.#order = order;
+    this.#start = start;
+    this.#count = count;
+  }
+
+  get threadCount(): number {
+    return this.#count;
+  }
+
+  threadNodes(): ThreadNode[] {
+    const out: ThreadNode[] = new Array(this.#count);
+    for (let k = 0; k < this.#count; k++) out[k] = this.#table.node(this.#order![this.#start + k]);
+    return out;
+  }
+}
+
 function firstDefined<T>(cur: T | null, next: T | undefined): T | null {
   return cur !== null || next === undefined ? cur : next;
 }
@@ -318,6 +457,10 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   // Pass 1: identities. Which pid each EPROCESS address, PEB and ETHREAD address belongs to.
   const pidOfAddress = new Map<string, number>();
   const addressOfPid = new Map<number, string>();
+  // Upper bounds of the rows the graph's tables need.
+  let threadFacts = 0;
+  let stackFacts = 0;
+  let waitFacts = 0;
   for (const f of segments) {
     for (const p of f.processes) {
       if (p.address !== undefined && p.pid !== undefined) {
@@ -327,13 +470,15 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     }
     for (const t of f.threads) {
       if (t.processAddress !== undefined && t.pid !== undefined && !pidOfAddress.has(t.processAddress)) pidOfAddress.set(t.processAddress, t.pid);
+      waitFacts += t.waitsOn.length;
     }
+    threadFacts += f.threads.length;
+    stackFacts += f.stacks.length;
   }
   for (const [addr, pid] of pidOfAddress) if (!addressOfPid.has(pid)) addressOfPid.set(pid, addr);
 
   // A process is keyed by its pid (a number), or by its EPROCESS address (a string) when that
   // address is not the pid's: no key is built per fact.
-  const processes = new Map<number | string, ProcessNode>();
   const keyFor = (address: string | undefined, pid: number | undefined): number | string | null => {
     if (address !== undefined) {
       const known = pidOfAddress.get(address);
@@ -343,22 +488,13 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     if (pid !== undefined) return pid;
     return null;
   };
-  const nodeFor = (key: number | string, line: number): ProcessNode => {
+  const stackTable = new StackTable(stackFacts);
+  const table = new ThreadTable(stackTable, threadFacts, waitFacts);
+  const processes = new Map<number | string, GraphProcess>();
+  const nodeFor = (key: number | string, line: number): GraphProcess => {
     let n = processes.get(key);
     if (!n) {
-      n = {
-        address: null,
-        pid: null,
-        parentPid: null,
-        image: null,
-        sessionId: null,
-        handleCount: null,
-        peb: null,
-        commandLine: null,
-        threads: [],
-        line,
-        listed: false,
-      };
+      n = new GraphProcess(table, line);
       processes.set(key, n);
     }
     return n;
@@ -366,11 +502,28 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
 
   // Pass 2: processes, threads, stacks, command lines, in transcript order.
   // Kernel threads by ETHREAD address, user-mode threads by `u:pid.tid`.
-  const threads = new Map<string, ThreadNode>();
-  const threadOwner = new Map<ThreadNode, number | string>();
+  const threads = new Map<string, number>();
+  // Each thread's process key, once known, and the threads in the order they got one.
+  const ownerKey: (number | string | undefined)[] = [];
+  const owned: number[] = [];
   // In transcript order; a stack cut by a segment's end continues in the next segment's first
   // stack fact, with the same line: it joins the last one (no map of a million stacks by line).
-  const stacks: { first: StackFact; elided: boolean; text: StackText }[] = [];
+  // Each stack's owner, its strings shared with the graph's (a million stacks, each fact's owner
+  // with its own copy of two addresses, held half a kilobyte a stack until the end).
+  // A stack printed in its thread's block names the thread (known by then) and its process:
+  // those are kept as the thread's row and one shared string per process; other owners as
+  // objects with the graph's strings.
+  const stackThread = new Int32Array(stackFacts).fill(-1);
+  const stackProcess: (string | undefined)[] = [];
+  const stackOwners = new Map<number, Owner>();
+  const ownerAddresses = new Map<string, string>();
+  const shared = (a: string | undefined): string | undefined => {
+    if (a === undefined) return undefined;
+    const known = ownerAddresses.get(a);
+    if (known !== undefined) return known;
+    ownerAddresses.set(a, a);
+    return a;
+  };
   const commandLines: CommandLineFact[] = [];
   for (const f of segments) {
     lines += f.lineCount;
@@ -397,71 +550,70 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     for (const t of f.threads) {
       const key = t.address !== undefined ? t.address : t.pid !== undefined && t.tid !== undefined ? `u:${t.pid}.${t.tid}` : null;
       if (key === null) continue;
-      let n = threads.get(key);
-      if (!n) {
-        n = {
-          address: t.address ?? null,
-          tid: null,
-          pid: null,
-          state: null,
-          waitReason: null,
-          waitMode: null,
-          waitsOn: [],
-          index: null,
-          name: null,
-          stackNotResident: false,
-          stack: null,
-          line: t.line,
-        };
-        threads.set(key, n);
+      let i = threads.get(key);
+      if (i === undefined) {
+        i = table.add(t.address ?? null, t.line);
+        threads.set(key, i);
       }
-      n.tid = firstDefined(n.tid, t.tid);
-      n.pid = firstDefined(n.pid, t.pid ?? (t.processAddress !== undefined ? pidOfAddress.get(t.processAddress) : undefined));
-      // Interned: facts decoded from their wire form bring a copy of each for every thread.
-      if (n.state === null && t.state !== undefined) n.state = intern(t.state);
-      if (n.waitReason === null && t.waitReason !== undefined) n.waitReason = intern(t.waitReason);
-      if (n.waitMode === null && t.waitMode !== undefined) n.waitMode = intern(t.waitMode);
-      n.index = firstDefined(n.index, t.index);
-      n.name = firstDefined(n.name, t.name);
-      if (t.stackNotResident) n.stackNotResident = true;
-      if (n.waitsOn.length === 0 && t.waitsOn.length > 0 && t.waitsOn.every((w, i) => t.waitsOn.findIndex((x) => x.address === w.address) === i)) {
-        // An array of its exact size: a million threads' arrays grown by push hold room for 16.
-        n.waitsOn = t.waitsOn.map((w) => ({ address: w.address, type: intern(w.type) }));
-      } else for (const w of t.waitsOn) if (!n.waitsOn.some((x) => x.address === w.address)) n.waitsOn.push({ address: w.address, type: intern(w.type) });
-      if (!threadOwner.has(n)) {
+      table.merge(i, t, t.processAddress !== undefined ? pidOfAddress.get(t.processAddress) : undefined);
+      if (ownerKey[i] === undefined) {
         const pkey = keyFor(t.processAddress, t.pid);
-        if (pkey !== null) threadOwner.set(n, pkey);
+        if (pkey !== null) {
+          ownerKey[i] = pkey;
+          owned.push(i);
+        }
       }
     }
     for (const s of f.stacks) {
       const frames = s.frames !== undefined && s.frames.length > 0 ? s.frames.length : s.frameCount;
-      const prev = stacks.length > 0 && stacks[stacks.length - 1].first.line === s.line ? stacks[stacks.length - 1] : undefined;
-      if (prev) {
-        prev.text.parts.push(textPart(s));
-        prev.text.frameCount += frames;
-        prev.elided ||= s.elided;
-      } else stacks.push({ first: s, elided: s.elided, text: { parts: [textPart(s)], frameCount: frames } });
+      const last = stackTable.count - 1;
+      if (last >= 0 && stackTable.line[last] === s.line) {
+        stackTable.continue(last, s, frames);
+        continue;
+      }
+      const r = stackTable.add(s, frames);
+      const o = s.owner;
+      const t = o.threadAddress !== undefined && o.pid === undefined && o.tid === undefined && o.threadIndex === undefined && o.peb === undefined ? threads.get(o.threadAddress) : undefined;
+      if (t !== undefined) stackThread[r] = t;
+      else stackOwners.set(r, slimOwner(o, shared, threads, table));
+      stackProcess.push(t !== undefined ? shared(o.processAddress) : undefined);
     }
     for (const c of f.commandLines) commandLines.push(c);
   }
 
   // Threads join their processes (creating nodes for processes known only from their threads).
-  const threadByIndex = new Map<string, ThreadNode>();
-  for (const [t, pkey] of threadOwner) {
-    const n = nodeFor(pkey, t.line);
-    if (n.pid === null && t.pid !== null) n.pid = t.pid;
-    n.threads.push(t);
-    if (t.index !== null && t.pid !== null) threadByIndex.set(`${t.pid}#${t.index}`, t);
+  const threadByIndex = new Map<string, number>();
+  const members = new Map<GraphProcess, number[]>();
+  for (const i of owned) {
+    const n = nodeFor(ownerKey[i]!, table.line[i]);
+    const pid = table.pidOf(i);
+    if (n.pid === null && pid !== null) n.pid = pid;
+    let list = members.get(n);
+    if (!list) members.set(n, (list = []));
+    list.push(i);
+    const index = table.indexOf(i);
+    if (index !== null && pid !== null) threadByIndex.set(`${pid}#${index}`, i);
   }
-  for (const n of processes.values()) n.threads.sort((a, b) => a.line - b.line);
+  ownerKey.length = 0;
+  owned.length = 0;
+  // One array of thread rows, each process's run sorted by line (stably, as they joined).
+  const order = new Int32Array(table.count);
+  let at = 0;
+  for (const [n, list] of members) {
+    list.sort((a, b) => table.line[a] - table.line[b]);
+    n.setThreads(order, at, list.length);
+    order.set(list, at);
+    at += list.length;
+  }
+  members.clear();
 
-  const byPid = new Map<number, ProcessNode>();
-  const byPeb = new Map<string, ProcessNode | null>();
+  const byPid = new Map<number, GraphProcess>();
+  const byPeb = new Map<string, GraphProcess | null>();
   for (const n of processes.values()) {
     if (n.pid !== null && !byPid.has(n.pid)) byPid.set(n.pid, n);
     if (n.peb !== null) byPeb.set(n.peb, byPeb.has(n.peb) ? null : n); // a PEB shared by several (WOW64) identifies none
   }
-  const processOf = (o: Owner): ProcessNode | null => {
+  const processOf = (o: Owner): GraphProcess | null => {
     if (o.processAddress !== undefined) {
       const k = keyFor(o.processAddress, undefined);
       if (k !== null && processes.has(k)) return processes.get(k)!;
@@ -469,17 +621,18 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
     if (o.pid !== undefined && byPid.has(o.pid)) return byPid.get(o.pid)!;
     return null;
   };
-  const threadOf = (o: Owner): ThreadNode | null => {
-    if (o.threadAddress !== undefined) return threads.get(o.threadAddress) ?? null;
-    if (o.pid !== undefined && o.tid !== undefined) return threads.get(`u:${o.pid}.${o.tid}`) ?? null;
-    if (o.pid !== undefined && o.threadIndex !== undefined) return threadByIndex.get(`${o.pid}#${o.threadIndex}`) ?? null;
-    return null;
+  // A thread's row, or -1.
+  const threadOf = (o: Owner): number => {
+    if (o.threadAddress !== undefined) return threads.get(o.threadAddress) ?? -1;
+    if (o.pid !== undefined && o.tid !== undefined) return threads.get(`u:${o.pid}.${o.tid}`) ?? -1;
+    if (o.pid !== undefined && o.threadIndex !== undefined) return threadByIndex.get(`${o.pid}#${o.threadIndex}`) ?? -1;
+    return -1;
   };
 
   // Command lines go to their process; a process with no Image line takes its image from it.
   const orphanCommandLines: CommandLineFact[] = [];
   for (const c of commandLines) {
-    let n: ProcessNode | null = null;
+    let n: GraphProcess | null = null;
     if (c.owner.peb !== undefined) n = byPeb.get(c.owner.peb) ?? null;
     n ??= processOf(c.owner);
     if (n === null) {
@@ -493,28 +646,43 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   // Stacks: those in a thread's block are its frames; the others are listed with their context.
   const attributed: AttributedStack[] = [];
   let frameCount = 0;
-  stacks.sort((a, b) => a.first.line - b.first.line); // stable, and sorted already but for odd inputs
-  for (const { first: s, elided, text } of stacks) {
-    frameCount += text.frameCount;
-    const t = threadOf(s.owner);
-    if (t !== null && (t.stack === null || t.stack.frameCount === 0)) t.stack = text;
-    if (s.inBlock && t !== null && t.stack === text) continue;
-    const p = t !== null && t.pid !== null ? byPid.get(t.pid) ?? null : processOf(s.owner);
+  ownerAddresses.clear();
+  // Sorted already but for odd inputs: then stably, by line.
+  let stackOrder: number[] | null = null;
+  for (let r = 1; r < stackTable.count && stackOrder === null; r++) {
+    if (stackTable.line[r] < stackTable.line[r - 1]) stackOrder = Array.from({ length: stackTable.count }, (_, k) => k).sort((a, b) => stackTable.line[a] - stackTable.line[b]);
+  }
+  for (let k = 0; k < stackTable.count; k++) {
+    const r = stackOrder === null ? k : stackOrder[k];
+    const early = stackThread[r];
+    const other = early >= 0 ? undefined : stackOwners.get(r)!;
+    frameCount += stackTable.frameCount[r];
+    const t = other === undefined ? early : threadOf(other);
+    if (t >= 0) {
+      const own = table.stackRow[t];
+      if (own < 0 || stackTable.frameCount[own] === 0) table.stackRow[t] = r;
+      if (stackTable.inBlock(r) && table.stackRow[t] === r) continue;
+    }
+    const owner = other ?? ownerOf(stackProcess[r], table.address[early]!);
+    const tpid = t >= 0 ? table.pidOf(t) : null;
+    const p = tpid !== null ? byPid.get(tpid) ?? null : processOf(owner);
     attributed.push({
-      line: s.line,
-      pid: t?.pid ?? p?.pid ?? s.owner.pid ?? null,
-      tid: t?.tid ?? s.owner.tid ?? null,
-      processAddress: p?.address ?? s.owner.processAddress ?? null,
-      threadAddress: t?.address ?? s.owner.threadAddress ?? null,
-      machine: s.machine,
-      elided,
-      stack: text,
+      line: stackTable.line[r],
+      pid: tpid ?? p?.pid ?? owner.pid ?? null,
+      tid: (t >= 0 ? table.tidOf(t) : null) ?? owner.tid ?? null,
+      processAddress: p?.address ?? owner.processAddress ?? null,
+      threadAddress: (t >= 0 ? table.address[t] : null) ?? owner.threadAddress ?? null,
+      machine: stackTable.machine(r),
+      elided: stackTable.elided(r),
+      stack: stackTable.text(r),
     });
   }
+  stackOwners.clear();
+  stackProcess.length = 0;
 
-  const list = [...processes.values()].sort((a, b) => a.line - b.line);
+  const list: ProcessNode[] = [...processes.values()].sort((a, b) => a.line - b.line);
   let threadCount = 0;
-  for (const n of list) threadCount += n.threads.length;
+  for (const n of list) threadCount += (n as GraphProcess).threadCount;
   return {
     system: system as SystemFacts,
     processes: list,

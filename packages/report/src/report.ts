@@ -106,12 +106,19 @@ export interface ReportOptions {
    * read: a dump's frames are built from their text only where they are written.
    */
   frames?: boolean;
+  /**
+   * List each process's threads (default true). The text and picture renderings read a process's
+   * pid, image and command line only: without threads (`threads: false`, which implies no frames)
+   * their report does not copy a dump's million threads beside its graph.
+   */
+  threads?: boolean;
 }
 
 /** Builds the report of one dump. Pure; the same graph always gives the same report. */
 export function buildReport(input: ReportInput, options: ReportOptions = {}): Report {
   const { dump } = input;
-  const frames = options.frames ?? true;
+  const threads = options.threads ?? true;
+  const frames = threads && (options.frames ?? true);
   return {
     schema: REPORT_SCHEMA,
     source: input.source,
@@ -121,7 +128,7 @@ export function buildReport(input: ReportInput, options: ReportOptions = {}): Re
     incompleteReason: input.incompleteReason ?? null,
     system: dump.system,
     stats: { ...dump.stats, bytes: input.bytes },
-    processes: dump.processes.map((p) => reportProcess(p, dump, frames)),
+    processes: dump.processes.map((p) => reportProcess(p, dump, frames, threads)),
     stacks: dump.stacks.map((s) => reportStack(s, dump, frames)),
     warnings: dump.warnings,
     findings: input.findings.map((f) => ({
@@ -136,8 +143,8 @@ export function buildReport(input: ReportInput, options: ReportOptions = {}): Re
   };
 }
 
-/** One process of the report, with its threads' frames built from their text when `frames`. */
-export function reportProcess(p: ProcessNode, dump: ResolvedDump, frames = true): ReportProcess {
+/** One process of the report, with its threads (when `threads`) and their frames built from their text (when `frames`). */
+export function reportProcess(p: ProcessNode, dump: ResolvedDump, frames = true, threads = true): ReportProcess {
   return {
     address: p.address,
     pid: p.pid,
@@ -146,7 +153,7 @@ export function reportProcess(p: ProcessNode, dump: ResolvedDump, frames = true)
     sessionId: p.sessionId,
     handleCount: p.handleCount,
     commandLine: p.commandLine,
-    threads: p.threads.map((t) => ({
+    threads: !threads ? [] : p.threads.map((t) => ({
       address: t.address,
       tid: t.tid,
       state: t.state,

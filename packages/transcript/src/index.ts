@@ -29,6 +29,6 @@ export type { Segment, SegmenterOptions, SegmentationSummary } from './segmenter
 export { SegmentCutter } from './cutter';
 export type { CutSummary } from './cutter';
 export { parseLines, TranscriptParser } from './parser';
-export { cleanLine, canonicalHex, intern } from './text';
+export { cleanLine, canonicalHex, intern, own } from './text';
 export { readStackFrames, STACK_NUMBERED, STACK_FRAME_ADDRESS, STACK_CALL_SITE_ONLY, STACK_PARAMETERS, STACK_HEADERLESS } from './stacks';
 export { imageFromCommandLine } from './grammar';

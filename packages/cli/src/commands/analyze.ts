@@ -104,7 +104,8 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
           for (const piece of reportInputJsonChunks(dump.input)) if (!io.stdout.write(piece)) await once(io.stdout, 'drain');
           io.stdout.write('\n');
         } else {
-          const report = buildReport(dump.input, { frames: false });
+          // These renderings read no thread: the report lists processes without them.
+          const report = buildReport(dump.input, { frames: false, threads: false });
           if (args.format === 'html') sections.push(renderHtmlSection(report));
           else if (args.format === 'svg') blocks.push(svgBlock(report));
           else io.stdout.write(`${renderText(report)}\n`);
