@@ -281,7 +281,7 @@ export class SpoolFolder {
   private async fileAway(name: string, to: 'done' | 'failed', reason?: string): Promise<void> {
     const dest = await this.moveOut(this.sub('work', name), this.sub(to), name);
     await this.moveOut(this.sub('work', name + HOST_SIDECAR), this.sub(to), path.basename(dest) + HOST_SIDECAR).catch(() => {});
-    if (reason !== undefined) await fs.writeFile(dest + REASON_SUFFIX, reason, { flag: 'w' });
+    if (reason !== undefined) await writeReason(dest, reason);
   }
 
   /** A file dropped in the folder that is never read (a link, a device): straight to failed/. */
@@ -289,7 +289,7 @@ export class SpoolFolder {
     this.target.metrics.uploadsRejected.inc({ reason: 'unreadable' });
     this.log.warn('spool: file refused', { file: name, reason });
     const dest = await this.moveOut(path.join(this.dir, name), this.sub('failed'), name).catch(() => null);
-    if (dest) await fs.writeFile(dest + REASON_SUFFIX, `UNREADABLE: ${reason}\n`);
+    if (dest) await writeReason(dest, `UNREADABLE: ${reason}\n`);
   }
 
   /** Renames `from` into folder `to` as `name`, or `name-1`, `name-2`… when taken. Returns the path. */
@@ -308,4 +308,15 @@ export class SpoolFolder {
       return dest;
     }
   }
+}
+
+/**
+ * Writes `<file>.reason` whole or not at all: written beside it under a hidden name, then renamed,
+ * so that whoever watches failed/ (a person, a script, the tests) never reads one half written or
+ * empty (seen in CI: the file existed, empty, before its text was in).
+ */
+async function writeReason(file: string, text: string): Promise<void> {
+  const partial = path.join(path.dirname(file), `.${path.basename(file)}${REASON_SUFFIX}.partial`);
+  await fs.writeFile(partial, text);
+  await fs.rename(partial, file + REASON_SUFFIX);
 }
