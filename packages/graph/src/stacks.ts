@@ -1,4 +1,5 @@
 import type { StackFact } from '@dumpstream/transcript';
+import { grown, Words } from './columns';
 import type { StackText, StackTextPart } from './graph';
 
 const ELIDED = 1;
@@ -30,8 +31,7 @@ export class StackTable {
   private readonly partText: string[] = [];
   /** Every part of the stacks that do not fit the columns: several parts, or frames already built. */
   private readonly parts = new Map<number, StackTextPart[]>();
-  private readonly words: (string | null)[] = [null];
-  private readonly wordIds = new Map<string, number>();
+  private readonly words = new Words();
 
   /** Sized for `rows` stacks (their facts' count, known before: no copy as the table grows). */
   constructor(rows = 0) {
@@ -45,7 +45,7 @@ export class StackTable {
     this.line[r] = s.line;
     this.frameCount[r] = frames;
     this.flags[r] = (s.elided ? ELIDED : 0) | (s.inBlock ? IN_BLOCK : 0);
-    this.machineWord[r] = this.word(s.machine);
+    this.machineWord[r] = this.words.id(s.machine);
     if (s.frames !== undefined) {
       this.partText.push('');
       this.parts.set(r, [textPart(s)]);
@@ -82,7 +82,7 @@ export class StackTable {
   }
 
   machine(r: number): string | null {
-    return this.words[this.machineWord[r]];
+    return this.words.at(this.machineWord[r]);
   }
 
   /** Stack `r` as a StackText, built afresh. */
@@ -95,17 +95,6 @@ export class StackTable {
     const part: StackTextPart = { text: this.partText[r], textLine: this.textLine[r], layout: this.layout[r], frameCount: this.partFrames[r] };
     if (!Number.isNaN(this.refOffset[r])) part.textRef = { offset: this.refOffset[r], length: this.refLength[r] };
     return part;
-  }
-
-  private word(s: string | null): number {
-    if (s === null) return 0;
-    let id = this.wordIds.get(s);
-    if (id === undefined) {
-      id = this.words.length;
-      this.words.push(s);
-      this.wordIds.set(s, id);
-    }
-    return id;
   }
 
   private grow(capacity = Math.max(1024, this.capacity * 2)): void {
@@ -129,10 +118,4 @@ export function textPart(s: StackFact): StackTextPart {
   if (s.textRef !== undefined) part.textRef = s.textRef;
   if (s.frames !== undefined) part.frames = s.frames;
   return part;
-}
-
-export function grown<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: T, capacity: number): T {
-  const b = new (a.constructor as new (n: number) => T)(capacity);
-  b.set(a);
-  return b;
 }

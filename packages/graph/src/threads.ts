@@ -1,6 +1,7 @@
 import type { ThreadFact, WaitObject } from '@dumpstream/transcript';
 import type { ThreadNode } from './graph';
-import { grown, type StackTable } from './stacks';
+import { grown, Words } from './columns';
+import type { StackTable } from './stacks';
 
 /**
  * The threads of a dump as columns: a row per thread, numbers in typed arrays (NaN for null),
@@ -40,9 +41,7 @@ export class ThreadTable {
   private waits = 0;
   /** A thread whose waits came in more than one fact: rare, kept as objects. */
   private readonly moreWaits = new Map<number, WaitObject[]>();
-  /** Word 0 is null. */
-  private readonly words: (string | null)[] = [null];
-  private readonly wordIds = new Map<string, number>();
+  private readonly words = new Words();
 
   /** Sized for `rows` threads and `waits` waits (their facts' count, known before: no copy as the table grows). */
   constructor(
@@ -72,9 +71,9 @@ export class ThreadTable {
     if (Number.isNaN(this.tid[i]) && t.tid !== undefined && t.tid !== null) this.tid[i] = t.tid;
     const pid = t.pid ?? pidOfProcess;
     if (Number.isNaN(this.pid[i]) && pid !== undefined && pid !== null) this.pid[i] = pid;
-    if (this.state[i] === 0 && t.state !== undefined) this.state[i] = this.word(t.state);
-    if (this.waitReason[i] === 0 && t.waitReason !== undefined) this.waitReason[i] = this.word(t.waitReason);
-    if (this.waitMode[i] === 0 && t.waitMode !== undefined) this.waitMode[i] = this.word(t.waitMode);
+    if (this.state[i] === 0 && t.state !== undefined) this.state[i] = this.words.id(t.state);
+    if (this.waitReason[i] === 0 && t.waitReason !== undefined) this.waitReason[i] = this.words.id(t.waitReason);
+    if (this.waitMode[i] === 0 && t.waitMode !== undefined) this.waitMode[i] = this.words.id(t.waitMode);
     if (Number.isNaN(this.index[i]) && t.index !== undefined && t.index !== null) this.index[i] = t.index;
     if (t.name !== undefined && t.name !== null && !this.names.has(i)) this.names.set(i, t.name);
     if (t.stackNotResident) this.notResident[i] = 1;
@@ -100,9 +99,9 @@ export class ThreadTable {
       address: this.address[i],
       tid: this.tidOf(i),
       pid: this.pidOf(i),
-      state: this.words[this.state[i]],
-      waitReason: this.words[this.waitReason[i]],
-      waitMode: this.words[this.waitMode[i]],
+      state: this.words.at(this.state[i]),
+      waitReason: this.words.at(this.waitReason[i]),
+      waitMode: this.words.at(this.waitMode[i]),
       waitsOn: this.waitsOf(i),
       index: this.indexOf(i),
       name: this.names.get(i) ?? null,
@@ -116,7 +115,7 @@ export class ThreadTable {
     const n = this.waitCount[i];
     if (n < 0) return this.moreWaits.get(i)!.map((w) => ({ address: w.address, type: w.type }));
     const out: WaitObject[] = new Array(n);
-    for (let k = 0; k < n; k++) out[k] = { address: this.waitAddressOf(this.waitStart[i] + k), type: this.words[this.waitType[this.waitStart[i] + k]]! };
+    for (let k = 0; k < n; k++) out[k] = { address: this.waitAddressOf(this.waitStart[i] + k), type: this.words.at(this.waitType[this.waitStart[i] + k])! };
     return out;
   }
 
@@ -129,7 +128,7 @@ export class ThreadTable {
       for (const w of waits) {
         if (this.waits === this.waitType.length) this.growWaits(Math.max(1024, this.waits * 2));
         this.setWaitAddress(this.waits, w.address);
-        this.waitType[this.waits++] = this.word(w.type);
+        this.waitType[this.waits++] = this.words.id(w.type);
       }
       return;
     }
@@ -176,16 +175,6 @@ export class ThreadTable {
     this.waitHigh = grown(this.waitHigh, capacity);
     this.waitLow = grown(this.waitLow, capacity);
     this.waitForm = grown(this.waitForm, capacity);
-  }
-
-  private word(s: string): number {
-    let id = this.wordIds.get(s);
-    if (id === undefined) {
-      id = this.words.length;
-      this.words.push(s);
-      this.wordIds.set(s, id);
-    }
-    return id;
   }
 
   private grow(capacity = Math.max(1024, this.capacity * 2)): void {
