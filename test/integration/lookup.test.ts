@@ -11,8 +11,6 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { run } from '@dumpstream/cli';
 import { startDetect, type DetectHandle } from '@dumpstream/detect-service';
 import { writeTranscript } from '@dumpstream/generator';
 import { startIngest, type IngestHandle } from '@dumpstream/ingest';
@@ -21,6 +19,7 @@ import Redis from 'ioredis';
 import { ReportStore, type ReportSummary } from '@dumpstream/redis';
 import { silentLog, type Config } from '@dumpstream/runtime';
 import { testConfig } from '../support/config';
+import { runCli } from '../support/cli';
 import { uniquePrefix, waitFor } from '../support/ids';
 import { SEED } from '../support/upload';
 
@@ -40,16 +39,7 @@ const uploads: { file: string; host: string; dumpId: string }[] = [];
 const auth = { authorization: `Bearer ${TOKEN}` };
 const get = (p: string, headers: Record<string, string> = auth) => fetch(`${ingest.url}${p}`, { headers });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdout, stderr, stdin: Readable.from([]), env: {} });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCli(args, { env: {} });
 
 async function upload(file: string, host: string): Promise<void> {
   const res = await fetch(`${ingest.url}/v1/transcripts`, { method: 'POST', body: await fs.readFile(file), headers: { ...auth, 'x-dumpstream-host': host, 'x-dumpstream-source': file } });

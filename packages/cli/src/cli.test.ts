@@ -1,21 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { run } from './cli';
+import { runCli } from '../../../test/support/cli';
 
 const SEED = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'seed-error-reporting-fault.txt');
 
-async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdout, stderr, stdin: Readable.from([Buffer.from(stdin)]) });
-  return { code, out, err };
-}
+const cli = (args: string[], stdin = '') => runCli(args, { stdin });
 
 let dir: string;
 beforeAll(async () => {

@@ -1,17 +1,7 @@
-import { PassThrough, Readable } from 'node:stream';
-import { run } from './cli';
+import { runCli } from '../../../test/support/cli';
 import { stormTable } from './commands/lookup';
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdout, stderr, stdin: Readable.from([]), env });
-  return { code, out, err };
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { env });
 
 describe('dumpstream storms and report', () => {
   it('draws storms as a table: signature, state, dumps, hosts, since, trend', () => {
