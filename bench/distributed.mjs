@@ -36,6 +36,7 @@ installFastCrc32c();
 
 const CONCURRENT_UPLOADS = 4;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const IDLE_MS = 5000;
 const PROFILE = process.env.BENCH_PROFILE ?? null;
 const cacheRoot = path.join(process.env.DUMPSTREAM_CACHE ?? path.join(os.homedir(), '.cache', 'dumpstream'), 'bench');
 const cli = path.join(root, 'packages/cli/dist/main.js');
@@ -315,6 +316,13 @@ export async function benchDistributed() {
         const p = await pipeline(kafka.brokers, `${name}${r}`, kafka.pid);
         let d;
         try {
+          if (r === 0) {
+            // What the pipeline costs doing nothing (heartbeats, fetch polls, timers): paid on any fleet.
+            p.cpuMark();
+            await sleep(IDLE_MS);
+            const idle = Object.entries(p.cpuSince()).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+            say(`  idle for ${IDLE_MS / 1000} s before round 1, CPU s: ${idle}`);
+          }
           d = await throughput(p, files, ids);
           if (name === which[0] && r === 0 && process.env.BENCH_SINGLE !== '0') {
             const big = await bigOnes();

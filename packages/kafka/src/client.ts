@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { CompressionTypes, Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import { installFastCrc32c } from './crc32c';
-import { installEncoderFix, installRecordBatchFix, installRequestQueueFix } from './kafkajs-fixes';
+import { installEncoderFix, installRecordBatchFix, installRequestQueueFix, installTransactionRetryFix } from './kafkajs-fixes';
 import type { Topics } from './topics';
 import { KafkaWarnings } from './transient';
 
@@ -33,6 +33,7 @@ export function createKafka(conn: KafkaConnection, log: Log): Kafka {
   installRequestQueueFix();
   installEncoderFix();
   installRecordBatchFix();
+  installTransactionRetryFix();
   const config: KafkaConfig = {
     brokers: conn.brokers,
     clientId: conn.clientId,

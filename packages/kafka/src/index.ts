@@ -4,7 +4,7 @@ export type { TopicKind, TopicSpec, Topics } from './topics';
 export { createKafka, atLeastOnceProducer, ensureTopics, compressionFor, isMessageTooLarge, COMPRESS_ABOVE_BYTES } from './client';
 export type { KafkaConnection, Log } from './client';
 export { crc32c, crc32cJs, installFastCrc32c, CRC32C_IMPLEMENTATION } from './crc32c';
-export { installEncoderFix, installRecordBatchFix, installRequestQueueFix } from './kafkajs-fixes';
+export { concurrentTransactionsRetried, installEncoderFix, installRecordBatchFix, installRequestQueueFix, installTransactionRetryFix } from './kafkajs-fixes';
 export { watchConsumerLag, lagOf } from './lag';
 export { sessionTimeoutFor, KAFKA_DEFAULT_MIN_SESSION_MS } from './session';
 export type { ConsumerLagOptions, ConsumerLagWatch, PartitionOffsets } from './lag';

@@ -1,4 +1,4 @@
-import { installEncoderFix, installRecordBatchFix, installRequestQueueFix } from './kafkajs-fixes';
+import { CONCURRENT_TRANSACTIONS_RETRIES, concurrentTransactionsBackoff, installEncoderFix, installRecordBatchFix, installRequestQueueFix, retryConcurrentTransactions } from './kafkajs-fixes';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Encoder = require('kafkajs/src/protocol/encoder.js');
@@ -67,5 +67,35 @@ describe('kafkajs fixes', () => {
     RequestQueue.prototype.scheduleCheckPendingRequests.call(waiting);
     expect(waiting.throttleCheckTimeoutId).not.toBeNull();
     clearTimeout(waiting.throttleCheckTimeoutId!);
+  });
+
+  describe('AddPartitionsToTxn refused with CONCURRENT_TRANSACTIONS', () => {
+    const refused = () => Object.assign(new Error('There is already a pending transaction'), { type: 'CONCURRENT_TRANSACTIONS' });
+    it('is sent again, after short waits, until the coordinator takes it', async () => {
+      const waits: number[] = [];
+      let calls = 0;
+      const send = async () => {
+        calls++;
+        if (calls <= 3) throw refused();
+        return 'added';
+      };
+      await expect(retryConcurrentTransactions(send, async (ms) => void waits.push(ms))).resolves.toBe('added');
+      expect(calls).toBe(4);
+      expect(waits).toEqual([5, 10, 20]);
+    });
+    it('gives any other error, and the last refusal, to kafkajs as it came', async () => {
+      const other = Object.assign(new Error('not the coordinator'), { type: 'NOT_COORDINATOR' });
+      let calls = 0;
+      await expect(retryConcurrentTransactions(async () => { calls++; throw other; }, async () => undefined)).rejects.toBe(other);
+      expect(calls).toBe(1);
+      calls = 0;
+      const last = refused();
+      await expect(retryConcurrentTransactions(async () => { calls++; throw last; }, async () => undefined)).rejects.toBe(last);
+      expect(calls).toBe(CONCURRENT_TRANSACTIONS_RETRIES + 1);
+      // About half a second of quick retries in all, before kafkajs's own retry policy.
+      const total = Array.from({ length: CONCURRENT_TRANSACTIONS_RETRIES }, (_, i) => concurrentTransactionsBackoff(i)).reduce((a, b) => a + b, 0);
+      expect(total).toBeGreaterThan(300);
+      expect(total).toBeLessThan(1000);
+    });
   });
 });
