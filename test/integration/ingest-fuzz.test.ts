@@ -29,7 +29,7 @@ interface FuzzRequest {
   method: string;
   target: string;
   headers: [string, string][];
-  body: number[];
+  body: readonly number[];
   /** Content-Length to announce: the body's, fewer, more, or none. */
   length: 'exact' | 'fewer' | 'more' | 'none' | 'chunked';
 }

@@ -37,6 +37,8 @@ describe('an alert as text', () => {
       deepestChain: 3,
       chainCount: 3,
       rootImages: [null, 'svchost.exe', 'svchost.exe'],
+      roots: [],
+      signature: null,
       createdAt: Date.UTC(2026, 11, 2, 15, 0, 0),
     });
     expect(line).toBe(`2026-12-02T15:00:00.000Z HIGH srv-01 MEMORY.txt: WerFault.exe reporting on WerFault.exe: 3 chains, deepest 3 (9 WerFault.exe, 3 chains, deepest 3; root unknown, svchost.exe) dumpId ${'ab'.repeat(32)}`);

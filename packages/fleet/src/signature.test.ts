@@ -16,7 +16,7 @@ const finding = (root: Partial<Root>, extra: { root: Partial<Root>; length: numb
 });
 
 async function reportOf(text: Iterable<string> | Buffer) {
-  return analyzeTranscript('t', text instanceof Buffer ? [text] : text);
+  return analyzeTranscript('t', Buffer.isBuffer(text) ? [text] : (text as Iterable<string>));
 }
 
 describe('signatureOf', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { detectErrorReportingFault } from '@dumpstream/detect';
-import { generateTranscript, type GenerateOptions } from '@dumpstream/generator';
+import { generateTranscript, type DumpSpec } from '@dumpstream/generator';
 import { DumpGraph } from '@dumpstream/graph';
 import { Segmenter } from '@dumpstream/transcript';
 import { renderHtml, renderHtmlPage } from './html';
@@ -21,7 +21,7 @@ function reportOf(source: string, text: string): Report {
   return buildReport({ source, dumpId: '0'.repeat(64), bytes: text.length, dump, findings: f ? [f] : [] });
 }
 
-function generated(spec: GenerateOptions): Report {
+function generated(spec: DumpSpec): Report {
   const t = generateTranscript(spec);
   let text = '';
   for (const c of t.chunks) text += c;
@@ -35,7 +35,7 @@ function proc(addr: string, cid: number, parent: number, image: string): string 
 
 const seed = reportOf('seed', readFileSync(SEED, 'utf8'));
 // Thousands of WerFault.exe: a 40-deep chain, and a tree fanning out 4-fold over 6 levels.
-const STORM: GenerateOptions = { seed: 99, processes: 300, chains: [{ depth: 40, branching: 3 }, { depth: 6, branching: [1, 4, 4, 4, 4, 3] }], wow64: true };
+const STORM: DumpSpec = { seed: 99, processes: 300, chains: [{ depth: 40, branching: 3 }, { depth: 6, branching: [1, 4, 4, 4, 4, 3] }], wow64: true };
 const storm = generated(STORM);
 // Shapes the generator would take long to print: built as findings directly.
 const KINDS = ['command-line', 'waiting', 'parentage'] as const;
@@ -53,7 +53,7 @@ function synthetic(source: string, roots: { pid: number; image: string | null; p
     const walk = (path: number[], level: number): void => {
       if (level === root.fanout.length) {
         chains.push({
-          root: { pid: root.pid, image: root.image, present: root.present, exceptionStack: null, note: root.present ? 'no exception frames' : `process ${root.pid} is not in the dump` },
+          root: { pid: root.pid, image: root.image, present: root.present, exceptionStack: null, faultingFrame: null, note: root.present ? 'no exception frames' : `process ${root.pid} is not in the dump` },
           reporters: path,
           length: path.length,
           evidence: path.map((pid) => KINDS.filter((_, k) => (pid >> k) % 2 === 1 || k === 2)),
@@ -76,7 +76,7 @@ function synthetic(source: string, roots: { pid: number; image: string | null; p
     source,
     processes,
     stacks: [],
-    findings: [{ pattern: 'error-reporting-fault', severity: 'critical', summary: `synthetic: ${chains.length} chains, deepest ${depth}`, werFaultProcesses: werFaults, chains }],
+    findings: [{ pattern: 'error-reporting-fault', severity: 'critical', summary: `synthetic: ${chains.length} chains, deepest ${depth}`, werFaultProcesses: werFaults, chains, signature: null }],
   };
 }
 

@@ -4,7 +4,7 @@ import { alertOf, faultRootsOf, MAX_TRIMMED_CHAINS, trimReport } from './reporte
 type Chain = Report['findings'][number]['chains'][number];
 
 function chain(pid: number | null, image: string | null, reporters: number[]): Chain {
-  return { root: { pid, image, present: image !== null, exceptionStack: null, note: null }, reporters, length: reporters.length, evidence: reporters.map(() => []), conflicts: [] } as Chain;
+  return { root: { pid, image, present: image !== null, exceptionStack: null, faultingFrame: null, note: null }, reporters, length: reporters.length, evidence: reporters.map(() => []), conflicts: [] } as Chain;
 }
 
 describe('faultRootsOf', () => {
