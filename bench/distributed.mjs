@@ -13,6 +13,7 @@
 //   BENCH_ROUNDS=2             embedded and distributed runs alternate this many times per fleet;
 //                              the ratio is the median of the rounds' ratios
 //   BENCH_RECOVERY=1           0 skips the SIGKILL runs; BENCH_SINGLE=0 skips the 10,000-process one
+//   BENCH_WARMUP=1             0: no warm-up round of 8 other transcripts on both sides before each measured round
 //   BENCH_PROFILE=DIR          the services run with `node --cpu-prof` into DIR/<fleet>-<service>-<n>
 //   KAFKA_BROKERS / REDIS_URL  else a local broker is started and the Redis on 127.0.0.1:6379 used
 import { spawn, execFileSync } from 'node:child_process';
@@ -54,6 +55,26 @@ async function fleet(name) {
   mkdirSync(dir, { recursive: true });
   const files = [];
   for (const d of generateFleet({ seed: 2026, dumps: f.dumps, processes: f.processes, findingRate: 0.4 })) {
+    const file = path.join(dir, d.name);
+    if (!existsSync(file)) await writeTranscript(d.spec, file, { answer: false });
+    files.push(file);
+  }
+  return files;
+}
+
+/**
+ * Transcripts that warm both sides up before each measured round (not in any fleet: identical
+ * bytes would be reported once only). A pipeline runs for days and the embedded runs share this
+ * process, so both are measured warm: without it every round measured the services' and the
+ * broker's first minutes (their JIT compilers at work) against an embedded `analyze` that was warm
+ * from the second round on. BENCH_WARMUP=0 measures them as they start.
+ */
+const WARMUP = process.env.BENCH_WARMUP !== '0';
+async function warmupFleet() {
+  const dir = path.join(cacheRoot, 'fleet-warmup-8');
+  mkdirSync(dir, { recursive: true });
+  const files = [];
+  for (const d of generateFleet({ seed: 1999, dumps: 8, processes: [100, 800], findingRate: 0.5 })) {
     const file = path.join(dir, d.name);
     if (!existsSync(file)) await writeTranscript(d.spec, file, { answer: false });
     files.push(file);
@@ -302,7 +323,7 @@ export async function benchDistributed() {
     lines.push(l);
   };
   try {
-    say(`distributed pipeline — 1 ingest + 2 parse + 2 detect processes, ${CONCURRENT_UPLOADS} uploads in flight, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, node ${process.version}`);
+    say(`distributed pipeline — 1 ingest + 2 parse + 2 detect processes, ${CONCURRENT_UPLOADS} uploads in flight, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, node ${process.version}; ${WARMUP ? 'both sides warmed up with 8 other transcripts before each round' : 'no warm-up (BENCH_WARMUP=0)'}`);
     for (const name of which) {
       const files = await fleet(name);
       const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
@@ -312,10 +333,13 @@ export async function benchDistributed() {
       const ratios = [];
       const rows = [];
       for (let r = 0; r < ROUNDS; r++) {
+        const warm = WARMUP ? await warmupFleet() : [];
+        await embedded(warm);
         const e = await embedded(files);
         const p = await pipeline(kafka.brokers, `${name}${r}`, kafka.pid);
         let d;
         try {
+          if (warm.length > 0) await throughput(p, warm, warm.map(sha256));
           if (r === 0) {
             // What the pipeline costs doing nothing (heartbeats, fetch polls, timers): paid on any fleet.
             p.cpuMark();
