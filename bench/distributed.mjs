@@ -248,10 +248,11 @@ async function throughput(p, files, ids) {
       }
     }),
   );
+  const uploadsMs = performance.now() - t0;
   await p.reported(ids);
   const ms = performance.now() - t0;
   const lat = ids.map((id) => p.reportedAt.get(id) - sentAt.get(id)).sort((a, b) => a - b);
-  return { ms, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1], cpu: p.cpuSince() };
+  return { ms, uploadsMs, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1], cpu: p.cpuSince() };
 }
 
 /** One transcript at a time on the idle pipeline: upload start → its report. */
@@ -359,7 +360,7 @@ export async function benchDistributed() {
         const ratio = e / d.ms;
         ratios.push(ratio);
         const cpu = Object.entries(d.cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
-        rows.push(`  round ${r + 1}: embedded ${(mb / (e / 1000)).toFixed(1)} MB/s, distributed ${(mb / (d.ms / 1000)).toFixed(1)} MB/s = ${ratio.toFixed(2)} of embedded; upload→report p50 ${s(d.p50)}, p99 ${s(d.p99)}, max ${s(d.max)}\n           CPU s: ${cpu}`);
+        rows.push(`  round ${r + 1}: embedded ${(mb / (e / 1000)).toFixed(1)} MB/s, distributed ${(mb / (d.ms / 1000)).toFixed(1)} MB/s = ${ratio.toFixed(2)} of embedded; upload→report p50 ${s(d.p50)}, p99 ${s(d.p99)}, max ${s(d.max)}\n           last upload answered after ${s(d.uploadsMs)}, last report after ${s(d.ms)}; CPU s: ${cpu}`);
         say(rows[rows.length - 1]);
       }
       say(`  ${name}: distributed / embedded = ${median(ratios).toFixed(2)} (median of ${ROUNDS}; goal ≥ 0.70)`);

@@ -73,7 +73,11 @@ export async function startIngest(config: Config, options: IngestOptions = {}): 
 
   try {
     await ensureTopics(kafka, topics);
-    const producer: Producer = atLeastOnceProducer(kafka, { maxInFlightRequests: 1 });
+    // Several produce requests at once: every upload in progress has its own (one at a time per
+    // upload, see SegmentSender), and one request at a time for all of them made 4 concurrent
+    // uploads wait on each other's acknowledgements. Order between them does not matter: each
+    // upload's manifest goes out after its own segments are acknowledged, and merges are idempotent.
+    const producer: Producer = atLeastOnceProducer(kafka, { maxInFlightRequests: 8 });
     producer.on(producer.events.CONNECT, () => (kafkaUp = true));
     producer.on(producer.events.DISCONNECT, () => (kafkaUp = false));
     await producer.connect();
