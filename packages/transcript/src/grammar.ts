@@ -744,13 +744,25 @@ const scan = {
   callEnd: 0,
 };
 
+/** Hex digits and the backtick of 64-bit values (`fffff880\`0a2b3c40`): 1 hex, 2 backtick, 0 anything else. */
+const FRAME_HEX = new Uint8Array(256);
+for (const ch of '0123456789abcdefABCDEF') FRAME_HEX[ch.charCodeAt(0)] = 1;
+FRAME_HEX[96] = 2;
+
 /**
  * Scans a line's value columns by position and finds its call site; false when the line cannot be
- * a frame. Fills `scan`; slices nothing.
+ * a frame. Fills `scan` (with the line's indices); slices nothing. Reads the line's bytes (`view`
+ * from `base` on, else a copy by lineBytes): this is the loop that reads every character of every
+ * frame line.
  */
-function scanFrameColumns(line: string, start: number, layout: StackLayout | null): boolean {
-  const n = line.length;
-  let i = start;
+function scanFrameColumns(line: string, start: number, layout: StackLayout | null, view?: Uint8Array, base = 0): boolean {
+  let b: Uint8Array;
+  if (view === undefined) {
+    b = lineBytes(line);
+    base = 0;
+  } else b = view;
+  const n = base + line.length;
+  let i = base + start;
   let number = -1;
   let values = 0;
   let inline = false;
@@ -760,26 +772,27 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
     let hex = true;
     let ticks = 0;
     while (i < n) {
-      const c = line.charCodeAt(i);
+      const c = b[i];
       if (c === 32) break;
-      if (c === 96) ticks++;
-      else if (hex && !((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) hex = false;
+      const k = FRAME_HEX[c];
+      if (k === 2) ticks++;
+      else if (k === 0) hex = false;
       i++;
     }
     const e = i;
-    while (i < n && line.charCodeAt(i) === 32) i++;
-    const c0 = line.charCodeAt(s);
+    while (i < n && b[i] === 32) i++;
+    const c0 = b[s];
     const len = e - s;
     if (len === 1 && c0 === 58) continue; // `:` column separator
     if (c0 === 40 /* ( */) {
-      if (len === 3 && line.charCodeAt(s + 1) === 84 && line.charCodeAt(s + 2) === 41) continue; // `(T)`: a trap frame (mex, kd)
-      if (len === 7 && line.startsWith('(Inline', s) && line.startsWith('Function)', i)) {
+      if (len === 3 && b[s + 1] === 84 && b[s + 2] === 41) continue; // `(T)`: a trap frame (mex, kd)
+      if (len === 7 && line.startsWith('(Inline', s - base) && line.startsWith('Function)', i - base)) {
         inline = true;
         i += 9;
-        while (i < n && line.charCodeAt(i) === 32) i++;
+        while (i < n && b[i] === 32) i++;
         continue;
       }
-      if (len === 8 && line.startsWith('(Inline)', s)) {
+      if (len === 8 && line.startsWith('(Inline)', s - base)) {
         // `kv`/`kb` print an inline frame as `(Inline) -------- -------- -------- --------`.
         inline = true;
         continue;
@@ -787,16 +800,16 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
     }
     if (inline && values === 0 && c0 === 45 /* - */) continue; // `--------`--------`
     if (hex) {
-      if (first && len <= 4 && (layout ? layout.numbered : looksNumbered(line, i))) {
-        number = parseInt(line.slice(s, e), 16);
+      if (first && len <= 4 && (layout ? layout.numbered : looksNumbered(line, i - base))) {
+        number = parseInt(line.slice(s - base, e - base), 16);
       } else {
         if (values === 0) {
-          scan.v0s = s;
-          scan.v0e = e;
+          scan.v0s = s - base;
+          scan.v0e = e - base;
           scan.v0w = len - ticks;
         } else if (values === 1) {
-          scan.v1s = s;
-          scan.v1e = e;
+          scan.v1s = s - base;
+          scan.v1e = e - base;
           scan.v1w = len - ticks;
         }
         values++;
@@ -813,9 +826,10 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
   // The call site ends at a suffix: ` (FPO:`, ` (TrapFrame`, ` (CONV:`, ` (Inline Function @ addr)`, ` [source @ line]`, or
   // two blanks before an author's comment.
   let end = n;
-  for (let j = line.indexOf(' ', i); j >= 0; j = line.indexOf(' ', j + 1)) {
-    const next = line.charCodeAt(j + 1);
-    if (next === 32 || next === 91 || (next === 40 && (line.startsWith('(FPO:', j + 1) || line.startsWith('(TrapFrame', j + 1) || line.startsWith('(CONV:', j + 1) || line.startsWith('(Inline Function @', j + 1)))) {
+  for (let j = i; j < n; j++) {
+    if (b[j] !== 32) continue;
+    const next = j + 1 < n ? b[j + 1] : -1;
+    if (next === 32 || next === 91 || (next === 40 && callSiteSuffix(line, j + 1 - base))) {
       end = j;
       break;
     }
@@ -824,9 +838,13 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
   scan.number = number;
   scan.values = values;
   scan.inline = inline;
-  scan.callStart = i;
-  scan.callEnd = end;
+  scan.callStart = i - base;
+  scan.callEnd = end - base;
   return true;
+}
+
+function callSiteSuffix(line: string, at: number): boolean {
+  return line.startsWith('(FPO:', at) || line.startsWith('(TrapFrame', at) || line.startsWith('(CONV:', at) || line.startsWith('(Inline Function @', at);
 }
 
 /**
@@ -836,14 +854,14 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
  * frame opens a `kP` parameter list that runs over the next lines. Exactly the frames that
  * readStackFrames builds from the same line (a test holds them to it).
  */
-export function countFrameLine(line: string, start: number, layout: StackLayout): number {
+export function countFrameLine(line: string, start: number, layout: StackLayout, view?: Uint8Array, base = 0): number {
   if (layout.callSiteOnly) {
     const f = callSiteOnlyFrame(line, start, 0);
     frameCount.lastOpensParameters = f !== null && f.callSite.endsWith('(');
     frameCount.inline = false;
     return f === null ? 0 : 1;
   }
-  if (!scanFrameColumns(line, start, layout)) return 0;
+  if (!scanFrameColumns(line, start, layout, view, base)) return 0;
   const { callStart, callEnd } = scan;
   frameCount.inline = scan.inline;
   const space = line.indexOf(' ', callStart);

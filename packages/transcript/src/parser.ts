@@ -245,7 +245,7 @@ export class TranscriptParser {
       this.stackLines.push(text);
       return true;
     }
-    const n = countFrameLine(text, start, this.stackLayout);
+    const n = countFrameLine(text, start, this.stackLayout, this.view, this.viewBase);
     // A context without the stack's layout (never written by this parser) takes frames with a frame pointer only.
     if (n > 0 && (this.ctx.stack?.layout != null || !frameCount.inline)) {
       stack.frameCount += n;
