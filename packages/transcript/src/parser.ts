@@ -70,9 +70,17 @@ export class TranscriptParser {
 
   /**
    * `keepUnparsed`: unparsed lines kept with their text in `facts.unparsed` (the rest are only
-   * counted); `analyze --unparsed` raises it to list them all.
+   * counted); `analyze --unparsed` raises it to list them all. `keepDetails`: a process block's
+   * detail lines (`VadRoot …`, `ElapsedTime …`) become `details` in its fact; the process graph
+   * never reads them (DumpGraph drops them), so a caller that only builds the graph says false.
    */
-  constructor(context: DebuggerContext, segment: number, firstLine: number, private readonly keepUnparsed = MAX_UNPARSED_SAMPLE) {
+  constructor(
+    context: DebuggerContext,
+    segment: number,
+    firstLine: number,
+    private readonly keepUnparsed = MAX_UNPARSED_SAMPLE,
+    private readonly keepDetails = true,
+  ) {
     this.ctx = cloneContext(context);
     this.facts = {
       segment,
@@ -484,6 +492,7 @@ export class TranscriptParser {
     if (this.thread !== null) return false;
     if (this.processFields(text, start)) return true;
     if (this.pebString(text, start)) return true;
+    if (!this.keepDetails) return true;
     const details = (this.proc!.details ??= {}) as Record<string, string>;
     if (this.detailCount >= MAX_DETAILS) return true;
     this.detailCount++;
