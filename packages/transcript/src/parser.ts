@@ -33,7 +33,7 @@ import {
 } from './grammar';
 import { applySessionLine, matchSessionLine, type SessionLine } from './session';
 import { layoutFlags } from './stacks';
-import { intern, own, prefixMatcher, skipSpaces, tokens } from './text';
+import { bytePrefixMatcher, intern, own, prefixMatcher, skipSpaces, tokens } from './text';
 
 /** Warnings kept per segment; beyond it they are only counted. */
 export const MAX_WARNINGS_PER_SEGMENT = 50;
@@ -190,6 +190,15 @@ export class TranscriptParser {
       const key = blockFieldAt(view, this.viewBase + start, this.viewBase + n);
       if (key >= 0) {
         this.processFields(text, start, key);
+        return;
+      }
+    }
+    // Most lines under a kernel THREAD: its detail lines (`Not impersonating`, `Wait Start TickCount`,
+    // …), which are no session line, stack line or fact (see QUICK_THREAD_DETAILS), read on bytes.
+    if (view !== undefined && this.thread !== null && this.stack === null && this.wrappedProcessHeader === 0 && this.ctx.command !== '!stacks') {
+      const t = this.ctx.thread;
+      if (t !== null && quickThreadDetail(view, this.viewBase + start, this.viewBase + n)) {
+        if (t.expect !== 'details') t.expect = 'details';
         return;
       }
     }
@@ -734,6 +743,17 @@ const THREAD_DETAIL_PREFIXES = [
 ];
 
 const startsWithThreadDetail = prefixMatcher(THREAD_DETAIL_PREFIXES);
+
+/**
+ * The thread detail lines that read() takes on bytes before anything else: THREAD_DETAIL_PREFIXES
+ * but `Owning Process` (a fact) and `Kernel stack` (`Kernel stack not resident` says something).
+ * None of them can be a session line (`Priority` is not `PROCESS `, `Impersonation`/`Initial`/`IRP`
+ * not `Implicit`, `Stack`/`Start` not `Searching`), a wait object (each has a letter past F in its
+ * first token, or a first token shorter than 8) or anything dispatch reads: under a THREAD,
+ * outside a stack and a `!stacks` table, the path through read() ends in isThreadDetail for them.
+ */
+const QUICK_THREAD_DETAILS = THREAD_DETAIL_PREFIXES.filter((p) => p !== 'Owning Process' && p !== 'Kernel stack');
+const quickThreadDetail = bytePrefixMatcher(QUICK_THREAD_DETAILS);
 
 function isThreadDetail(text: string, start: number): boolean {
   if (startsWithThreadDetail(text, start)) return true;
