@@ -354,7 +354,7 @@ export class TranscriptParser {
       }
       case 84: {
         // T
-        const th = matchThreadHeader(text, start);
+        const th = matchThreadHeader(text, start, this.view, this.viewBase);
         if (th) {
           this.openThread(th);
           return true;
@@ -380,7 +380,7 @@ export class TranscriptParser {
         break;
       case 79: {
         // O
-        const own = matchOwningProcess(text, start);
+        const own = matchOwningProcess(text, start, this.view, this.viewBase);
         if (own) {
           this.owningProcess(own.address, own.image);
           return true;
