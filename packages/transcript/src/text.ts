@@ -316,10 +316,6 @@ export function intern(s: string): string {
 }
 
 /**
- * A test of whether a line starts (at `start`) with one of `prefixes`, which looks up the few that
- * share its first character instead of trying them all.
- */
-/**
  * prefixMatcher on a line's bytes (see lineBytes): whether the bytes at `at` (before `n`) start
  * with one of the prefixes, which must be ASCII.
  */
@@ -343,6 +339,10 @@ export function bytePrefixMatcher(prefixes: readonly string[]): (b: Uint8Array, 
   };
 }
 
+/**
+ * A test of whether a line starts (at `start`) with one of `prefixes`, which looks up the few that
+ * share its first character instead of trying them all.
+ */
 export function prefixMatcher(prefixes: readonly string[]): (line: string, start: number) => boolean {
   const byFirst = new Map<number, string[]>();
   for (const p of prefixes) {
