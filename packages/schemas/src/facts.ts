@@ -92,9 +92,26 @@ function threadFromWire(w: Wire<ThreadFact>): ThreadFact {
   return putPresent<ThreadFact, OptionalKeys<ThreadFact>>({ line: w.line, waitsOn: w.waitsOn.map((o) => ({ address: o.address, type: o.type })) }, w, THREAD_KEYS);
 }
 
+/** What every stack writes for its frames: stacks travel as their text (avsc only reads it). */
+const NO_FRAMES: Wire<Frame>[] = [];
+
 function stackToWire(s: StackFact): StackWire {
   // Stacks travel as their text; built frames only come from version 1 writers (decoded below).
-  return { ...s, owner: s.owner, frames: [], continuation: s.continuation ?? null } as unknown as StackWire;
+  // The schema's fields one by one, not a spread of the fact: one object shape for avsc's writer,
+  // and a spread cost as much as encoding the rest of the stack.
+  return {
+    line: s.line,
+    owner: s.owner as Wire<StackFact['owner']>,
+    machine: s.machine,
+    inBlock: s.inBlock,
+    frames: NO_FRAMES,
+    text: s.text,
+    textLine: s.textLine,
+    layout: s.layout,
+    frameCount: s.frameCount,
+    elided: s.elided,
+    continuation: s.continuation ?? null,
+  };
 }
 
 function stackFromWire(w: StackWire): StackFact {
