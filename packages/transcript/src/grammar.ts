@@ -975,7 +975,7 @@ export function countFrameLine(line: string, start: number, layout: StackLayout,
   const space = line.indexOf(' ', callStart);
   if (space >= 0 && space < callEnd && line.charCodeAt(callStart) !== 40) {
     // Perhaps two frames glued into one line (rare): build them to know.
-    const frame = parseFrame(line, start, layout, 0);
+    const frame = parseFrame(line, start, layout, 0, view, base);
     if (frame === null) return 0;
     if (frame.glued === undefined) {
       frameCount.lastOpensParameters = frame.callSite.endsWith('(');
@@ -997,9 +997,9 @@ export const frameCount = { lastOpensParameters: false, inline: false };
  * is a frame; without one (a pasted stack with its header cut off) the line must look
  * unmistakably like a frame: two full-width values and a symbol-like call site.
  */
-export function parseFrame(line: string, start: number, layout: StackLayout | null, lineNo: number): Frame | null {
+export function parseFrame(line: string, start: number, layout: StackLayout | null, lineNo: number, view?: Uint8Array, base = 0): Frame | null {
   if (layout?.callSiteOnly) return callSiteOnlyFrame(line, start, lineNo);
-  if (!scanFrameColumns(line, start, layout)) return null;
+  if (!scanFrameColumns(line, start, layout, view, base)) return null;
   const { values, v0s, v0e, v1s, v1e, inline, callStart, callEnd: end } = scan;
   const n = line.length;
   let callSite = line.slice(callStart, end);
