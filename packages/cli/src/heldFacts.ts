@@ -1,5 +1,5 @@
-import type { HeldFacts, HeldFactsStore } from '@dumpstream/graph';
-import { decodeFacts, encodeFacts } from '@dumpstream/schemas';
+import type { HeldFacts, HeldFactsStore, SegmentIdentities } from '@dumpstream/graph';
+import { decodeFactIdentities, decodeFacts, encodeFacts } from '@dumpstream/schemas';
 import type { Facts, TextRef } from '@dumpstream/transcript';
 
 /** Processes, threads, stacks and command lines a dump holds as objects before the rest is encoded. */
@@ -54,6 +54,12 @@ export class EncodedFacts implements HeldFactsStore {
     const encoded: Encoded =
       this.file === null ? { held: bytes, textRefs } : { held: this.file.putBytes(bytes), textRefs: this.file.putBytes(new Uint8Array(textRefs.buffer, textRefs.byteOffset, textRefs.byteLength)) };
     return encoded;
+  }
+
+  /** What the graph's first pass reads, decoded without the rest (a fraction of get's work). */
+  identities(held: HeldFacts): SegmentIdentities {
+    if (!isEncoded(held)) return held as Facts;
+    return decodeFactIdentities(Buffer.isBuffer(held.held) ? held.held : this.file!.getBytes(held.held));
   }
 
   get(held: HeldFacts): Facts {
