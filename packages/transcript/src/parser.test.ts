@@ -544,3 +544,33 @@ describe('frame, THREAD, wait and thread detail lines read from the bytes of the
     expect(all.reduce((n, f) => n + f.unparsedLines, 0)).toBe(withDetails.unparsedLines);
   });
 });
+
+describe('frames built from a stack text on its bytes', () => {
+  // readStackFrames reads a text with no character past U+00FF as one latin1 view, any other
+  // text a line at a time: the frames must be the same. (cleanLine makes the typographic quote ASCII.)
+  const stackLines = [
+    '        ffffd001`a1b2f720 fffff803`2e2c5e3a nt!KiSwapContext+0x76',
+    '        ffffd001`a1b2f860 fffff803`2e2c58b9 nt!KiSwapThread+0x15a (FPO: [0,0,0])',
+    '        ffffd001`a1b2f910 fffff803`2e2c4e52 caf\u00e9!Main+0x10 [d:\\os\\wait.c @ 312]',
+    '...',
+    '        ffffd001`a1b2f980 fffff803`2e2c4e60 nt!KiCommitThreadWait+0x149  an author\u2019s note: \u03a9 \u4e2d',
+    '        (Inline Function) --------`-------- kernel32!WerpReportFault+0x70',
+  ];
+  it('gives the same frames with and without characters past latin1', () => {
+    for (const withWide of [false, true]) {
+      const body = (withWide ? stackLines : stackLines.map((l) => l.replace(' \u03a9 \u4e2d', ''))).map((l) => l.replace('\u2019', "'"));
+      const f = parse(lines('0: kd> k', 'Child-SP          RetAddr           Call Site', ...body));
+      expect(f.stacks).toHaveLength(1);
+      const frames = readStackFrames(f.stacks[0]);
+      expect(frames.map((x) => [x.callSite, x.frameAddress, x.returnAddress, x.line, x.source])).toEqual([
+        ['nt!KiSwapContext+0x76', 'ffffd001a1b2f720', 'fffff8032e2c5e3a', 3, undefined],
+        // (the FPO suffix's brackets read as a source, as they always have)
+        ['nt!KiSwapThread+0x15a', 'ffffd001a1b2f860', 'fffff8032e2c58b9', 4, '0,0,0'],
+        ['caf\u00e9!Main+0x10', 'ffffd001a1b2f910', 'fffff8032e2c4e52', 5, 'd:\\os\\wait.c @ 312'],
+        ['nt!KiCommitThreadWait+0x149', 'ffffd001a1b2f980', 'fffff8032e2c4e60', 7, undefined],
+        ['kernel32!WerpReportFault+0x70', null, null, 8, undefined],
+      ]);
+      expect(frames.map((x) => x.raw)).toEqual(body.filter((l) => l !== '...'));
+    }
+  });
+});
