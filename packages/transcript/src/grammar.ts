@@ -879,17 +879,27 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
     const s = i;
     let hex = true;
     let ticks = 0;
+    // A token that is not hex ends the columns (the call site starts there) unless it starts as
+    // the few that do not (`:`, `(T)`, `(Inline…`, `--------`): it need not be read to its end.
+    const c0 = b[s];
+    const special = c0 === 58 || c0 === 40 || c0 === 45;
     while (i < n) {
       const c = b[i];
       if (c === 32) break;
       const k = FRAME_HEX[c];
       if (k === 2) ticks++;
-      else if (k === 0) hex = false;
+      else if (k === 0) {
+        hex = false;
+        if (!special) break;
+      }
       i++;
+    }
+    if (!hex && !special) {
+      i = s;
+      break;
     }
     const e = i;
     while (i < n && b[i] === 32) i++;
-    const c0 = b[s];
     const len = e - s;
     if (len === 1 && c0 === 58) continue; // `:` column separator
     if (c0 === 40 /* ( */) {
