@@ -60,8 +60,9 @@ export interface HeldFactsStore {
  */
 export interface SegmentIdentities {
   processes: readonly Pick<ProcessFact, 'address' | 'pid' | 'source'>[];
-  threads: readonly (Pick<ThreadFact, 'processAddress' | 'pid'> & { waitsOn: readonly unknown[] })[];
-  stacks: readonly unknown[];
+  /** Of a thread's wait objects, and of the stacks, only the number is read. */
+  threads: readonly (Pick<ThreadFact, 'processAddress' | 'pid'> & { waitsOn: { readonly length: number } })[];
+  stacks: { readonly length: number };
 }
 
 /** What a HeldFactsStore returns for a segment's facts (the facts themselves, or its own form). */
