@@ -84,7 +84,8 @@ async function readDump(source: string, input: AsyncIterable<Buffer | string> | 
   // With a spill, memory is meant to hold the graph: large dumps' facts wait encoded in its file.
   const keep = options.keepUnparsed !== undefined ? { keepUnparsed: options.keepUnparsed } : {};
   const graph = new DumpGraph({ maxFacts: options.maxFacts, ...keep, ...(spill ? { stackText: spill, heldFacts: new EncodedFacts(HELD_AS_OBJECTS, spill) } : {}) });
-  const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), { ...options.segmenter, ...keep });
+  // The graph never reads a process block's detail lines: the parser need not keep them.
+  const segmenter = new Segmenter((_segment, facts) => graph.merge(facts), { keepDetails: false, ...options.segmenter, ...keep });
   let sniffed = false;
   for await (const raw of input) {
     const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;

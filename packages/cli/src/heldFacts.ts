@@ -1,6 +1,7 @@
-import type { HeldFacts, HeldFactsStore } from '@dumpstream/graph';
-import { decodeFacts, encodeFacts } from '@dumpstream/schemas';
+import type { HeldFacts, HeldFactsStore, SegmentIdentities } from '@dumpstream/graph';
+import { decodeFactIdentities, decodeFacts, encodeFacts } from '@dumpstream/schemas';
 import type { Facts, TextRef } from '@dumpstream/transcript';
+import { decodeIdentities, encodeIdentities } from './identities';
 
 /** Processes, threads, stacks and command lines a dump holds as objects before the rest is encoded. */
 const DEFAULT_AS_OBJECTS = 50_000;
@@ -13,6 +14,8 @@ interface Encoded {
    * them: an object per stack weighed more than the facts' bytes.
    */
   readonly textRefs: Float64Array | TextRef;
+  /** What the graph's first pass reads (identities.ts), or where the file keeps it; null: decode `held`. */
+  readonly identities: Buffer | TextRef | null;
 }
 
 /** Where encoded facts can wait outside memory (StackSpill's file). */
@@ -51,9 +54,24 @@ export class EncodedFacts implements HeldFactsStore {
       textRefs[2 * i] = s.textRef !== undefined ? s.textRef.offset : NaN;
       textRefs[2 * i + 1] = s.textRef !== undefined ? s.textRef.length : NaN;
     });
+    const ids = encodeIdentities(facts);
     const encoded: Encoded =
-      this.file === null ? { held: bytes, textRefs } : { held: this.file.putBytes(bytes), textRefs: this.file.putBytes(new Uint8Array(textRefs.buffer, textRefs.byteOffset, textRefs.byteLength)) };
+      this.file === null
+        ? { held: bytes, textRefs, identities: ids }
+        : {
+            held: this.file.putBytes(bytes),
+            textRefs: this.file.putBytes(new Uint8Array(textRefs.buffer, textRefs.byteOffset, textRefs.byteLength)),
+            identities: ids === null ? null : this.file.putBytes(ids),
+          };
     return encoded;
+  }
+
+  /** What the graph's first pass reads, decoded without the rest (a fraction of get's work). */
+  identities(held: HeldFacts): SegmentIdentities {
+    if (!isEncoded(held)) return held as Facts;
+    const ids = held.identities;
+    if (ids !== null) return decodeIdentities(Buffer.isBuffer(ids) ? ids : this.file!.getBytes(ids));
+    return decodeFactIdentities(Buffer.isBuffer(held.held) ? held.held : this.file!.getBytes(held.held));
   }
 
   get(held: HeldFacts): Facts {

@@ -1,4 +1,4 @@
-import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, SystemFacts, TextRef, ThreadState, UnparsedLine, WaitObject, Warning } from '@dumpstream/transcript';
+import type { CommandLineFact, Facts, Frame, Owner, ProcessFact, StackFact, SystemFacts, TextRef, ThreadFact, ThreadState, UnparsedLine, WaitObject, Warning } from '@dumpstream/transcript';
 import { imageFromCommandLine, intern, MAX_UNPARSED_SAMPLE, own, readStackFrames } from '@dumpstream/transcript';
 import { StackTable } from './stacks';
 import { ThreadTable } from './threads';
@@ -46,6 +46,23 @@ export interface DumpGraphOptions {
 export interface HeldFactsStore {
   put(facts: Facts): HeldFacts;
   get(held: HeldFacts): Facts;
+  /**
+   * What resolve's first pass reads of the facts (SegmentIdentities), if the store can give it for
+   * less than `get` (without decoding the rest); else the first pass reads `get`'s facts.
+   */
+  identities?(held: HeldFacts): SegmentIdentities;
+}
+
+/**
+ * What the first pass of resolveFacts reads of a segment's facts: which pid each EPROCESS and
+ * ETHREAD address is, and how many threads, wait objects and stacks the tables need. Facts are
+ * SegmentIdentities.
+ */
+export interface SegmentIdentities {
+  processes: readonly Pick<ProcessFact, 'address' | 'pid' | 'source'>[];
+  /** Of a thread's wait objects, and of the stacks, only the number is read. */
+  threads: readonly (Pick<ThreadFact, 'processAddress' | 'pid'> & { waitsOn: { readonly length: number } })[];
+  stacks: { readonly length: number };
 }
 
 /** What a HeldFactsStore returns for a segment's facts (the facts themselves, or its own form). */
@@ -196,13 +213,16 @@ export class DumpGraph {
       this.firstProcess.clear();
       this.counts.clear();
     }
+    // Read twice by resolveFacts, one segment at a time: held facts are decoded as they are read
+    // (the first pass only what it reads, when the store can), and with release dropped once the
+    // second reading is past them.
+    const identitiesOf = held?.identities?.bind(held);
     let passes = 0;
-    // Read twice by resolveFacts, one segment at a time: held facts are decoded as they are read,
-    // and with release dropped once the second reading is past them.
     const dump = resolveFacts(
       {
         *[Symbol.iterator]() {
-          const last = release && ++passes === 2;
+          // Read once after the identities, or twice when they are these facts.
+          const last = release && (identitiesOf !== undefined || ++passes === 2);
           for (const k of keys) {
             const f = factsOf(k);
             if (last) segments.delete(k);
@@ -212,6 +232,13 @@ export class DumpGraph {
       },
       this.store,
       this.keepUnparsed,
+      identitiesOf === undefined
+        ? undefined
+        : {
+            *[Symbol.iterator]() {
+              for (const k of keys) yield identitiesOf(segments.get(k)!);
+            },
+          },
     );
     if (this.cut !== null) {
       // First, so that it is never among the warnings counted but not kept.
@@ -446,7 +473,12 @@ function firstDefined<T>(cur: T | null, next: T | undefined): T | null {
  * Builds the graph from segments' facts given in transcript order. Pure; `stackText` is the store
  * that holds the stacks' text, if it was moved out of the facts.
  */
-export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStore | null = null, keepUnparsed = MAX_UNPARSED_SAMPLE): ResolvedDump {
+export function resolveFacts(
+  segments: Iterable<Facts>,
+  stackText: StackTextStore | null = null,
+  keepUnparsed = MAX_UNPARSED_SAMPLE,
+  identities: Iterable<SegmentIdentities> = segments,
+): ResolvedDump {
   const system: Record<string, string | number> = {};
   const warnings: Warning[] = [];
   const unparsedSample: UnparsedLine[] = [];
@@ -461,7 +493,7 @@ export function resolveFacts(segments: Iterable<Facts>, stackText: StackTextStor
   let threadFacts = 0;
   let stackFacts = 0;
   let waitFacts = 0;
-  for (const f of segments) {
+  for (const f of identities) {
     for (const p of f.processes) {
       if (p.address !== undefined && p.pid !== undefined) {
         if (!pidOfAddress.has(p.address)) pidOfAddress.set(p.address, p.pid);

@@ -522,49 +522,151 @@ export interface ThreadHeader {
   waitWrapped: boolean;
 }
 
-const THREAD_STATES: ReadonlySet<string> = new Set([
-  'WAIT',
-  'RUNNING',
-  'READY',
-  'STANDBY',
-  'TERMINATED',
-  'TRANSITION',
-  'DEFERREDREADY',
-  'GATEWAIT',
-  'INITIALIZED',
-]);
+const THREAD_STATE_LIST: readonly ThreadState[] = ['WAIT', 'RUNNING', 'READY', 'STANDBY', 'TERMINATED', 'TRANSITION', 'DEFERREDREADY', 'GATEWAIT', 'INITIALIZED'];
 
-/** `THREAD <addr> Cid <pid>.<tid> … <state>`, or null. */
-export function matchThreadHeader(line: string, start: number): ThreadHeader | null {
-  if (!line.startsWith('THREAD ', start)) return null;
-  const t = tokens(line, start + 7);
-  if (t.length === 0) return null;
-  const out: ThreadHeader = { address: canonicalHex(t[0]), waitWrapped: false };
-  for (let i = 1; i < t.length; i++) {
-    const tok = t[i];
-    if (tok === 'Cid' && i + 1 < t.length) {
-      const cid = parseCid(t[i + 1]);
-      if (cid) {
-        out.pid = cid.pid;
-        out.tid = cid.tid;
+/** Token spans of the line being read by matchThreadHeader: start and end of each, in pairs (grown when a line has more). */
+let spans = new Int32Array(64);
+
+/** Splits b[from, n) at spaces and tabs as tokens() does, into `spans`; returns how many tokens. */
+function spansOf(b: Uint8Array, from: number, n: number): number {
+  let count = 0;
+  let i = from;
+  while (i < n) {
+    while (i < n && (b[i] === 32 || b[i] === 9)) i++;
+    if (i >= n) break;
+    const s = i;
+    while (i < n && b[i] !== 32 && b[i] !== 9) i++;
+    if (2 * count + 2 > spans.length) {
+      const grown = new Int32Array(spans.length * 2);
+      grown.set(spans);
+      spans = grown;
+    }
+    spans[2 * count] = s;
+    spans[2 * count + 1] = i;
+    count++;
+  }
+  return count;
+}
+
+/** Whether b[s, e) is the ASCII text `word`. */
+function bytesAre(b: Uint8Array, s: number, e: number, word: string): boolean {
+  if (e - s !== word.length) return false;
+  for (let k = 0; k < word.length; k++) if (b[s + k] !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/** parseHexId of the token b[s, e): canonical hex of at most 8 significant digits, else null. */
+function hexIdAt(b: Uint8Array, s: number, e: number): number | null {
+  if (e - s > 2 && b[s] === 48 && (b[s + 1] | 32) === 120) s += 2;
+  let digits = 0;
+  let significant = 0;
+  let v = 0;
+  for (let k = s; k < e; k++) {
+    const c = b[k];
+    if (c === 96) continue;
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) return null;
+    digits++;
+    if (significant > 0 || d > 0) {
+      significant++;
+      v = v * 16 + d;
+    }
+  }
+  if (digits === 0 || significant > 8) return null;
+  return v;
+}
+
+/** parseDecimal of the token b[s, e). */
+function decimalAt(b: Uint8Array, s: number, e: number): number | null {
+  if (e > s && b[e - 1] === 46) e--;
+  if (e === s || e - s > 15) return null;
+  let v = 0;
+  for (let k = s; k < e; k++) {
+    const d = b[k] - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * `THREAD <addr> Cid <pid>.<tid> … <state>`, or null. Reads the line's bytes (`view` from `base`
+ * on, else lineBytes' copy), as tokens() would split it; strings only for the address and the
+ * wait reason (states and modes are the constants).
+ */
+export function matchThreadHeader(line: string, start: number, view?: Uint8Array, base = 0): ThreadHeader | null {
+  let b: Uint8Array;
+  if (view === undefined) {
+    if (!line.startsWith('THREAD ', start)) return null;
+    b = lineBytes(line);
+    base = 0;
+  } else b = view;
+  const n = base + line.length;
+  const p = base + start;
+  if (n - p < 7 || b[p] !== 84 || b[p + 1] !== 72 || b[p + 2] !== 82 || b[p + 3] !== 69 || b[p + 4] !== 65 || b[p + 5] !== 68 || b[p + 6] !== 32) return null;
+  const count = spansOf(b, p + 7, n);
+  if (count === 0) return null;
+  const t = spans;
+  const out: ThreadHeader = { address: hexToken(b, t[0], t[1], line, base), waitWrapped: false };
+  for (let i = 1; i < count; i++) {
+    const s = t[2 * i];
+    const e = t[2 * i + 1];
+    if (e - s === 3 && b[s] === 67 && b[s + 1] === 105 && b[s + 2] === 100 && i + 1 < count) {
+      // `Cid 2d3c8.4334c`
+      const cs = t[2 * i + 2];
+      const ce = t[2 * i + 3];
+      let dot = cs;
+      while (dot < ce && b[dot] !== 46) dot++;
+      if (dot > cs && dot < ce) {
+        const pid = hexIdAt(b, cs, dot);
+        const tid = hexIdAt(b, dot + 1, ce);
+        if (pid !== null && tid !== null) {
+          out.pid = pid;
+          out.tid = tid;
+        }
       }
       i++;
       continue;
     }
-    const word = tok.endsWith(':') ? tok.slice(0, -1) : tok;
-    if (THREAD_STATES.has(word)) {
-      out.state = word as ThreadState;
-      if (word === 'WAIT') {
-        if (i + 1 >= t.length) out.waitWrapped = tok.endsWith(':');
-        else readWaitReason(t, i + 1, out);
-      } else if (t[i + 1] === 'on' && t[i + 2] === 'processor') {
-        const p = parseDecimal(t[i + 3] ?? '');
-        if (p !== null) out.processor = p;
+    const colon = b[e - 1] === 58;
+    const state = threadStateAt(b, s, colon ? e - 1 : e);
+    if (state === null) continue;
+    out.state = state;
+    if (state === 'WAIT') {
+      if (i + 1 >= count) out.waitWrapped = colon;
+      else {
+        // readWaitReason: `(UserRequest) UserMode Non-Alertable`
+        const rs = t[2 * i + 2];
+        const re = t[2 * i + 3];
+        if (b[rs] === 40) {
+          const end = b[re - 1] === 41 && re - 1 > rs ? re - 1 : re;
+          if (end > rs + 1) out.waitReason = line.slice(rs + 1 - base, end - base);
+          if (i + 2 < count) {
+            const ms = t[2 * i + 4];
+            const me = t[2 * i + 5];
+            if (bytesAre(b, ms, me, 'UserMode')) out.waitMode = 'UserMode';
+            else if (bytesAre(b, ms, me, 'KernelMode')) out.waitMode = 'KernelMode';
+          }
+        }
       }
-      break;
+    } else if (i + 2 < count && bytesAre(b, t[2 * i + 2], t[2 * i + 3], 'on') && bytesAre(b, t[2 * i + 4], t[2 * i + 5], 'processor')) {
+      // `RUNNING on processor 2`
+      if (i + 3 < count) {
+        const v = decimalAt(b, t[2 * i + 6], t[2 * i + 7]);
+        if (v !== null) out.processor = v;
+      }
     }
+    break;
   }
   return out;
+}
+
+/** The THREAD_STATES word that b[s, e) is, or null. */
+function threadStateAt(b: Uint8Array, s: number, e: number): ThreadState | null {
+  const len = e - s;
+  if (len < 4 || len > 13) return null;
+  for (const word of THREAD_STATE_LIST) if (bytesAre(b, s, e, word)) return word;
+  return null;
 }
 
 /** Completes a wait state from `(Reason) Mode Alertability` tokens. */
@@ -611,12 +713,18 @@ export function matchWaitObject(line: string, start: number): WaitObject | null 
   return { address: canonicalHexAt(line, start, e0), type: line.slice(s1, e1) };
 }
 
-/** `Owning Process            ffffe001d147c840       Image:         audiodg.exe` */
-export function matchOwningProcess(line: string, start: number): { address: string; image?: string } | null {
+/** `Owning Process            ffffe001d147c840       Image:         audiodg.exe` (bytes as matchThreadHeader reads them). */
+export function matchOwningProcess(line: string, start: number, view?: Uint8Array, base = 0): { address: string; image?: string } | null {
   if (!line.startsWith('Owning Process', start)) return null;
-  const t = tokens(line, start + 14);
-  if (t.length === 0) return null;
-  const address = canonicalHex(t[0]);
+  const b = view === undefined ? lineBytes(line) : view;
+  if (view === undefined) base = 0;
+  const n = base + line.length;
+  let s = base + start + 14;
+  while (s < n && (b[s] === 32 || b[s] === 9)) s++;
+  if (s >= n) return null;
+  let e = s;
+  while (e < n && b[e] !== 32 && b[e] !== 9) e++;
+  const address = hexToken(b, s, e, line, base);
   if (address === null) return null;
   const at = line.indexOf('Image:', start);
   const image = at >= 0 ? line.slice(at + 6).trim() : '';
@@ -744,13 +852,25 @@ const scan = {
   callEnd: 0,
 };
 
+/** Hex digits and the backtick of 64-bit values (`fffff880\`0a2b3c40`): 1 hex, 2 backtick, 0 anything else. */
+const FRAME_HEX = new Uint8Array(256);
+for (const ch of '0123456789abcdefABCDEF') FRAME_HEX[ch.charCodeAt(0)] = 1;
+FRAME_HEX[96] = 2;
+
 /**
  * Scans a line's value columns by position and finds its call site; false when the line cannot be
- * a frame. Fills `scan`; slices nothing.
+ * a frame. Fills `scan` (with the line's indices); slices nothing. Reads the line's bytes (`view`
+ * from `base` on, else a copy by lineBytes): this is the loop that reads every character of every
+ * frame line.
  */
-function scanFrameColumns(line: string, start: number, layout: StackLayout | null): boolean {
-  const n = line.length;
-  let i = start;
+function scanFrameColumns(line: string, start: number, layout: StackLayout | null, view?: Uint8Array, base = 0): boolean {
+  let b: Uint8Array;
+  if (view === undefined) {
+    b = lineBytes(line);
+    base = 0;
+  } else b = view;
+  const n = base + line.length;
+  let i = base + start;
   let number = -1;
   let values = 0;
   let inline = false;
@@ -759,27 +879,38 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
     const s = i;
     let hex = true;
     let ticks = 0;
+    // A token that is not hex ends the columns (the call site starts there) unless it starts as
+    // the few that do not (`:`, `(T)`, `(Inline…`, `--------`): it need not be read to its end.
+    const c0 = b[s];
+    const special = c0 === 58 || c0 === 40 || c0 === 45;
     while (i < n) {
-      const c = line.charCodeAt(i);
+      const c = b[i];
       if (c === 32) break;
-      if (c === 96) ticks++;
-      else if (hex && !((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) hex = false;
+      const k = FRAME_HEX[c];
+      if (k === 2) ticks++;
+      else if (k === 0) {
+        hex = false;
+        if (!special) break;
+      }
       i++;
     }
+    if (!hex && !special) {
+      i = s;
+      break;
+    }
     const e = i;
-    while (i < n && line.charCodeAt(i) === 32) i++;
-    const c0 = line.charCodeAt(s);
+    while (i < n && b[i] === 32) i++;
     const len = e - s;
     if (len === 1 && c0 === 58) continue; // `:` column separator
     if (c0 === 40 /* ( */) {
-      if (len === 3 && line.charCodeAt(s + 1) === 84 && line.charCodeAt(s + 2) === 41) continue; // `(T)`: a trap frame (mex, kd)
-      if (len === 7 && line.startsWith('(Inline', s) && line.startsWith('Function)', i)) {
+      if (len === 3 && b[s + 1] === 84 && b[s + 2] === 41) continue; // `(T)`: a trap frame (mex, kd)
+      if (len === 7 && line.startsWith('(Inline', s - base) && line.startsWith('Function)', i - base)) {
         inline = true;
         i += 9;
-        while (i < n && line.charCodeAt(i) === 32) i++;
+        while (i < n && b[i] === 32) i++;
         continue;
       }
-      if (len === 8 && line.startsWith('(Inline)', s)) {
+      if (len === 8 && line.startsWith('(Inline)', s - base)) {
         // `kv`/`kb` print an inline frame as `(Inline) -------- -------- -------- --------`.
         inline = true;
         continue;
@@ -787,16 +918,16 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
     }
     if (inline && values === 0 && c0 === 45 /* - */) continue; // `--------`--------`
     if (hex) {
-      if (first && len <= 4 && (layout ? layout.numbered : looksNumbered(line, i))) {
-        number = parseInt(line.slice(s, e), 16);
+      if (first && len <= 4 && (layout ? layout.numbered : looksNumbered(line, i - base))) {
+        number = parseInt(line.slice(s - base, e - base), 16);
       } else {
         if (values === 0) {
-          scan.v0s = s;
-          scan.v0e = e;
+          scan.v0s = s - base;
+          scan.v0e = e - base;
           scan.v0w = len - ticks;
         } else if (values === 1) {
-          scan.v1s = s;
-          scan.v1e = e;
+          scan.v1s = s - base;
+          scan.v1e = e - base;
           scan.v1w = len - ticks;
         }
         values++;
@@ -813,9 +944,10 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
   // The call site ends at a suffix: ` (FPO:`, ` (TrapFrame`, ` (CONV:`, ` (Inline Function @ addr)`, ` [source @ line]`, or
   // two blanks before an author's comment.
   let end = n;
-  for (let j = line.indexOf(' ', i); j >= 0; j = line.indexOf(' ', j + 1)) {
-    const next = line.charCodeAt(j + 1);
-    if (next === 32 || next === 91 || (next === 40 && (line.startsWith('(FPO:', j + 1) || line.startsWith('(TrapFrame', j + 1) || line.startsWith('(CONV:', j + 1) || line.startsWith('(Inline Function @', j + 1)))) {
+  for (let j = i; j < n; j++) {
+    if (b[j] !== 32) continue;
+    const next = j + 1 < n ? b[j + 1] : -1;
+    if (next === 32 || next === 91 || (next === 40 && callSiteSuffix(line, j + 1 - base))) {
       end = j;
       break;
     }
@@ -824,9 +956,13 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
   scan.number = number;
   scan.values = values;
   scan.inline = inline;
-  scan.callStart = i;
-  scan.callEnd = end;
+  scan.callStart = i - base;
+  scan.callEnd = end - base;
   return true;
+}
+
+function callSiteSuffix(line: string, at: number): boolean {
+  return line.startsWith('(FPO:', at) || line.startsWith('(TrapFrame', at) || line.startsWith('(CONV:', at) || line.startsWith('(Inline Function @', at);
 }
 
 /**
@@ -836,20 +972,20 @@ function scanFrameColumns(line: string, start: number, layout: StackLayout | nul
  * frame opens a `kP` parameter list that runs over the next lines. Exactly the frames that
  * readStackFrames builds from the same line (a test holds them to it).
  */
-export function countFrameLine(line: string, start: number, layout: StackLayout): number {
+export function countFrameLine(line: string, start: number, layout: StackLayout, view?: Uint8Array, base = 0): number {
   if (layout.callSiteOnly) {
     const f = callSiteOnlyFrame(line, start, 0);
     frameCount.lastOpensParameters = f !== null && f.callSite.endsWith('(');
     frameCount.inline = false;
     return f === null ? 0 : 1;
   }
-  if (!scanFrameColumns(line, start, layout)) return 0;
+  if (!scanFrameColumns(line, start, layout, view, base)) return 0;
   const { callStart, callEnd } = scan;
   frameCount.inline = scan.inline;
   const space = line.indexOf(' ', callStart);
   if (space >= 0 && space < callEnd && line.charCodeAt(callStart) !== 40) {
     // Perhaps two frames glued into one line (rare): build them to know.
-    const frame = parseFrame(line, start, layout, 0);
+    const frame = parseFrame(line, start, layout, 0, view, base);
     if (frame === null) return 0;
     if (frame.glued === undefined) {
       frameCount.lastOpensParameters = frame.callSite.endsWith('(');
@@ -871,9 +1007,9 @@ export const frameCount = { lastOpensParameters: false, inline: false };
  * is a frame; without one (a pasted stack with its header cut off) the line must look
  * unmistakably like a frame: two full-width values and a symbol-like call site.
  */
-export function parseFrame(line: string, start: number, layout: StackLayout | null, lineNo: number): Frame | null {
+export function parseFrame(line: string, start: number, layout: StackLayout | null, lineNo: number, view?: Uint8Array, base = 0): Frame | null {
   if (layout?.callSiteOnly) return callSiteOnlyFrame(line, start, lineNo);
-  if (!scanFrameColumns(line, start, layout)) return null;
+  if (!scanFrameColumns(line, start, layout, view, base)) return null;
   const { values, v0s, v0e, v1s, v1e, inline, callStart, callEnd: end } = scan;
   const n = line.length;
   let callSite = line.slice(callStart, end);

@@ -432,3 +432,145 @@ describe('session lines (read first, whatever is open)', () => {
     expect(f.processes.find((p) => p.source === 'process-block')).toMatchObject({ address: 'fffffa8075c21b30', pid: 0xb3c });
   });
 });
+
+describe('frame, THREAD, wait and thread detail lines read from the bytes of the chunks', () => {
+  // As the process listing's lines: read on the chunk's bytes when they mirror the line, else on a
+  // copy; the facts must not depend on which, on where chunks end, nor on CRLF endings.
+  const session = [
+    '0: kd> !process 0 ff',
+    'PROCESS ffffe001d147c840',
+    '    SessionId: 1  Cid: 0a3c    Peb: 7ff5f000  ParentCid: 0244',
+    '    DirBase: 1aa000  ObjectTable: ffffc0000a3a1000  HandleCount: 230.',
+    '    Image: WerFault.exe',
+    '    VadRoot ffffe001cf1a6a60 Vads 95 Clone 0 Private 524. Modified 0. Locked 0.',
+    '    ElapsedTime                       00:00:06.112',
+    '',
+    '        THREAD ffffe001`d1a2e080  Cid 0A3C.0x0b40  Teb: 00000000`7ff5e000 Win32Thread: 0000000000000000 WAIT: (UserRequest) UserMode Non-Alertable',
+    '            ffffe001d1a8b080  ProcessObject',
+    '            FFFFE001D1A8B0C0  SynchronizationEvent',
+    '        Not impersonating',
+    '        DeviceMap                 ffffc00000b0a650',
+    '        Owning Process            ffffe001d147c840       Image:         WerFault.exe',
+    '        Attached Process          N/A            Image:         N/A',
+    '        Wait Start TickCount      1181           Ticks: 0',
+    '        Context Switch Count      12             IdealProcessor: 1',
+    '        Win32 Start Address ntdll!TppWorkerThread (0x00007ffb3a1f2d60)',
+    '        Stack Init ffffd001a1b2fc90 Current ffffd001a1b2f6e0',
+    '        Priority 9  BasePriority 8  PriorityDecrement 0  IoPriority 2  PagePriority 5',
+    '        Child-SP          RetAddr           Call Site',
+    '        ffffd001`a1b2f720 fffff803`2e2c5e3a nt!KiSwapContext+0x76',
+    '        ffffd001`a1b2f860 fffff803`2e2c58b9 nt!KiSwapThread+0x15a (FPO: [0,0,0])',
+    '        ffffd001`a1b2f910 fffff803`2e2c4e52 nt!KiCommitThreadWait+0x149 [d:\\os\\wait.c @ 312]',
+    '        00000000`0a1bf2c0 00007ffb`3a1f2d60 caf\u00e9!Main+0x10  an author\u2019s note',
+    '        (Inline Function) --------`-------- kernel32!WerpReportFault+0x70',
+    '',
+    '        THREAD ffffe001d1b3c080  Cid 0a3c.0b44  Teb: 000000007ff5c000 Win32Thread: 0000000000000000 RUNNING on processor 3',
+    '        Kernel stack not resident.',
+    '        THREAD 88b9fcb0  Cid 1548.16e4  Teb: 7ffac000 Win32Thread: fe288838 WAIT:',
+    '(Executive) KernelMode Non-Alertable',
+    '            89d1a2b8  NotificationEvent',
+    '        Owning Process            zz       Image:         x.exe',
+    '        THREAD 8a0b0c0d  Cid 12345678a.1  WAIT:: (WrQueue) KernelMode',
+    '        THREAD zz  Cid 0.0  Teb:\t00000000 READY:',
+    '        THREAD 8a0b0c0e  Cid 10.20  TERMINATED on processor 2.',
+    '        THREAD 8a0b0c0f',
+    '        ChildEBP RetAddr  Args to Child',
+    '        0012f5e0 76bd7f63 0012f600 00000000 00000001 kernel32!WerpReportFaultInternal+0x186 (FPO: [Non-Fpo])',
+    '        0012f5f4 76bd7858 00000000 00000000 00000000 kernel32!WerpReportFault+0x70',
+    '        0012f604 0012f6c0 0xbf7c0',
+    '',
+    '0: kd> kn',
+    ' # Child-SP          RetAddr           Call Site',
+    '00 fffff880`0a2b3c40 fffff800`02e8c2d2 nt!KeBugCheckEx',
+    '01 fffff880`0a2b3c48 fffff800`02e8c2d3 nt!KiBugCheck+0x12 ...',
+    '',
+  ];
+  const text = session.join('\n') + '\n';
+  const crlf = session.join('\r\n') + '\r\n';
+
+  function parseChunks(bytes: Buffer, size: number): Facts {
+    const all: Facts[] = [];
+    const s = new Segmenter((_seg, f) => all.push(f));
+    for (let i = 0; i < bytes.length; i += size) s.push(bytes.subarray(i, i + size));
+    s.end();
+    return {
+      ...all[0],
+      lineCount: all.reduce((n, f) => n + f.lineCount, 0),
+      unparsedLines: all.reduce((n, f) => n + f.unparsedLines, 0),
+      processes: all.flatMap((f) => f.processes),
+      threads: all.flatMap((f) => f.threads),
+      stacks: all.flatMap((f) => f.stacks),
+      warnings: all.flatMap((f) => f.warnings),
+      unparsed: all.flatMap((f) => f.unparsed ?? []),
+    };
+  }
+
+  it('reads them as from decoded text, wherever the chunks end, with LF or CRLF', () => {
+    const expected = parse(text);
+    expect(expected.threads.map((t) => [t.address, t.pid, t.tid, t.state, t.waitReason, t.waitMode, t.processor, t.waitsOn.length, t.stackNotResident])).toEqual([
+      ['ffffe001d1a2e080', 0xa3c, 0xb40, 'WAIT', 'UserRequest', 'UserMode', undefined, 2, undefined],
+      ['ffffe001d1b3c080', 0xa3c, 0xb44, 'RUNNING', undefined, undefined, 3, 0, true],
+      ['88b9fcb0', 0x1548, 0x16e4, 'WAIT', 'Executive', 'KernelMode', undefined, 1, undefined],
+      ['8a0b0c0d', undefined, undefined, undefined, undefined, undefined, undefined, 0, undefined],
+      [undefined, 0, 0, 'READY', undefined, undefined, undefined, 0, undefined],
+      ['8a0b0c0e', 0x10, 0x20, 'TERMINATED', undefined, undefined, 2, 0, undefined],
+      ['8a0b0c0f', undefined, undefined, undefined, undefined, undefined, undefined, 0, undefined],
+    ]);
+    expect(expected.stacks.map((s) => s.frameCount)).toEqual([5, 3, 2]);
+    expect(expected.processes.filter((p) => p.source === 'owning-process').map((p) => [p.address, p.image])).toEqual([['ffffe001d147c840', 'WerFault.exe']]);
+    for (const bytes of [Buffer.from(text, 'utf8'), Buffer.from(crlf, 'utf8')]) {
+      for (const size of [bytes.length, 512, 97, 13, 1]) {
+        const f = parseChunks(bytes, size);
+        expect(f.threads).toEqual(expected.threads);
+        expect(f.stacks).toEqual(expected.stacks);
+        expect(f.processes).toEqual(expected.processes);
+        expect(f.warnings).toEqual(expected.warnings);
+        expect(f.unparsedLines).toEqual(expected.unparsedLines);
+        expect(f.lineCount).toEqual(expected.lineCount);
+      }
+    }
+  });
+
+  it('keeps no process detail lines when asked not to, and nothing else changes', () => {
+    const all: Facts[] = [];
+    const s = new Segmenter((_seg, f) => all.push(f), { keepDetails: false });
+    s.push(Buffer.from(text));
+    s.end();
+    const withDetails = parse(text);
+    expect(withDetails.processes[0].details).toEqual({ VadRoot: 'ffffe001cf1a6a60 Vads 95 Clone 0 Private 524. Modified 0. Locked 0.', ElapsedTime: '00:00:06.112' });
+    expect(all.flatMap((f) => f.processes)).toEqual(withDetails.processes.map(({ details: _, ...p }) => p));
+    expect(all.flatMap((f) => f.threads)).toEqual(withDetails.threads);
+    expect(all.flatMap((f) => f.stacks)).toEqual(withDetails.stacks);
+    expect(all.reduce((n, f) => n + f.unparsedLines, 0)).toBe(withDetails.unparsedLines);
+  });
+});
+
+describe('frames built from a stack text on its bytes', () => {
+  // readStackFrames reads a text with no character past U+00FF as one latin1 view, any other
+  // text a line at a time: the frames must be the same. (cleanLine makes the typographic quote ASCII.)
+  const stackLines = [
+    '        ffffd001`a1b2f720 fffff803`2e2c5e3a nt!KiSwapContext+0x76',
+    '        ffffd001`a1b2f860 fffff803`2e2c58b9 nt!KiSwapThread+0x15a (FPO: [0,0,0])',
+    '        ffffd001`a1b2f910 fffff803`2e2c4e52 caf\u00e9!Main+0x10 [d:\\os\\wait.c @ 312]',
+    '...',
+    '        ffffd001`a1b2f980 fffff803`2e2c4e60 nt!KiCommitThreadWait+0x149  an author\u2019s note: \u03a9 \u4e2d',
+    '        (Inline Function) --------`-------- kernel32!WerpReportFault+0x70',
+  ];
+  it('gives the same frames with and without characters past latin1', () => {
+    for (const withWide of [false, true]) {
+      const body = (withWide ? stackLines : stackLines.map((l) => l.replace(' \u03a9 \u4e2d', ''))).map((l) => l.replace('\u2019', "'"));
+      const f = parse(lines('0: kd> k', 'Child-SP          RetAddr           Call Site', ...body));
+      expect(f.stacks).toHaveLength(1);
+      const frames = readStackFrames(f.stacks[0]);
+      expect(frames.map((x) => [x.callSite, x.frameAddress, x.returnAddress, x.line, x.source])).toEqual([
+        ['nt!KiSwapContext+0x76', 'ffffd001a1b2f720', 'fffff8032e2c5e3a', 3, undefined],
+        // (the FPO suffix's brackets read as a source, as they always have)
+        ['nt!KiSwapThread+0x15a', 'ffffd001a1b2f860', 'fffff8032e2c58b9', 4, '0,0,0'],
+        ['caf\u00e9!Main+0x10', 'ffffd001a1b2f910', 'fffff8032e2c4e52', 5, 'd:\\os\\wait.c @ 312'],
+        ['nt!KiCommitThreadWait+0x149', 'ffffd001a1b2f980', 'fffff8032e2c4e60', 7, undefined],
+        ['kernel32!WerpReportFault+0x70', null, null, 8, undefined],
+      ]);
+      expect(frames.map((x) => x.raw)).toEqual(body.filter((l) => l !== '...'));
+    }
+  });
+});

@@ -33,7 +33,7 @@ import {
 } from './grammar';
 import { applySessionLine, matchSessionLine, type SessionLine } from './session';
 import { layoutFlags } from './stacks';
-import { intern, own, prefixMatcher, skipSpaces, tokens } from './text';
+import { bytePrefixMatcher, intern, own, prefixMatcher, skipSpaces, tokens } from './text';
 
 /** Warnings kept per segment; beyond it they are only counted. */
 export const MAX_WARNINGS_PER_SEGMENT = 50;
@@ -70,9 +70,17 @@ export class TranscriptParser {
 
   /**
    * `keepUnparsed`: unparsed lines kept with their text in `facts.unparsed` (the rest are only
-   * counted); `analyze --unparsed` raises it to list them all.
+   * counted); `analyze --unparsed` raises it to list them all. `keepDetails`: a process block's
+   * detail lines (`VadRoot …`, `ElapsedTime …`) become `details` in its fact; the process graph
+   * never reads them (DumpGraph drops them), so a caller that only builds the graph says false.
    */
-  constructor(context: DebuggerContext, segment: number, firstLine: number, private readonly keepUnparsed = MAX_UNPARSED_SAMPLE) {
+  constructor(
+    context: DebuggerContext,
+    segment: number,
+    firstLine: number,
+    private readonly keepUnparsed = MAX_UNPARSED_SAMPLE,
+    private readonly keepDetails = true,
+  ) {
     this.ctx = cloneContext(context);
     this.facts = {
       segment,
@@ -185,6 +193,15 @@ export class TranscriptParser {
         return;
       }
     }
+    // Most lines under a kernel THREAD: its detail lines (`Not impersonating`, `Wait Start TickCount`,
+    // …), which are no session line, stack line or fact (see QUICK_THREAD_DETAILS), read on bytes.
+    if (view !== undefined && this.thread !== null && this.stack === null && this.wrappedProcessHeader === 0 && this.ctx.command !== '!stacks') {
+      const t = this.ctx.thread;
+      if (t !== null && quickThreadDetail(view, this.viewBase + start, this.viewBase + n)) {
+        if (t.expect !== 'details') t.expect = 'details';
+        return;
+      }
+    }
     // Session lines first, wherever they appear: their meaning must not depend on what came before.
     const session = matchSessionLine(text, start, this.ctx.mode, this.ctx.machine, this.view, this.viewBase);
     if (session !== null) {
@@ -245,7 +262,7 @@ export class TranscriptParser {
       this.stackLines.push(text);
       return true;
     }
-    const n = countFrameLine(text, start, this.stackLayout);
+    const n = countFrameLine(text, start, this.stackLayout, this.view, this.viewBase);
     // A context without the stack's layout (never written by this parser) takes frames with a frame pointer only.
     if (n > 0 && (this.ctx.stack?.layout != null || !frameCount.inline)) {
       stack.frameCount += n;
@@ -337,7 +354,7 @@ export class TranscriptParser {
       }
       case 84: {
         // T
-        const th = matchThreadHeader(text, start);
+        const th = matchThreadHeader(text, start, this.view, this.viewBase);
         if (th) {
           this.openThread(th);
           return true;
@@ -363,7 +380,7 @@ export class TranscriptParser {
         break;
       case 79: {
         // O
-        const own = matchOwningProcess(text, start);
+        const own = matchOwningProcess(text, start, this.view, this.viewBase);
         if (own) {
           this.owningProcess(own.address, own.image);
           return true;
@@ -484,6 +501,7 @@ export class TranscriptParser {
     if (this.thread !== null) return false;
     if (this.processFields(text, start)) return true;
     if (this.pebString(text, start)) return true;
+    if (!this.keepDetails) return true;
     const details = (this.proc!.details ??= {}) as Record<string, string>;
     if (this.detailCount >= MAX_DETAILS) return true;
     this.detailCount++;
@@ -725,6 +743,17 @@ const THREAD_DETAIL_PREFIXES = [
 ];
 
 const startsWithThreadDetail = prefixMatcher(THREAD_DETAIL_PREFIXES);
+
+/**
+ * The thread detail lines that read() takes on bytes before anything else: THREAD_DETAIL_PREFIXES
+ * but `Owning Process` (a fact) and `Kernel stack` (`Kernel stack not resident` says something).
+ * None of them can be a session line (`Priority` is not `PROCESS `, `Impersonation`/`Initial`/`IRP`
+ * not `Implicit`, `Stack`/`Start` not `Searching`), a wait object (each has a letter past F in its
+ * first token, or a first token shorter than 8) or anything dispatch reads: under a THREAD,
+ * outside a stack and a `!stacks` table, the path through read() ends in isThreadDetail for them.
+ */
+const QUICK_THREAD_DETAILS = THREAD_DETAIL_PREFIXES.filter((p) => p !== 'Owning Process' && p !== 'Kernel stack');
+const quickThreadDetail = bytePrefixMatcher(QUICK_THREAD_DETAILS);
 
 function isThreadDetail(text: string, start: number): boolean {
   if (startsWithThreadDetail(text, start)) return true;

@@ -33,6 +33,11 @@ export interface SegmenterOptions {
   keepLines?: boolean;
   /** Unparsed lines each segment's facts keep with their text (default MAX_UNPARSED_SAMPLE). */
   keepUnparsed?: number;
+  /**
+   * Process blocks' detail lines kept as `details` in their facts (default true): the distributed
+   * pipeline ships them; a caller that only builds the graph, which never reads them, says false.
+   */
+  keepDetails?: boolean;
 }
 
 /** The limits of SegmenterOptions with their defaults. */
@@ -62,6 +67,7 @@ export class Segmenter {
   private readonly hardMaxChars: number;
   private readonly keepLines: boolean;
   private readonly keepUnparsed: number;
+  private readonly keepDetails: boolean;
   private parser: TranscriptParser;
   private segStartContext: DebuggerContext = initialContext();
   private segFirstLine = 1;
@@ -79,7 +85,8 @@ export class Segmenter {
     ({ maxLines: this.maxLines, maxChars: this.maxChars, hardMaxLines: this.hardMaxLines, hardMaxChars: this.hardMaxChars } = segmentLimits(options));
     this.keepLines = options.keepLines ?? false;
     this.keepUnparsed = options.keepUnparsed ?? MAX_UNPARSED_SAMPLE;
-    this.parser = new TranscriptParser(this.segStartContext, 0, 1, this.keepUnparsed);
+    this.keepDetails = options.keepDetails ?? true;
+    this.parser = new TranscriptParser(this.segStartContext, 0, 1, this.keepUnparsed, this.keepDetails);
   }
 
   /** Bytes seen so far. */
@@ -147,7 +154,7 @@ export class Segmenter {
     this.segTruncated = [];
     this.segLineCount = 0;
     this.segChars = 0;
-    this.parser = new TranscriptParser(this.segStartContext, this.seq, this.segFirstLine, this.keepUnparsed);
+    this.parser = new TranscriptParser(this.segStartContext, this.seq, this.segFirstLine, this.keepUnparsed, this.keepDetails);
   }
 }
 

@@ -36,6 +36,8 @@ export function layoutOf(flags: number): StackLayout {
   return layout;
 }
 
+const BEYOND_LATIN1 = /[^\x00-\xff]/;
+
 /**
  * The frames of a stack fact, built from its text (or `text`, when the caller read it back from
  * where it was moved). Lines that are not frames (`...`, wrapped source lines) are skipped, as the
@@ -47,6 +49,10 @@ export function readStackFrames(stack: Pick<StackFact, 'text' | 'textLine' | 'la
   const layout = layoutOf(stack.layout);
   const parameters = (stack.layout & STACK_PARAMETERS) !== 0;
   const frames: Frame[] = [];
+  // The frame scanner reads bytes: those of the whole text at once when it has no character past
+  // U+00FF (latin1 is then the text one byte a character), else a copy of each line (lineBytes).
+  const bytes = BEYOND_LATIN1.test(text) ? undefined : Buffer.from(text, 'latin1');
+  const view = bytes === undefined ? undefined : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
   let from = 0;
   for (let lineNo = stack.textLine; from <= text.length; lineNo++) {
     let to = text.indexOf('\n', from);
@@ -60,7 +66,7 @@ export function readStackFrames(stack: Pick<StackFact, 'text' | 'textLine' | 'la
       continue;
     }
     const headerless = lineNo === stack.textLine && (stack.layout & STACK_HEADERLESS) !== 0;
-    const frame = parseFrame(line, skipSpaces(line), headerless ? null : layout, lineNo);
+    const frame = parseFrame(line, skipSpaces(line), headerless ? null : layout, lineNo, view, view === undefined ? 0 : to - line.length);
     if (frame !== null) push(frames, frame, layout, parameters);
   }
   return frames;

@@ -316,6 +316,30 @@ export function intern(s: string): string {
 }
 
 /**
+ * prefixMatcher on a line's bytes (see lineBytes): whether the bytes at `at` (before `n`) start
+ * with one of the prefixes, which must be ASCII.
+ */
+export function bytePrefixMatcher(prefixes: readonly string[]): (b: Uint8Array, at: number, n: number) => boolean {
+  const byFirst: (Uint8Array[] | undefined)[] = new Array(128).fill(undefined);
+  for (const p of prefixes) {
+    const bytes = Uint8Array.from(p, (ch) => ch.charCodeAt(0));
+    if (bytes.some((c) => c >= 128)) throw new Error(`bytePrefixMatcher: ${p} is not ASCII`);
+    (byFirst[bytes[0]] ??= []).push(bytes);
+  }
+  return (b, at, n) => {
+    const c = b[at];
+    const candidates = c < 128 ? byFirst[c] : undefined;
+    if (candidates === undefined) return false;
+    next: for (const p of candidates) {
+      if (at + p.length > n) continue;
+      for (let k = 1; k < p.length; k++) if (b[at + k] !== p[k]) continue next;
+      return true;
+    }
+    return false;
+  };
+}
+
+/**
  * A test of whether a line starts (at `start`) with one of `prefixes`, which looks up the few that
  * share its first character instead of trying them all.
  */
