@@ -543,6 +543,15 @@ describe('frame, THREAD, wait and thread detail lines read from the bytes of the
     expect(all.flatMap((f) => f.stacks)).toEqual(withDetails.stacks);
     expect(all.reduce((n, f) => n + f.unparsedLines, 0)).toBe(withDetails.unparsedLines);
   });
+
+  it('keeps none either in a segment parsed on its own when asked not to (the parse service)', () => {
+    const pieces: [Segment, Facts][] = [];
+    const s = new Segmenter((seg, f) => pieces.push([seg, f]), { keepLines: true });
+    s.push(Buffer.from(text));
+    s.end();
+    expect(pieces.some(([, f]) => f.processes.some((p) => p.details !== undefined))).toBe(true);
+    for (const [seg, f] of pieces) expect(parseSegment(seg, { keepDetails: false })).toEqual({ ...f, processes: f.processes.map(({ details: _, ...p }) => p) });
+  });
 });
 
 describe('frames built from a stack text on its bytes', () => {

@@ -160,9 +160,12 @@ export class Segmenter {
 
 const truncatedText = (line: string): string => `line longer than ${line.length} characters was cut`;
 
-/** Parses one segment on its own, as a parse worker does. Pure; never throws. */
-export function parseSegment(segment: Segment): Facts {
-  const p = new TranscriptParser(segment.context, segment.seq, segment.firstLine);
+/**
+ * Parses one segment on its own, as a parse worker does. Pure; never throws. `keepDetails` as the
+ * parser's (a process block's detail lines, which the process graph never reads).
+ */
+export function parseSegment(segment: Segment, options: { keepDetails?: boolean } = {}): Facts {
+  const p = new TranscriptParser(segment.context, segment.seq, segment.firstLine, MAX_UNPARSED_SAMPLE, options.keepDetails ?? true);
   const lines = segment.lines;
   const cut = segment.truncatedLines ?? [];
   let t = 0;
