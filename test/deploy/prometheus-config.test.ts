@@ -2,12 +2,16 @@
  * deploy/prometheus: `promtool check config` and `promtool check rules` accept the files, the rule
  * unit tests pass (`promtool test rules`), every alert has a test, the rules name only metrics the
  * services export, and the scrape configuration fits docker-compose.yml. Needs promtool (Debian:
- * apt-get install -y prometheus; .ci/run installs it).
+ * apt-get install -y prometheus; .ci/run installs it), or, where the machine has none and the
+ * tests run on the Docker path (an engine answers, or DUMPSTREAM_INFRA=docker), runs it from the
+ * Prometheus image (DUMPSTREAM_PROMETHEUS_IMAGE, default prom/prometheus:v2.53.0) with
+ * deploy/prometheus mounted read-only.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { chooseInfraSync, prometheusImage } from '../support/infra';
 import { exportedSeries, unknownNames } from '../support/promql';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -24,9 +28,16 @@ interface RuleTestFile {
 }
 
 function promtool(...args: string[]): { status: number; output: string } {
-  const r = spawnSync('promtool', args, { cwd: PROMETHEUS, encoding: 'utf8', timeout: 60_000 });
+  let r = spawnSync('promtool', args, { cwd: PROMETHEUS, encoding: 'utf8', timeout: 60_000 });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new Error('promtool is not installed (Debian: apt-get install -y prometheus, which does not need its service started); .ci/run installs it');
+    if (chooseInfraSync() !== 'docker') {
+      throw new Error('promtool is not installed (Debian: apt-get install -y prometheus, which does not need its service started; or a Docker engine: the test then runs it from a container); .ci/run installs it');
+    }
+    const docker = ['run', '--rm', '--network', 'none', '-v', `${path.resolve(PROMETHEUS)}:/w:ro`, '-w', '/w', '--entrypoint', 'promtool', prometheusImage(), ...args];
+    // a first run on Docker Desktop pulls the image
+    r = spawnSync('docker', docker, { encoding: 'utf8', timeout: 300_000 });
+    if (r.error) throw new Error(`docker ${docker.join(' ')}: ${r.error.message}`);
+    if (r.status === 125) throw new Error(`docker ${docker.join(' ')} failed:\n${r.stderr}`);
   }
   return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }

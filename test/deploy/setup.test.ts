@@ -37,6 +37,19 @@ describe('npm test on a fresh machine (test/support/setup.sh)', () => {
     }
   });
 
+  it('on a machine with only Docker and no apt-get (Docker Desktop on macOS): installs nothing, says so, asks only for what no container replaces', () => {
+    const r = spawnSync(path.join(bin, 'bash'), [SETUP], { env: { PATH: bin, DUMPSTREAM_INFRA: 'docker' }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe('test setup: no apt-get on this machine: installed nothing (skipped: chromium docker-compose); install them with its own package manager');
+    const skipped = lines.indexOf('test setup: missing on this machine — these suites will be skipped (and say so) until it is installed:');
+    expect(skipped).toBeGreaterThan(0);
+    expect(lines[skipped + 1]).toMatch(/^ {2}chromium +needed by test\/render/);
+    // Kafka, Redis, Prometheus and promtool run from containers on this path
+    for (const tool of ['prometheus', 'java', 'mvn', 'redis']) expect(lines.some((l) => l.trimStart().startsWith(`${tool} `))).toBe(false);
+  });
+
   it('does nothing at all when told to skip', () => {
     const r = spawnSync(path.join(bin, 'bash'), [SETUP], { env: { PATH: bin, DUMPSTREAM_TEST_SETUP: 'skip' }, encoding: 'utf8' });
     expect([r.status, r.stdout, r.stderr]).toEqual([0, '', '']);

@@ -27,9 +27,9 @@ it('loses and duplicates nothing when Redis is away for ten seconds', async () =
   });
   await run.waitForProgress(Math.ceil(0.6 * n));
   await run.fault('Redis frozen (SIGSTOP) for 10 s, then SIGCONT', async () => {
-    run.redis.pause();
+    await run.redis.pause();
     await sleep(10_000);
-    run.redis.resume();
+    await run.redis.resume();
   });
   await submitting;
   await run.waitForAll().catch(() => undefined);

@@ -20,16 +20,33 @@ import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestCont
 export const DEFAULT_KAFKA_IMAGE = 'apache/kafka:3.9.0';
 export const DEFAULT_REDIS_IMAGE = 'redis:7-alpine';
 
-type NetworkMode = 'host' | 'bridge';
+export type NetworkMode = 'host' | 'bridge';
 
 export interface DockerService {
   /** host:port to connect to from this process */
   address: string;
+  /** Removes the container (whatever state it is in). */
   stop(): Promise<void>;
+  /**
+   * For the fault scenarios (test/faults), which break what they run on: the container is
+   * stopped, killed, paused and started again as a process would be, keeping its file system
+   * (a broker's log, Redis' append-only file) and its port.
+   */
+  control: DockerControl;
+}
+
+export interface DockerControl {
+  /** `docker stop` (SIGTERM, SIGKILL after 10 s) or `docker kill` (SIGKILL); resolves once it has exited. */
+  halt(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** `docker start` again (the same container: its data and its port). */
+  start(): Promise<void>;
+  /** `docker pause` (the cgroup freezer: the port stays open, nothing answers), `docker unpause`. */
+  pause(): Promise<void>;
+  unpause(): Promise<void>;
 }
 
 /** Where the engine is and how containers reach us; one line that says why when it cannot. */
-async function engine(): Promise<{ host: string; network: NetworkMode }> {
+export async function engine(): Promise<{ host: string; network: NetworkMode }> {
   let client: Awaited<ReturnType<typeof getContainerRuntimeClient>>;
   try {
     client = await getContainerRuntimeClient();
@@ -55,7 +72,7 @@ async function engine(): Promise<{ host: string; network: NetworkMode }> {
  * Runs `container` on `port` (the same number inside and out): host networking, or a published
  * port on the bridge.
  */
-function onPort(container: GenericContainer, network: NetworkMode, port: number): GenericContainer {
+export function onPort(container: GenericContainer, network: NetworkMode, port: number): GenericContainer {
   return network === 'host' ? container.withNetworkMode('host') : container.withExposedPorts({ container: port, host: port });
 }
 
@@ -91,20 +108,29 @@ export async function startKafkaContainer(port: number, controllerPort: number):
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
     .withStartupTimeout(180_000);
   const started = await startOrExplain(container, `Kafka (${image})`);
-  return { address: `${host}:${port}`, stop: stopper(started) };
+  return service(`${host}:${port}`, started);
 }
 
-/** A Redis server on `port` that keeps nothing on disk. */
-export async function startRedisContainer(port: number): Promise<DockerService> {
+export interface RedisContainerOptions {
+  /** requirepass: clients must AUTH with it. */
+  password?: string;
+  /** An append-only file fsynced on every write (in the container's /data), so a stop and start keeps the data. */
+  appendOnly?: boolean;
+}
+
+/** A Redis server on `port`; it keeps nothing on disk unless `appendOnly`. */
+export async function startRedisContainer(port: number, options: RedisContainerOptions = {}): Promise<DockerService> {
   const { host, network } = await engine();
   const image = process.env.DUMPSTREAM_REDIS_IMAGE?.trim() || DEFAULT_REDIS_IMAGE;
   const bind = network === 'host' ? ['--bind', '127.0.0.1'] : [];
+  const aof = options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const auth = options.password ? ['--requirepass', options.password] : [];
   const container = onPort(new GenericContainer(image), network, port)
-    .withCommand(['redis-server', '--port', String(port), ...bind, '--save', '', '--appendonly', 'no'])
+    .withCommand(['redis-server', '--port', String(port), ...bind, '--save', '', ...aof, ...auth])
     .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
     .withStartupTimeout(60_000);
   const started = await startOrExplain(container, `Redis (${image})`);
-  return { address: `${host}:${port}`, stop: stopper(started) };
+  return service(`${host}:${port}`, started);
 }
 
 async function startOrExplain(container: GenericContainer, what: string): Promise<StartedTestContainer> {
@@ -115,13 +141,41 @@ async function startOrExplain(container: GenericContainer, what: string): Promis
   }
 }
 
-/** stop() once, removing the container (with Ryuk disabled nothing else would). */
-function stopper(container: StartedTestContainer): () => Promise<void> {
+/**
+ * The container as a DockerService: stop() once, removing it (with Ryuk disabled nothing else
+ * would) in whatever state the faults left it; control through the engine's API (dockerode).
+ */
+export async function service(address: string, started: StartedTestContainer): Promise<DockerService> {
+  const client = await getContainerRuntimeClient();
+  const c = client.container.getById(started.getId());
   let stopping: Promise<void> | undefined;
-  return () => {
-    stopping ??= container.stop({ timeout: 10_000, remove: true, removeVolumes: true }).then(() => undefined);
+  const stop = (): Promise<void> => {
+    stopping ??= c.remove({ force: true, v: true }).then(
+      () => undefined,
+      (e: unknown) => {
+        // already gone (a 404) is what stop() is for; anything else is a failure to say
+        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      },
+    );
     return stopping;
   };
+  const control: DockerControl = {
+    async halt(signal) {
+      if (signal === 'SIGKILL') await c.kill({ signal: 'SIGKILL' });
+      else await c.stop({ t: 10 });
+      await c.wait();
+    },
+    async start() {
+      await c.start();
+    },
+    async pause() {
+      await c.pause();
+    },
+    async unpause() {
+      await c.unpause();
+    },
+  };
+  return { address, stop, control };
 }
 
 function firstLine(e: unknown): string {

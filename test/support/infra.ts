@@ -14,12 +14,14 @@
  *  - REDIS_URL       use this Redis (redis://[:password@]host:port[/db]) instead of 6379 / a new one
  *  - DUMPSTREAM_INFRA=local|docker   overrides chooseInfra()
  *  - DUMPSTREAM_KAFKA_IMAGE, DUMPSTREAM_REDIS_IMAGE, DUMPSTREAM_DOCKER_NETWORK: see docker-infra.ts
+ *  - DUMPSTREAM_PROMETHEUS_IMAGE: Prometheus and promtool where the machine has none, on the
+ *    Docker path (default prom/prometheus:v2.53.0, docker-compose.yml's)
  *  - KAFKA_VERSION, DUMPSTREAM_CACHE, KAFKA_* ... are passed through to deploy/kafka/*.sh
  *
  * Every failure is an InfraError whose message starts with one summary line (no stack trace);
  * a broker that fails to start adds the last lines of its log below that line.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -70,6 +72,24 @@ export async function chooseInfra(): Promise<Infra> {
   if (!onPath('docker')) return 'local';
   const r = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 });
   return r.code === 0 ? 'docker' : 'local';
+}
+
+/**
+ * chooseInfra() for code that cannot wait (a test file deciding at load time, a synchronous
+ * helper): the same answer, with `docker info` run synchronously.
+ */
+export function chooseInfraSync(): Infra {
+  const forced = process.env.DUMPSTREAM_INFRA?.trim();
+  if (forced === 'local' || forced === 'docker') return forced;
+  if (forced) throw new InfraError(`DUMPSTREAM_INFRA must be 'local' or 'docker', got '${forced}'`);
+  if (!onPath('docker')) return 'local';
+  const r = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', timeout: 10_000 });
+  return r.status === 0 ? 'docker' : 'local';
+}
+
+/** The image the tests run Prometheus and promtool from when the machine has neither (the Docker path). */
+export function prometheusImage(): string {
+  return process.env.DUMPSTREAM_PROMETHEUS_IMAGE?.trim() || 'prom/prometheus:v2.53.0';
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# The integration tests on their Docker path (testcontainers), on a machine where no Docker
-# engine runs and no image registry answers: starts a private engine (docker-engine.sh, on this
-# machine's network with --bridge=none, so containers use the host network), builds the Kafka and
-# Redis stand-ins (test/compose/build-images.sh; cached), runs the `integration` jest project with
+# `npm test` on its Docker path, on a machine where no Docker engine runs and no image registry
+# answers (CI's): starts a private engine (docker-engine.sh, on this machine's network with
+# --bridge=none, so containers use the host network), builds the Kafka, Redis and Prometheus
+# stand-ins (test/compose/build-images.sh; cached), runs `npm test` (pretest included) with
 # DUMPSTREAM_INFRA=docker on them, and stops the engine whatever happened.
+#
+#   --docker-only   a machine with only Docker, as Docker Desktop's users have: the tests run with
+#                   a PATH that hides what the containers stand in for (java, mvn, redis-server,
+#                   redis-cli, prometheus, promtool), chromium and apt-get, so every suite takes its
+#                   container route (and test/render says it is skipped). `npm run test:docker`.
 #
 # Where an engine already answers and can pull images (Docker Desktop), plain `npm test` takes the
 # Docker path by itself: this script is for machines like CI's.
 #
-#   bash test/support/integration-on-docker.sh [test paths or jest options]   (npm run test:docker)
+#   bash test/support/integration-on-docker.sh [--docker-only] [test paths or jest options]
+#   FAULTS_SUITE=full ... runs every fault scenario (test/faults), not only npm test's quick two
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$ROOT"
 
+ONLY=0
+if [[ "${1:-}" == --docker-only ]]; then ONLY=1; shift; fi
+
 STATE="$(mktemp -d /tmp/dsi-engine.XXXXXX)"
-cleanup() { bash "$HERE/docker-engine.sh" stop "$STATE" || echo "integration-on-docker.sh: stopping the engine failed" >&2; }
+cleanup() {
+  bash "$HERE/docker-engine.sh" stop "$STATE" || echo "integration-on-docker.sh: stopping the engine failed" >&2
+  [[ -z "${HIDDEN:-}" ]] || rm -rf "$HIDDEN"
+}
 trap cleanup EXIT
 
 t0=$(date +%s)
@@ -24,16 +36,35 @@ export DOCKER_HOST
 DOCKER_HOST="$(bash "$HERE/docker-engine.sh" start "$STATE" --parent $$ \
   --data-root "${DUMPSTREAM_CACHE:-$HOME/.cache/dumpstream}/docker/build-root" | sed -n 's/^DOCKER_HOST=//p')"
 t1=$(date +%s)
-bash "$ROOT/test/compose/build-images.sh" kafka redis
+bash "$ROOT/test/compose/build-images.sh" kafka redis prometheus
 t2=$(date +%s)
 echo "integration-on-docker.sh: engine up in $((t1 - t0)) s, images ready in $((t2 - t1)) s" >&2
+
+TEST_PATH="$PATH"
+if ((ONLY)); then
+  # every command of PATH but these, as links in one directory (the first of a name wins, as in PATH)
+  HIDDEN="$(mktemp -d /tmp/dsi-path.XXXXXX)"
+  hide=" java mvn redis-server redis-cli prometheus promtool chromium chromium-browser apt-get apt dockerd "
+  IFS=: read -ra dirs <<<"$PATH"
+  for d in "${dirs[@]}"; do
+    [[ -d "$d" ]] || continue
+    for f in "$d"/*; do
+      n="${f##*/}"
+      [[ -x "$f" && ! -d "$f" && "$hide" != *" $n "* && ! -e "$HIDDEN/$n" ]] && ln -s "$f" "$HIDDEN/$n"
+    done
+  done
+  TEST_PATH="$HIDDEN"
+  echo "integration-on-docker.sh: a machine with only Docker: hidden from PATH:$hide" >&2
+fi
 
 # /.dockerenv exists on these machines: without the override testcontainers would look for the
 # engine's gateway instead of localhost. The Ryuk image cannot be pulled: the tests stop their
 # own containers (and the engine goes away with every container at the end).
+PATH="$TEST_PATH" \
 DUMPSTREAM_INFRA=docker \
 DUMPSTREAM_KAFKA_IMAGE=dumpstream-standin/kafka:3.9.0 \
 DUMPSTREAM_REDIS_IMAGE=dumpstream-standin/redis:7 \
+DUMPSTREAM_PROMETHEUS_IMAGE=dumpstream-standin/prometheus:2 \
 TESTCONTAINERS_HOST_OVERRIDE=localhost \
 TESTCONTAINERS_RYUK_DISABLED=true \
-  npx jest "$@" --selectProjects integration
+  npm test -- "$@"

@@ -1,14 +1,58 @@
 /**
  * The infrastructure a fault scenario owns, so that it may break it: a Kafka broker of its own
- * (deploy/kafka/start.sh, restarted with restart.sh keeping its data) and a redis-server of its
- * own on a fixed port (stopped, killed, paused, flushed, started again on the same port).
+ * and a Redis server of its own on a fixed port (stopped, killed, paused, flushed, started again
+ * on the same port, keeping their data). On the infra chooseInfra() picks, as the integration
+ * tests do:
+ *  - 'local': deploy/kafka/start.sh (restarted with restart.sh) and the machine's redis-server,
+ *    as processes that get the signals;
+ *  - 'docker': containers of the same images as the integration tests' (test/support/docker-infra.ts),
+ *    stopped with `docker stop` (SIGTERM), killed with `docker kill`, frozen with `docker pause`
+ *    and started again with `docker start`, which keeps their file systems and ports.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { redisCommand, redisPing } from '../../support/infra';
+import { checkKafka, chooseInfra, redisCommand, redisPing } from '../../support/infra';
+import type { DockerService } from '../../support/docker-infra';
+
+/** What a scenario does to its broker. */
+export interface FaultBroker {
+  readonly brokers: string;
+  /** Stops the broker (SIGTERM, or SIGKILL with `kill`), waits `downMs`, starts it again with its data. */
+  restart(options?: { kill?: boolean; downMs?: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** What a scenario does to its Redis. */
+export interface FaultRedis {
+  readonly port: number;
+  readonly url: string;
+  startAgain(): Promise<void>;
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  flushAll(): Promise<void>;
+  command(args: string[]): Promise<unknown>;
+  destroy(): Promise<void>;
+}
+
+/** A broker of the scenario's own, on chooseInfra()'s infra. */
+export async function startFaultBroker(): Promise<FaultBroker> {
+  return (await chooseInfra()) === 'docker' ? DockerKafkaBroker.start() : KafkaBroker.start();
+}
+
+/** A Redis of the scenario's own, on chooseInfra()'s infra. */
+export async function startFaultRedis(options: RedisServerOptions = {}): Promise<FaultRedis> {
+  return (await chooseInfra()) === 'docker' ? DockerRedisServer.start(options) : RedisServer.start(options);
+}
+
+// require, not import(): see loadDockerInfra in test/support/infra.ts
+function dockerInfra(): typeof import('../../support/docker-infra') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../../support/docker-infra') as typeof import('../../support/docker-infra');
+}
 
 const KAFKA_DIR = path.resolve(__dirname, '..', '..', '..', 'deploy', 'kafka');
 
@@ -31,8 +75,8 @@ function vars(stdout: string): Record<string, string> {
   );
 }
 
-/** A single-node Kafka of the scenario's own. */
-export class KafkaBroker {
+/** A single-node Kafka of the scenario's own, from deploy/kafka's scripts. */
+export class KafkaBroker implements FaultBroker {
   private constructor(
     readonly brokers: string,
     private readonly stateDir: string,
@@ -104,7 +148,7 @@ export interface RedisServerOptions {
  * killed (SIGKILL) and started again on the same port; with `persistent` (default) it keeps its
  * data across that, as a production Redis with AOF does.
  */
-export class RedisServer {
+export class RedisServer implements FaultRedis {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
   private paused = false;
@@ -168,12 +212,12 @@ export class RedisServer {
   }
 
   /** SIGSTOP: the port stays open and connections hang, as with a frozen host. */
-  pause(): void {
+  async pause(): Promise<void> {
     this.child?.kill('SIGSTOP');
     this.paused = true;
   }
 
-  resume(): void {
+  async resume(): Promise<void> {
     this.child?.kill('SIGCONT');
     this.paused = false;
   }
@@ -190,5 +234,115 @@ export class RedisServer {
   async destroy(): Promise<void> {
     await this.stop('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A single-node Kafka of the scenario's own in a container (the integration tests' image). */
+export class DockerKafkaBroker implements FaultBroker {
+  private constructor(private readonly service: DockerService) {}
+
+  get brokers(): string {
+    return this.service.address;
+  }
+
+  static async start(): Promise<DockerKafkaBroker> {
+    const [port, controllerPort] = [await freePort(), await freePort()];
+    const service = await dockerInfra().startKafkaContainer(port, controllerPort);
+    const broker = new DockerKafkaBroker(service);
+    await checkKafka(service.address, 60_000).catch(async (e: unknown) => {
+      await service.stop().catch(() => undefined);
+      throw e;
+    });
+    return broker;
+  }
+
+  /** `docker stop` (SIGTERM) or `docker kill`, down `downMs`, `docker start`; resolves once it answers again. */
+  async restart(options: { kill?: boolean; downMs?: number } = {}): Promise<void> {
+    await this.service.control.halt(options.kill ? 'SIGKILL' : 'SIGTERM');
+    if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
+    await this.service.control.start();
+    await checkKafka(this.service.address, 120_000);
+  }
+
+  async stop(): Promise<void> {
+    await this.service.stop().catch(() => undefined);
+  }
+}
+
+/**
+ * A Redis of the scenario's own in a container (the integration tests' image), with an
+ * append-only file inside the container unless `persistent: false`: `docker stop` and `docker
+ * start` keep its data, as a stop and start of the process does on the local path.
+ */
+export class DockerRedisServer implements FaultRedis {
+  private running = true;
+  private paused = false;
+
+  private constructor(
+    readonly port: number,
+    private readonly options: RedisServerOptions,
+    private readonly service: DockerService,
+  ) {}
+
+  static async start(options: RedisServerOptions = {}): Promise<DockerRedisServer> {
+    const port = await freePort();
+    const service = await dockerInfra().startRedisContainer(port, { password: options.password, appendOnly: options.persistent !== false });
+    const r = new DockerRedisServer(port, options, service);
+    await r.answers().catch(async (e: unknown) => {
+      await service.stop().catch(() => undefined);
+      throw e;
+    });
+    return r;
+  }
+
+  get url(): string {
+    const [host] = this.service.address.split(':');
+    return `redis://${this.options.password ? `:${encodeURIComponent(this.options.password)}@` : ''}${host}:${this.port}`;
+  }
+
+  private async answers(): Promise<void> {
+    const until = Date.now() + 30_000;
+    for (;;) {
+      if (await redisPing(this.url, 500).then(() => true, () => false)) return;
+      if (Date.now() > until) throw new Error(`the Redis container on port ${this.port} did not answer PING`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async startAgain(): Promise<void> {
+    if (this.running) throw new Error('the Redis container is running already');
+    await this.service.control.start();
+    this.running = true;
+    this.paused = false;
+    await this.answers();
+  }
+
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    if (!this.running) return;
+    if (this.paused) await this.resume();
+    await this.service.control.halt(signal);
+    this.running = false;
+  }
+
+  async pause(): Promise<void> {
+    await this.service.control.pause();
+    this.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    await this.service.control.unpause();
+    this.paused = false;
+  }
+
+  async flushAll(): Promise<void> {
+    await redisCommand(this.url, ['FLUSHALL']);
+  }
+
+  async command(args: string[]): Promise<unknown> {
+    return redisCommand(this.url, args);
+  }
+
+  async destroy(): Promise<void> {
+    await this.service.stop();
   }
 }

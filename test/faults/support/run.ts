@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { submitTranscripts, type SubmitResult } from '@dumpstream/ingest';
 import { uniquePrefix, waitFor } from '../../support/ids';
-import { KafkaBroker, RedisServer, type RedisServerOptions } from './cluster';
+import { startFaultBroker, startFaultRedis, type FaultBroker, type FaultRedis, type RedisServerOptions } from './cluster';
 import { faultFleet, type FleetFile } from './fleet';
 import { Observer } from './observe';
 import { ServiceProcess, startAndWait, type ServiceKind } from './services';
@@ -77,8 +77,8 @@ export class FaultRun {
   private constructor(
     readonly options: FaultRunOptions,
     readonly dir: string,
-    readonly broker: KafkaBroker,
-    readonly redis: RedisServer,
+    readonly broker: FaultBroker,
+    readonly redis: FaultRedis,
     readonly prefix: string,
     readonly ingest: ServiceProcess,
     readonly parsers: ServiceProcess[],
@@ -93,7 +93,7 @@ export class FaultRun {
   static async start(options: FaultRunOptions): Promise<FaultRun> {
     const dir = path.join(os.tmpdir(), 'dumpstream-faults', `${options.scenario}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     mkdirSync(dir, { recursive: true });
-    const [fleet, broker, redis, port] = await Promise.all([options.fleet ?? faultFleet(), KafkaBroker.start(), RedisServer.start(options.redis), freePort()]);
+    const [fleet, broker, redis, port] = await Promise.all([options.fleet ?? faultFleet(), startFaultBroker(), startFaultRedis(options.redis), freePort()]);
     const prefix = uniquePrefix(options.scenario);
     const env: Record<string, string> = {
       KAFKA_BROKERS: broker.brokers,
