@@ -91,7 +91,7 @@ describe('SegmentCutter', () => {
       checkContexts(bytes, options);
       const { segments, summary } = cut(bytes, options);
       expect(segments.reduce((n, s) => n + s.lines.length, 0)).toBe(summary.lines);
-      expect(reportOf(segments.map(parseSegment), bytes.length)).toEqual(want);
+      expect(reportOf(segments.map((s) => parseSegment(s)), bytes.length)).toEqual(want);
     }
   });
 
@@ -107,7 +107,7 @@ describe('SegmentCutter', () => {
       expect(segments.length).toBeGreaterThan(1);
       // Cut before a line that opens something new: nothing open in the context.
       for (const s of segments.slice(1)) expect([s.context.block, s.context.thread, s.context.stack]).toEqual([null, null, null]);
-      expect(reportOf(segments.map(parseSegment), bytes.length)).toEqual(want);
+      expect(reportOf(segments.map((s) => parseSegment(s)), bytes.length)).toEqual(want);
       expect(checkContexts(bytes, { maxLines: 40, hardMaxLines: 120 })).toBeGreaterThan(1);
     }
     require('node:fs').rmSync(dir, { recursive: true, force: true });
@@ -139,7 +139,7 @@ describe('SegmentCutter', () => {
           checkContexts(bytes, { maxLines, hardMaxLines: maxLines * 3 });
           // Cut before lines that open something new only. (A cut in the middle of a damaged block
           // can tell a little differently from an uncut parse, as analyze's own hard cuts can.)
-          expect(reportOf(cut(bytes, { maxLines, hardMaxLines: 1e9 }).segments.map(parseSegment), bytes.length)).toEqual(analyzed(bytes));
+          expect(reportOf(cut(bytes, { maxLines, hardMaxLines: 1e9 }).segments.map((s) => parseSegment(s)), bytes.length)).toEqual(analyzed(bytes));
         },
       ),
       { numRuns: 150 },
