@@ -34,8 +34,8 @@ export interface SegmenterOptions {
   /** Unparsed lines each segment's facts keep with their text (default MAX_UNPARSED_SAMPLE). */
   keepUnparsed?: number;
   /**
-   * Process blocks' detail lines kept as `details` in their facts (default true): the distributed
-   * pipeline ships them; a caller that only builds the graph, which never reads them, says false.
+   * Process blocks' detail lines kept as `details` in their facts (default true). The graph never
+   * reads them: `analyze` and the parse service (parseSegment's option) say false.
    */
   keepDetails?: boolean;
 }
