@@ -1,5 +1,5 @@
 import type { HeldFacts, HeldFactsStore, SegmentIdentities } from '@dumpstream/graph';
-import { decodeFactIdentities, decodeFacts, encodeFacts } from '@dumpstream/schemas';
+import { decodeFacts, encodeFacts } from '@dumpstream/schemas';
 import type { Facts, TextRef } from '@dumpstream/transcript';
 import { decodeIdentities, encodeIdentities } from './identities';
 
@@ -71,7 +71,9 @@ export class EncodedFacts implements HeldFactsStore {
     if (!isEncoded(held)) return held as Facts;
     const ids = held.identities;
     if (ids !== null) return decodeIdentities(Buffer.isBuffer(ids) ? ids : this.file!.getBytes(ids));
-    return decodeFactIdentities(Buffer.isBuffer(held.held) ? held.held : this.file!.getBytes(held.held));
+    // A fact that did not fit encodeIdentities' layout (an address of over 21,845 characters, an
+    // unknown source): decoded in full, as rare as that is.
+    return this.get(held);
   }
 
   get(held: HeldFacts): Facts {

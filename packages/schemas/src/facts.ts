@@ -1,7 +1,5 @@
 import type { CommandLineFact, Facts, Frame, ProcessFact, StackFact, SystemFact, ThreadFact, Warning } from '@dumpstream/transcript';
-import { Type, type Schema } from 'avsc';
-import { SchemaError } from './errors';
-import { decodeWire, encodeWire, messageType, readSchema } from './registry';
+import { decodeWire, encodeWire } from './registry';
 import { optionalKeys, ownerFromWire, putPresent, type OptionalKeys, type Wire } from './wire';
 
 /** The facts of one segment as they travel on the `facts` topic: Facts plus the segment's uploadId. */
@@ -144,89 +142,4 @@ function frameFromWire(w: Wire<WireFrame>): Frame {
     w,
     FRAME_KEYS,
   );
-}
-
-/**
- * What the graph's first pass over a dump reads of a segment's facts (its identities: which pid
- * each EPROCESS and ETHREAD address is, and how many threads, waits and stacks there are): each
- * process's address, pid and source, each thread's processAddress, pid and wait objects (as empty
- * objects: only their number), and as many empty stacks as there are. Fields that are absent stay
- * absent, as in decodeFacts.
- */
-export interface FactIdentities {
-  processes: Pick<ProcessFact, 'address' | 'pid' | 'source'>[];
-  threads: (Pick<ThreadFact, 'processAddress' | 'pid'> & { waitsOn: object[] })[];
-  stacks: object[];
-}
-
-let identities: { reader: Type; resolver: ReturnType<Type['createResolver']> } | null = null;
-
-/** The Facts schema cut down to FactIdentities' fields: Avro skips the writer's others without building them. */
-function identitiesReader(): { reader: Type; resolver: ReturnType<Type['createResolver']> } {
-  if (identities !== null) return identities;
-  type Field = { name: string; type: unknown };
-  type Rec = { type: string; name: string; fields: Field[] };
-  const facts = readSchema('Facts') as unknown as Rec;
-  const field = (r: Rec, name: string): Field => {
-    const f = r.fields.find((x) => x.name === name);
-    if (f === undefined) throw new Error(`Facts schema: no field ${name} in ${r.name}`);
-    return f;
-  };
-  const itemsOf = (r: Rec, name: string): Rec => (field(r, name).type as { items: Rec }).items;
-  const only = (r: Rec, names: string[], replace: Record<string, unknown> = {}): Rec => ({
-    ...r,
-    fields: names.map((n) => (n in replace ? { ...field(r, n), type: replace[n] } : field(r, n))),
-  });
-  const proc = itemsOf(facts, 'processes');
-  const thread = itemsOf(facts, 'threads');
-  const wait = itemsOf(thread, 'waitsOn');
-  const stack = itemsOf(facts, 'stacks');
-  const schema = {
-    ...facts,
-    fields: [
-      { name: 'processes', type: { type: 'array', items: only(proc, ['address', 'pid', 'source']) } },
-      { name: 'threads', type: { type: 'array', items: only(thread, ['pid', 'waitsOn', 'processAddress'], { waitsOn: { type: 'array', items: { ...wait, fields: [] } } }) } },
-      { name: 'stacks', type: { type: 'array', items: { ...stack, fields: [] } } },
-    ],
-  };
-  const reader = Type.forSchema(schema as unknown as Schema);
-  identities = { reader, resolver: reader.createResolver(messageType('Facts')) };
-  return identities;
-}
-
-type IdentitiesWire = {
-  processes: { address: string | null; pid: number | null; source: ProcessFact['source'] }[];
-  threads: { processAddress: string | null; pid: number | null; waitsOn: object[] }[];
-  stacks: object[];
-};
-
-/**
- * FactIdentities of encoded facts (encodeFacts' bytes), without decoding the rest. Throws
- * SchemaError DECODE_FAILED for bytes that are not Facts.
- */
-export function decodeFactIdentities(bytes: Buffer): FactIdentities {
-  const { reader, resolver } = identitiesReader();
-  let w: IdentitiesWire;
-  try {
-    w = reader.fromBuffer(bytes, resolver) as IdentitiesWire;
-  } catch (cause) {
-    throw new SchemaError('DECODE_FAILED', `cannot decode Facts from ${bytes.length} bytes: ${(cause as Error).message}`, { schema: 'Facts' }, { cause });
-  }
-  const processes: FactIdentities['processes'] = new Array(w.processes.length);
-  for (let i = 0; i < w.processes.length; i++) {
-    const x = w.processes[i];
-    const p: FactIdentities['processes'][number] = { source: x.source };
-    if (x.address !== null) p.address = x.address;
-    if (x.pid !== null) p.pid = x.pid;
-    processes[i] = p;
-  }
-  const threads: FactIdentities['threads'] = new Array(w.threads.length);
-  for (let i = 0; i < w.threads.length; i++) {
-    const x = w.threads[i];
-    const t: FactIdentities['threads'][number] = { waitsOn: x.waitsOn };
-    if (x.processAddress !== null) t.processAddress = x.processAddress;
-    if (x.pid !== null) t.pid = x.pid;
-    threads[i] = t;
-  }
-  return { processes, threads, stacks: w.stacks };
 }
