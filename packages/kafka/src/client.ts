@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { CompressionTypes, Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type ICustomPartitioner, type KafkaConfig, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import { installFastCrc32c } from './crc32c';
 import { installEncoderFix, installRecordBatchFix, installRequestQueueFix, installTransactionRetryFix } from './kafkajs-fixes';
 import type { Topics } from './topics';
@@ -57,10 +57,6 @@ export function createKafka(conn: KafkaConnection, log: Log): Kafka {
 }
 
 /**
- * Creates the pipeline's topics if they are missing, and adds partitions where an existing topic
- * has fewer than configured. Safe to run from every service at every start.
- */
-/**
  * A producer for the messages whose consumers are idempotent (segments, manifests, facts, dead
  * letters, sweep requests: all merged or handled by key): acks from every in-sync replica, retried
  * until it succeeds, so a message may be written twice but is never lost.
@@ -73,10 +69,14 @@ export function createKafka(conn: KafkaConnection, log: Log): Kafka {
  * reports go through a transactional producer, which sends one transaction at a time and is not
  * exposed to it.
  */
-export function atLeastOnceProducer(kafka: Kafka, options: { maxInFlightRequests?: number } = {}): Producer {
-  return kafka.producer({ idempotent: false, maxInFlightRequests: options.maxInFlightRequests, createPartitioner: Partitioners.DefaultPartitioner });
+export function atLeastOnceProducer(kafka: Kafka, options: { maxInFlightRequests?: number; partitioner?: ICustomPartitioner } = {}): Producer {
+  return kafka.producer({ idempotent: false, maxInFlightRequests: options.maxInFlightRequests, createPartitioner: options.partitioner ?? Partitioners.DefaultPartitioner });
 }
 
+/**
+ * Creates the pipeline's topics if they are missing, and adds partitions where an existing topic
+ * has fewer than configured. Safe to run from every service at every start.
+ */
 export async function ensureTopics(kafka: Kafka, topics: Topics): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();

@@ -6,5 +6,6 @@ export type { KafkaConnection, Log } from './client';
 export { crc32c, crc32cJs, installFastCrc32c, CRC32C_IMPLEMENTATION } from './crc32c';
 export { concurrentTransactionsRetried, installEncoderFix, installRecordBatchFix, installRequestQueueFix, installTransactionRetryFix } from './kafkajs-fixes';
 export { watchConsumerLag, lagOf } from './lag';
+export { ByUploadPartitioner, uploadOfKey } from './partitioning';
 export { sessionTimeoutFor, KAFKA_DEFAULT_MIN_SESSION_MS } from './session';
 export type { ConsumerLagOptions, ConsumerLagWatch, PartitionOffsets } from './lag';

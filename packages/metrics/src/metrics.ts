@@ -67,6 +67,8 @@ const define = {
   werFaultProcesses: (r: Registry) => histogram(r, 'dumpstream_werfault_processes', 'WerFault.exe processes per analysed dump.', [0, 1, 2, 3, 5, 10, 20, 50, 100, 500, 1000, 5000]),
   chainLength: (r: Registry) => histogram(r, 'dumpstream_wer_chain_length', 'WerFault.exe processes in each WerFault.exe chain found (its length).', [2, 3, 4, 5, 6, 8, 10, 15, 20, 50, 100]),
   uploadToReport: (r: Registry) => histogram(r, 'dumpstream_upload_to_report_seconds', 'Time from an upload being received by ingest to its report being published.', [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900]),
+  factsRead: (r: Registry) =>
+    counter(r, 'dumpstream_detect_facts_read_total', "Segments' facts read to build reports, by where from: memory (merged by this worker and still held, DETECT_FACTS_CACHE) or redis.", ['from']),
   redisErrors: (r: Registry) => counter(r, 'dumpstream_redis_errors_total', 'Redis operations that failed (and were retried), by operation.', ['operation']),
   // parse and detect
   stageDuration: (r: Registry) =>
@@ -182,6 +184,7 @@ export interface DetectMetrics extends ConsumerMetrics {
   chainLength: Histogram<string>;
   uploadToReport: Histogram<string>;
   redisErrors: Counter<'operation'>;
+  factsRead: Counter<'from'>;
   /** Counts one original fault: its root image and the dump's host, each through its label cap. */
   countFault(rootImage: string | null, host: string | null): void;
 }
@@ -211,6 +214,7 @@ export function detectMetrics(registry: Registry, options: DetectMetricsOptions 
       chainLength: define.chainLength(registry),
       uploadToReport: define.uploadToReport(registry),
       redisErrors: define.redisErrors(registry),
+      factsRead: define.factsRead(registry),
       stageDuration: define.stageDuration(registry),
       deadLetters: define.deadLetters(registry),
       kafkaErrors: define.kafkaErrors(registry),
@@ -220,6 +224,7 @@ export function detectMetrics(registry: Registry, options: DetectMetricsOptions 
     for (const outcome of DUMP_OUTCOMES) m.dumpsAnalysed.inc({ outcome }, 0);
     for (const pattern of FINDING_PATTERNS) for (const severity of FINDING_SEVERITIES) m.findings.inc({ pattern, severity }, 0);
     for (const topic of ['facts', 'manifests']) m.consumerLag.set({ topic }, 0);
+    for (const from of ['memory', 'redis']) m.factsRead.inc({ from }, 0);
     return m;
   });
 }

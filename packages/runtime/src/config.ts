@@ -61,6 +61,8 @@ export interface Config {
     leaseMs: number;
     /** Facts a dump keeps before the rest of it is left out with a warning; null: the graph's default. */
     maxFacts: number | null;
+    /** Bytes of merged facts a worker keeps in memory to report from (0: every report reads Redis). */
+    factsCacheBytes: number;
   };
   /** The reports detect keeps for the look-up API (packages/redis ReportStore). */
   reports: {
@@ -118,6 +120,7 @@ export const ENVIRONMENT = {
   DETECT_LEASE: 'seconds a detect worker holds the dump it reports, renewed while it works; another takes over this long after it dies (default 6)',
   REPORT_RETENTION: 'how long detect keeps each report for the look-up API (GET /v1/reports): a duration like 7d, 12h, 30m (default 7d)',
   REPORT_KEEP_MAX_BYTES: 'largest report kept whole, gzip-compressed; a larger one keeps only its summary, and says so (default 2m; suffixes k, m, g)',
+  DETECT_FACTS_CACHE: 'bytes of the facts it merged that a detect worker keeps in memory, so that it reports from them rather than read them back from Redis (default 256m; 0 turns it off; suffixes k, m, g)',
   DUMP_MAX_FACTS: 'processes, threads, stacks and command lines (and frames, sixteen to a fact) one dump keeps before the rest of its transcript is left out with a warning; bounds memory (default 3000000, as analyze)',
   STORM_WINDOW: 'window the storm rule counts dumps and hosts over (default 30m; a number of seconds, or with s, m, h)',
   STORM_MIN_DUMPS: 'a signature storms at this many dumps in the window (default 50)',
@@ -258,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
       sweepEveryMs: 0, // set below from incompleteAfterMs
       leaseMs: parseInt10(env.DETECT_LEASE, 'DETECT_LEASE', 6, 2, 3600, problems) * 1000,
       maxFacts: env.DUMP_MAX_FACTS?.trim() ? parseInt10(env.DUMP_MAX_FACTS, 'DUMP_MAX_FACTS', 0, 1, 1_000_000_000, problems) : null,
+      factsCacheBytes: env.DETECT_FACTS_CACHE?.trim() ? parseSize(env.DETECT_FACTS_CACHE, 'DETECT_FACTS_CACHE', problems) : 256 * 1024 ** 2,
     },
     reports: {
       retentionMs: 7 * 86_400_000,

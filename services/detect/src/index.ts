@@ -3,13 +3,14 @@
  * graph in Redis (atomic, idempotent), and reports each upload, with its alert, exactly once:
  *
  * - the merge that completes an upload takes a lease in Redis (one worker wins) and puts a report
- *   request on `manifests`, keyed by the upload, so that reports spread over the workers by the
- *   upload's partition (see REPORT_REQUEST_HEADER); the worker that consumes the request reports;
+ *   request on `facts`, keyed by the upload, so that it lands on the partition of the upload's
+ *   facts (see REPORT_REQUEST_HEADER); the worker that consumes the request reports, mostly from
+ *   the facts it merged and still holds (FactsCache);
  * - the report, the alert and the request's offset are published in one Kafka transaction, so a
  *   crash before the commit leaves no visible report and redelivers the request;
  * - identical bytes uploaded again are recognised by their content hash and not reported twice;
  * - uploads that stop making progress are reported as incomplete after a timeout: the sweeper
- *   puts a report request (`idle`) on `manifests` the same way, so that every report is
+ *   puts a report request (`idle`) on `facts` the same way, so that every report is
  *   published with the offset of the message that asked for it;
  * - a worker taking over a report after a crash first checks whether the dead worker's
  *   transaction went through (the offset of the message it noted is committed) and then does
@@ -24,6 +25,7 @@ import { consumerTimeouts, createLog, startHealthServer, type Config } from '@du
 import { deadLetterHeaders, decodeDumpManifest, decodeFacts, encodeAlert, encodeReport, isSchemaError } from '@dumpstream/schemas';
 import type { Registry } from 'prom-client';
 import { reportKeeper } from './keep';
+import { FactsCache } from './factsCache';
 import { buildOutcome, faultRootsOf, trimReport } from './reporter';
 import { startStorms, type Storms } from './storms';
 
@@ -70,15 +72,17 @@ function factsKey(key: Buffer | null): { uploadId: string; seq: number } | null 
 type Merged = { completion: Completion; lease: ReportLease | null };
 
 /**
- * A message on `manifests` with this header is a report request for the upload in its key; the
+ * A message on `facts` with this header is a report request for the upload in its key; the
  * worker that consumes it reports the upload under a lease, unless another worker is at it or it
  * is done. Its value is ignored; the header's value says why:
  *
  * - `complete`: a merge completed the upload (the manifest and every segment are in). The worker
  *   whose merge completes an upload does not report it itself: the last merge of an upload tends
  *   to fall to the busiest worker (its merges lag behind its reports), so that worker would take
- *   every report while the others idle. A request keyed by the upload spreads reports over the
- *   workers by the upload's partition instead.
+ *   every report while the others idle. A request keyed by the upload goes to the upload's
+ *   partition of `facts` (parse puts all of an upload's facts on one: ByUploadPartitioner), so
+ *   reports spread over the workers by upload, and each goes to the worker that merged the
+ *   upload's facts and holds them.
  * - `idle`: the sweeper found the upload made no progress for DETECT_INCOMPLETE_AFTER: report it
  *   with what there is.
  */
@@ -88,7 +92,10 @@ export type ReportRequest = 'complete' | 'idle';
 /** The header sweep requests had before report requests (read as `idle`, for messages of older workers). */
 export const SWEEP_HEADER = 'x-dumpstream-sweep';
 
-/** Why a `manifests` message asks for a report, or null for a manifest. */
+/**
+ * Why a message asks for a report, or null for facts or a manifest. (Workers before requests went
+ * on `facts` put them on `manifests`: those are still honoured.)
+ */
 function reportRequestOf(headers: EachMessagePayload['message']['headers']): ReportRequest | null {
   const v = headers?.[REPORT_REQUEST_HEADER];
   if (v !== undefined) return String(v) === 'complete' ? 'complete' : 'idle';
@@ -127,6 +134,13 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   redis.on('end', () => (redisUp = false));
   const store = new DumpStore(redis, { prefix: config.redisKeyPrefix, leaseMs: config.detect.leaseMs });
   const keeper = reportKeeper(redis, config, log);
+  const cache = new FactsCache(config.detect.factsCacheBytes);
+  /** Merges a segment's facts; the worker keeps those it stored itself, to report from (FactsCache). */
+  const mergeFacts = async (uploadId: string, seq: number, blob: Buffer): Promise<Merged> => {
+    const merged = await store.mergeFacts(uploadId, seq, blob);
+    if (merged.added) cache.put(uploadId, seq, blob);
+    return merged;
+  };
 
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-detect` }, log);
   await ensureTopics(kafka, topics);
@@ -200,6 +214,8 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       await reportLeased(lease, trigger, expectWhole);
     } finally {
       clearInterval(renewal);
+      // Reported, or to be tried again (then read from Redis): either way no longer held here.
+      cache.drop(lease.uploadId);
     }
   };
 
@@ -218,7 +234,9 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       }
       let outcome;
       try {
-        outcome = await buildOutcome(store, lease, expectWhole, { maxFacts: config.detect.maxFacts ?? undefined });
+        outcome = await buildOutcome(store, lease, expectWhole, { maxFacts: config.detect.maxFacts ?? undefined }, cache);
+        metrics.factsRead.inc({ from: 'memory' }, outcome.factsFrom.memory);
+        metrics.factsRead.inc({ from: 'redis' }, outcome.factsFrom.redis);
       } catch (e) {
         metrics.dumpsAnalysed.inc({ outcome: 'failed' });
         await store.release(lease);
@@ -357,7 +375,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
    */
   const requestReport = async (lease: ReportLease): Promise<void> => {
     try {
-      await plain.send({ topic: topics.manifests.name, acks: -1, messages: [{ key: lease.uploadId, value: Buffer.from('report'), headers: { [REPORT_REQUEST_HEADER]: 'complete' satisfies ReportRequest } }] });
+      await plain.send({ topic: topics.facts.name, acks: -1, messages: [{ key: lease.uploadId, value: Buffer.from('report'), headers: { [REPORT_REQUEST_HEADER]: 'complete' satisfies ReportRequest } }] });
     } finally {
       await store.release(lease);
     }
@@ -395,7 +413,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     const { topic, partition, message } = payload;
     const trigger: Trigger = { topic, partition, offset: message.offset };
     if (message.value === null) return commit(trigger);
-    const request = topic === topics.manifests.name ? reportRequestOf(message.headers) : null;
+    const request = reportRequestOf(message.headers);
     if (request !== null) return handleReportRequest(payload, trigger, request);
     const t0 = process.hrtime.bigint();
     let merged;
@@ -407,7 +425,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           const f = decodeFacts(message.value!);
           return { uploadId: f.uploadId, seq: f.segment };
         })();
-        merged = await mergeSettled(() => store.mergeFacts(where.uploadId, where.seq, message.value!), payload, early);
+        merged = await mergeSettled(() => mergeFacts(where.uploadId, where.seq, message.value!), payload, early);
       } else {
         const m = decodeDumpManifest(message.value);
         merged = await mergeSettled(() => store.recordManifest(m.uploadId, { segments: m.segments, dumpId: m.dumpId, source: m.source, host: m.host, lines: m.lines, bytes: m.bytes, receivedAt: m.receivedAt, status: m.status }), payload);
@@ -440,9 +458,9 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     const early = new Map<string, Promise<Merged>>();
     if (topic === topics.facts.name) {
       for (const message of batch.messages) {
-        const where = message.value === null ? null : factsKey(message.key);
+        const where = message.value === null || reportRequestOf(message.headers) !== null ? null : factsKey(message.key);
         if (where === null) continue;
-        const p = store.mergeFacts(where.uploadId, where.seq, message.value!);
+        const p = mergeFacts(where.uploadId, where.seq, message.value!);
         p.catch(() => undefined); // its failure is seen when the message's turn comes
         early.set(message.offset, p);
       }
@@ -500,8 +518,8 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
 
   /**
    * Asks for a report of each upload that made no progress for the configured time, and none
-   * since the pipeline last caught up (advanceDrain): a sweep request on `manifests` (keyed by
-   * the upload, so any worker may take it), reported as incomplete unless every segment and the
+   * since the pipeline last caught up (advanceDrain): a sweep request on `facts` (keyed by the
+   * upload, so the worker that holds its facts takes it), reported as incomplete unless every segment and the
    * manifest are in by then. Returns the requests sent.
    */
   const sweep = async (): Promise<number> => {
@@ -514,7 +532,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
         await store.forget(uploadId);
         continue;
       }
-      await plain.send({ topic: topics.manifests.name, acks: -1, messages: [{ key: uploadId, value: Buffer.from('sweep'), headers: { [REPORT_REQUEST_HEADER]: 'idle' satisfies ReportRequest } }] });
+      await plain.send({ topic: topics.facts.name, acks: -1, messages: [{ key: uploadId, value: Buffer.from('sweep'), headers: { [REPORT_REQUEST_HEADER]: 'idle' satisfies ReportRequest } }] });
       // Not asked again before another idle period.
       await store.markActive(uploadId);
       n++;

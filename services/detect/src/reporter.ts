@@ -4,6 +4,7 @@ import { LARGE_MESSAGE_BYTES } from '@dumpstream/kafka';
 import type { DumpStore, ManifestRecord, ReportLease } from '@dumpstream/redis';
 import { buildReport, reportFrameTexts, type Report, type ReportFrameTexts } from '@dumpstream/report';
 import { decodeFacts, type Alert } from '@dumpstream/schemas';
+import type { FactsCache } from './factsCache';
 
 /** What a finished upload becomes: its report, and an alert when there is a finding. */
 export interface Outcome {
@@ -19,6 +20,31 @@ export interface Outcome {
   frameTexts: ReportFrameTexts | null;
   /** Frames the report has as text (counted as left out when it is trimmed). */
   frames: number;
+  /** Segments' facts read from this worker's memory (FactsCache) and from Redis. */
+  factsFrom: { memory: number; redis: number };
+}
+
+/**
+ * The merged segments' facts in segment order: from `cache` where it holds them, the rest from
+ * Redis, a few at a time (see DumpStore.factsInOrder).
+ */
+async function* mergedFacts(store: DumpStore, uploadId: string, seqs: number[], cache: FactsCache | null, from: Outcome['factsFrom']): AsyncGenerator<Buffer> {
+  for (let i = 0; i < seqs.length; ) {
+    const held = cache?.get(uploadId, seqs[i]);
+    if (held !== undefined) {
+      from.memory++;
+      yield held;
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < seqs.length && j - i < 8 && !(cache?.has(uploadId, seqs[j]) ?? false)) j++;
+    for await (const { blob } of store.factsInOrder(uploadId, seqs.slice(i, j))) {
+      from.redis++;
+      yield blob;
+    }
+    i = j;
+  }
 }
 
 /**
@@ -28,13 +54,14 @@ export interface Outcome {
  * says what is missing: `expectWhole` says the caller's merge saw it complete (then what is
  * missing was lost from Redis meanwhile), else the upload timed out.
  */
-export async function buildOutcome(store: DumpStore, lease: ReportLease, expectWhole: boolean, options: DumpGraphOptions = {}): Promise<Outcome> {
+export async function buildOutcome(store: DumpStore, lease: ReportLease, expectWhole: boolean, options: DumpGraphOptions = {}, cache: FactsCache | null = null): Promise<Outcome> {
   const manifest = await store.manifest(lease.uploadId);
   const seqs = await store.segmentsMerged(lease.uploadId);
   const merged = seqs.length;
   const graph = new DumpGraph(options);
+  const factsFrom = { memory: 0, redis: 0 };
   // In segment order, so that the facts past the dump's limit are never fetched nor held.
-  for await (const { blob } of store.factsInOrder(lease.uploadId, seqs)) {
+  for await (const blob of mergedFacts(store, lease.uploadId, seqs, cache, factsFrom)) {
     graph.merge(decodeFacts(blob));
     if (graph.cutAt !== null) break;
   }
@@ -69,7 +96,7 @@ export async function buildOutcome(store: DumpStore, lease: ReportLease, expectW
     { frames: fits && frameTexts === null },
   );
   const report = fits ? built : trimReport(built, 'frames', frameCount);
-  return { report, alert: finding ? alertOf(report) : null, manifest, segmentsMerged: merged, frameTexts, frames: frameTexts !== null ? frameCount : 0 };
+  return { report, alert: finding ? alertOf(report) : null, manifest, segmentsMerged: merged, frameTexts, frames: frameTexts !== null ? frameCount : 0, factsFrom };
 }
 
 /** The stacks a report lists: each thread's, and those printed outside process blocks. */

@@ -4,7 +4,7 @@
  * so as many workers as the topic has partitions share the work.
  */
 import type { Consumer, EachBatchPayload, Message, Producer } from 'kafkajs';
-import { atLeastOnceProducer, compressionFor, createKafka, ensureTopics, sessionTimeoutFor, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
+import { atLeastOnceProducer, ByUploadPartitioner, compressionFor, createKafka, ensureTopics, sessionTimeoutFor, topicsFor, watchConsumerLag, type Log } from '@dumpstream/kafka';
 import { parseMetrics, serviceRegistry } from '@dumpstream/metrics';
 import { consumerTimeouts, createLog, startHealthServer, type Config } from '@dumpstream/runtime';
 import { deadLetterHeaders, decodeSegment, encodeFacts, isSchemaError } from '@dumpstream/schemas';
@@ -54,7 +54,9 @@ export async function startParse(config: Config, options: ServiceOptions = {}): 
   const topics = topicsFor(config.topicPrefix, { segments: config.partitions, facts: config.partitions });
   const kafka = createKafka({ ...config.kafka, clientId: `${config.kafka.clientId}-parse` }, log);
   await ensureTopics(kafka, topics);
-  const producer: Producer = atLeastOnceProducer(kafka, { maxInFlightRequests: 5 });
+  // Every fact of one upload on one partition (ByUploadPartitioner): the detect worker that merges
+  // them also gets the upload's report request and builds the report from the facts it holds.
+  const producer: Producer = atLeastOnceProducer(kafka, { maxInFlightRequests: 5, partitioner: ByUploadPartitioner });
   const consumer: Consumer = kafka.consumer({ groupId: parseGroup(config), ...consumerTimeouts({ sessionTimeoutMs: await sessionTimeoutFor(kafka, config.sessionTimeoutMs, log) }), maxBytes: 16 * 1024 * 1024 });
   let joined = false;
   let stopping = false;
