@@ -5,6 +5,7 @@
  * and reads some messages again does not make duplicates that are not there.
  */
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { REPORT_REQUEST_HEADER } from '@dumpstream/detect-service';
 import { topicsFor, type Topics } from '@dumpstream/kafka';
 import type { Report } from '@dumpstream/report';
 import { decodeAlert, decodeDumpManifest, decodeReport, decodeStormEvent, readDeadLetterHeaders, type Alert, type DeadLetterInfo, type DumpManifest, type StormEvent } from '@dumpstream/schemas';
@@ -97,6 +98,8 @@ export class Observer {
         eachMessage: async ({ topic, partition, message }) => {
           if (!this.once(topic, partition, message.offset) || message.value === null) return;
           if (topic === t.facts.name) {
+            // Detect's report requests share the topic (keyed by the bare upload id): not facts.
+            if (message.headers?.[REPORT_REQUEST_HEADER] !== undefined) return;
             note(this.factSeqs, message.key?.toString('latin1') ?? '');
           } else if (topic === t.segments.name) {
             note(this.segmentSeqs, message.key?.toString('latin1') ?? '');
