@@ -457,9 +457,17 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     const { topic, partition } = batch;
     const early = new Map<string, Promise<Merged>>();
     if (topic === topics.facts.name) {
+      // Uploads asked for earlier in the batch: their later facts merge in their turn. Merged
+      // early, the one that completed the upload would hold the lease the request's report waits
+      // for, until it lapsed (a sweep request, then the upload's last facts).
+      const requested = new Set<string>();
       for (const message of batch.messages) {
-        const where = message.value === null || reportRequestOf(message.headers) !== null ? null : factsKey(message.key);
-        if (where === null) continue;
+        if (reportRequestOf(message.headers) !== null) {
+          requested.add(message.key?.toString('latin1') ?? '');
+          continue;
+        }
+        const where = message.value === null ? null : factsKey(message.key);
+        if (where === null || requested.has(where.uploadId)) continue;
         const p = mergeFacts(where.uploadId, where.seq, message.value!);
         p.catch(() => undefined); // its failure is seen when the message's turn comes
         early.set(message.offset, p);
