@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # `npm test` on its Docker path, on a machine where no Docker engine runs and no image registry
 # answers (CI's): starts a private engine (docker-engine.sh, on this machine's network with
-# --bridge=none, so containers use the host network), builds the Kafka, Redis and Prometheus
-# stand-ins (test/compose/build-images.sh; cached), runs `npm test` (pretest included) with
+# --bridge=none, so containers use the host network), builds the Kafka, Redis, Prometheus and
+# Chromium stand-ins (test/compose/build-images.sh; cached), runs `npm test` (pretest included) with
 # DUMPSTREAM_INFRA=docker on them, and stops the engine whatever happened.
 #
 #   --docker-only   a machine with only Docker, as Docker Desktop's users have: the tests run with
 #                   a PATH that hides what the containers stand in for (java, mvn, redis-server,
-#                   redis-cli, prometheus, promtool), chromium and apt-get, so every suite takes its
-#                   container route (and test/render says it is skipped). `npm run test:docker`.
+#                   redis-cli, prometheus, promtool, chromium) and apt-get, so every suite takes
+#                   its container route (test/render too: Chromium from an image of Debian's
+#                   package, test/render/chromium.ts). `npm run test:docker`.
 #
 # Where an engine already answers and can pull images (Docker Desktop), plain `npm test` takes the
 # Docker path by itself: this script is for machines like CI's.
@@ -36,7 +37,7 @@ export DOCKER_HOST
 DOCKER_HOST="$(bash "$HERE/docker-engine.sh" start "$STATE" --parent $$ \
   --data-root "${DUMPSTREAM_CACHE:-$HOME/.cache/dumpstream}/docker/build-root" | sed -n 's/^DOCKER_HOST=//p')"
 t1=$(date +%s)
-bash "$ROOT/test/compose/build-images.sh" kafka redis prometheus
+bash "$ROOT/test/compose/build-images.sh" kafka redis prometheus chromium
 t2=$(date +%s)
 echo "integration-on-docker.sh: engine up in $((t1 - t0)) s, images ready in $((t2 - t1)) s" >&2
 
@@ -65,6 +66,7 @@ DUMPSTREAM_INFRA=docker \
 DUMPSTREAM_KAFKA_IMAGE=dumpstream-standin/kafka:3.9.0 \
 DUMPSTREAM_REDIS_IMAGE=dumpstream-standin/redis:7 \
 DUMPSTREAM_PROMETHEUS_IMAGE=dumpstream-standin/prometheus:2 \
+DUMPSTREAM_CHROMIUM_IMAGE=dumpstream-standin/chromium:bookworm \
 TESTCONTAINERS_HOST_OVERRIDE=localhost \
 TESTCONTAINERS_RYUK_DISABLED=true \
   npm test -- "$@"
