@@ -57,7 +57,8 @@ export function chromiumImage(): string {
 function exec(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${String(stderr).slice(-2000)}`));
+      // (err.message holds the whole stderr too: its first line, then stderr's end once)
+      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message.split('\n')[0]}\n${String(stderr).slice(-2000)}`));
       else resolve(String(stdout));
     });
   });
