@@ -1,6 +1,6 @@
 // Two projects: `unit` (pure code, no servers: specs next to the code in packages/NAME/src, the
 // real-transcript suites in test/corpus, deploy file checks in test/deploy, pictures rendered by
-// headless Chromium in test/render: needs /usr/bin/chromium) and `integration` (test/infra, test/integration,
+// headless Chromium in test/render: the machine's chromium, or on the Docker path an image of it) and `integration` (test/infra, test/integration,
 // test/e2e: real Kafka and Redis, started once by test/support/globalSetup.ts), `faults`
 // (test/faults: fault injection, each scenario on a broker and a Redis of its own), and `compose`
 // (test/compose: docker-compose.yml run end to end; only with DUMPSTREAM_COMPOSE=1).

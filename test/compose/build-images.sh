@@ -9,8 +9,9 @@
 # engine when it keeps its data root (docker-engine.sh --data-root): a stand-in is rebuilt only
 # when what it is built from changed, and dumpstream:local reuses its npm ci layers.
 #
-# Arguments: the images to build, of base node dumpstream kafka redis prometheus (default all;
-# dumpstream needs node, and every one needs base, built or cached either way).
+# Arguments: the images to build, of base node dumpstream kafka redis prometheus chromium (default
+# the five compose needs; chromium, test/render's, only when named; dumpstream needs node, and
+# every one needs base, built or cached either way).
 # Prints one line per image with the seconds it took on stderr; stdout prints nothing.
 set -euo pipefail
 ONLY=" ${*:-node dumpstream kafka redis prometheus} "
@@ -119,6 +120,7 @@ others=()
 if want kafka; then build_cached kafka dumpstream-standin/kafka:$KAFKA_IMAGE_VERSION "$WORK/kafka" & others+=($!); fi
 if want redis; then build_cached redis dumpstream-standin/redis:7 "$STANDINS/redis" & others+=($!); fi
 if want prometheus; then build_cached prometheus dumpstream-standin/prometheus:2 "$STANDINS/prometheus" & others+=($!); fi
+if want chromium; then build_cached chromium dumpstream-standin/chromium:bookworm "$STANDINS/chromium" & others+=($!); fi
 failed=0
 for p in "$chain" "${others[@]+"${others[@]}"}"; do wait "$p" || failed=1; done
 ((failed == 0)) || die "an image failed to build (see above)"

@@ -80,7 +80,12 @@ it('requires the token, keeps health apart, works with Redis AUTH, refuses key i
   const verdict = await checkRun(run, { expectedDeadLetter: (d) => d.errorCode === 'INVALID_ID' && d.service === 'detect' });
   recordFigures(verdict.figures);
   expect(verdict.problems).toEqual([]);
-  expect(run.observer.deadLetters.map((d) => d.value.key).sort()).toEqual(['../../evil', 'x}:evil:0']);
+  // Two messages dead-lettered, each at least once: dead letters are produced at least once
+  // (docs/RELIABILITY.md), and a rebalance before the offset commit (or the observer's own) shows
+  // the same source message's dead letter twice: seen on containers, 'x}:evil:0' twice. Counted by
+  // source message (topic, partition, offset), so two different messages with one key still fail.
+  const bySource = new Map(run.observer.deadLetters.map((d) => [`${d.value.sourceTopic}@${d.value.sourcePartition}/${d.value.sourceOffset}`, d.value.key]));
+  expect([...bySource.values()].sort()).toEqual(['../../evil', 'x}:evil:0']);
   const keys = (await run.redis.command(['KEYS', '*'])) as string[];
   expect(keys.length).toBeGreaterThan(0);
   expect(keys.filter((k) => /evil|\.\./.test(k))).toEqual([]);

@@ -1,29 +1,21 @@
 /**
  * The pictures of `analyze --format html|svg`, rendered by a real browser: Debian's headless
- * Chromium at /usr/bin/chromium (CI installs the `chromium` package; this test installs nothing).
- * It checks the DOM Chromium parsed (the trees, their boxes, labels and evidence; no injected
- * element) and the screenshot's pixels (each tree's figure, its boxes and the colours of its
- * evidence lanes), so it fails when the picture is empty or wrong.
- *
- * Without /usr/bin/chromium it fails, except on the Docker path (a Docker engine answers, or
- * DUMPSTREAM_INFRA=docker: a machine with only Docker, such as Docker Desktop), where it is skipped
- * and says so: Docker Hub has no official Chromium image to run instead, and building one from
- * Debian's package in the test (some 300 MB) is not done yet.
+ * Chromium, the machine's /usr/bin/chromium (CI installs the `chromium` package), or on the Docker
+ * path where the machine has none (a Docker engine answers, or DUMPSTREAM_INFRA=docker: a machine
+ * with only Docker, such as Docker Desktop) the same package in a container (./chromium.ts). It
+ * checks the DOM Chromium parsed (the trees, their boxes, labels and evidence; no injected element)
+ * and the screenshot's pixels (each tree's figure, its boxes and the colours of its evidence lanes),
+ * so it fails when the picture is empty or wrong. With neither, it fails and says what to install.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeTranscript } from '@dumpstream/cli';
 import { generateTranscript } from '@dumpstream/generator';
 import { renderHtml, renderHtmlPage, renderSvg, type Report } from '@dumpstream/report';
-import { chooseInfraSync } from '../support/infra';
+import { findChromium, LOCAL_CHROMIUM, type Chromium } from './chromium';
 import { countColour, decodePng, type Png } from './png';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIPPED = !existsSync(CHROMIUM) && chooseInfraSync() === 'docker' ? `${CHROMIUM} is missing on this machine (the Docker path: no container route for Chromium yet; Debian: apt-get install -y chromium)` : undefined;
-if (SKIPPED) process.stderr.write(`test/render skipped: ${SKIPPED}\n`);
-const describeRendered = SKIPPED ? describe.skip : describe;
 const SEED = path.join(__dirname, '..', 'fixtures', 'seed-error-reporting-fault.txt');
 const WIDTH = 1600;
 
@@ -41,6 +33,7 @@ const C = {
 };
 
 let dir: string;
+let browser: Chromium | undefined;
 let runs = 0;
 
 function chromium(args: string[]): Promise<string> {
@@ -58,12 +51,7 @@ function chromium(args: string[]): Promise<string> {
     '--force-device-scale-factor=1',
     `--user-data-dir=${profile}`,
   ];
-  return new Promise((resolve, reject) => {
-    execFile(CHROMIUM, [...flags, ...args], { timeout: 45_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`chromium ${args.join(' ')}: ${err.message}\n${stderr.slice(-2000)}`));
-      else resolve(stdout);
-    });
-  });
+  return browser!.run([...flags, ...args]);
 }
 
 /** Renders a file: its DOM after parsing, and a screenshot of a window `height` tall. */
@@ -103,9 +91,14 @@ let storm: { dom: string; png: Png };
 let svg: string;
 
 beforeAll(async () => {
-  if (SKIPPED) return;
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dumpstream-render-'));
+  // realpath: the container route mounts it at the same path (macOS's tmpdir is a symlink)
+  dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'dumpstream-render-')));
+  browser = findChromium(dir);
+  if (!browser) throw new Error(`no chromium on PATH (Debian's is ${LOCAL_CHROMIUM}): install Debian's chromium package (apt-get install -y chromium), or run the tests on the Docker path (a Docker engine, or DUMPSTREAM_INFRA=docker), which runs it in a container`);
+  await browser.prepare();
+}, 20 * 60_000);
+
+beforeAll(async () => {
   const seedReport = await report('seed-error-reporting-fault.txt', [readFileSync(SEED)]);
   // A root whose image is markup, and a source name that is too: one page with the seed.
   const evil = ['PROCESS fffffa8000000100', '    SessionId: 1  Cid: 0100    Peb: 7efdf000  ParentCid: 0004', '    Image: <script>alert(1)</script>.exe', ''];
@@ -125,9 +118,10 @@ beforeAll(async () => {
   await fs.writeFile(path.join(dir, 'storm.html'), renderHtml(stormReport));
   const stormRun = render(path.join(dir, 'storm.html'), 3200);
   [[seed, svg], storm] = await Promise.all([seedRuns, stormRun]);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
+  await browser?.cleanup();
   if (dir && !process.env.DUMPSTREAM_KEEP_RENDER) await fs.rm(dir, { recursive: true, force: true });
   else if (dir) process.stderr.write(`renders kept in ${dir}\n`);
 });
@@ -141,7 +135,7 @@ function seedSection(): string {
   return seed.dom.slice(start, end);
 }
 
-describeRendered('the seed, rendered by Chromium', () => {
+describe('the seed, rendered by Chromium', () => {
   it('has two trees: roots 163000 and 292360 not in the dump, nine WerFault.exe with their evidence', () => {
     const dom = seedSection();
     expect(all(dom, /<svg class="tree"/g)).toHaveLength(2);
@@ -184,7 +178,7 @@ describeRendered('the seed, rendered by Chromium', () => {
   });
 });
 
-describeRendered('a storm of over a thousand WerFault.exe, rendered by Chromium', () => {
+describe('a storm of over a thousand WerFault.exe, rendered by Chromium', () => {
   it('draws each original fault to its budget, folded and summarised, with the deepest chain', () => {
     const { dom } = storm;
     const trees = all(dom, /<svg class="tree"[^>]*data-nodes="(\d+)"/g).map((s) => Number(/data-nodes="(\d+)"/.exec(s)![1]));
@@ -218,7 +212,7 @@ describeRendered('a storm of over a thousand WerFault.exe, rendered by Chromium'
   });
 });
 
-describeRendered('escaping, as Chromium parses it', () => {
+describe('escaping, as Chromium parses it', () => {
   it('keeps an image name <script>alert(1)</script>.exe as text, not an element', () => {
     expect(seed.dom).not.toMatch(/<script|<img/i);
     expect(seed.dom).toContain('<h3>Original fault: &lt;script&gt;alert(1)&lt;/script&gt;.exe pid 256 (Cid 100)');

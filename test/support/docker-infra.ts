@@ -45,8 +45,13 @@ export interface DockerControl {
   unpause(): Promise<void>;
 }
 
-/** Where the engine is and how containers reach us; one line that says why when it cannot. */
-export async function engine(): Promise<{ host: string; network: NetworkMode }> {
+/**
+ * Where the engine is and how containers reach us; one line that says why when it cannot.
+ * `sharesLoopback`: a container on the host network shares this process's loopback (an engine on
+ * this Linux machine), so it can reach what the tests serve on 127.0.0.1, where a bridged one
+ * cannot (host.docker.internal is the bridge's own address there, not this loopback).
+ */
+export async function engine(): Promise<{ host: string; network: NetworkMode; sharesLoopback: boolean }> {
   let client: Awaited<ReturnType<typeof getContainerRuntimeClient>>;
   try {
     client = await getContainerRuntimeClient();
@@ -65,7 +70,20 @@ export async function engine(): Promise<{ host: string; network: NetworkMode }> 
     );
     network = bridge ? 'bridge' : 'host';
   }
-  return { host: client.info.containerRuntime.host, network };
+  return { host: client.info.containerRuntime.host, network, sharesLoopback: sharesLoopback(client.info.containerRuntime.operatingSystem) };
+}
+
+/**
+ * An engine on this Linux machine, reached by a unix socket: not Docker Desktop (its host network
+ * is its VM's) nor rootless Docker (its host network is a namespace of its own, under /run/user),
+ * nor an engine elsewhere (tcp://, ssh://). Assumes the engine runs in this process's network
+ * namespace, as a local engine does (the tests' own, docker-engine.sh --netns, run jest there too).
+ */
+function sharesLoopback(operatingSystem: string): boolean {
+  if (process.platform !== 'linux' || /docker desktop/i.test(operatingSystem)) return false;
+  const dockerHost = process.env.DOCKER_HOST?.trim();
+  if (!dockerHost) return true;
+  return dockerHost.startsWith('unix://') && !/^unix:\/\/\/run\/user\//.test(dockerHost);
 }
 
 /**

@@ -182,9 +182,12 @@ function handle(url: string, stop: () => Promise<void>): PrometheusHandle {
 /**
  * Prometheus in a container (the Docker path, where the machine has no prometheus): the
  * configuration and rule files copied in (no bind mount, so no file sharing is needed), the
- * same port inside and out. With host networking (an engine started with --bridge=none, as the
- * tests' own engines are) it scrapes the targets' loopback addresses as they are; on a bridge
- * (Docker Desktop) loopback targets are scraped at host.docker.internal, which Docker Desktop
+ * same port inside and out. On an engine of this Linux machine (docker-infra.ts sharesLoopback:
+ * one started with --bridge=none, as the tests' own engines are, or a stock Docker Engine with its
+ * bridge) it runs on the host network and scrapes the targets' loopback addresses as they are: a
+ * bridged container there reaches host.docker.internal at the bridge's address, where nothing of
+ * the tests listens (seen with integration-on-docker.sh --bridge). Elsewhere (Docker Desktop) it
+ * runs on the bridge and scrapes loopback targets at host.docker.internal, which Docker Desktop
  * forwards to this machine's loopback.
  */
 async function startPrometheusContainer(options: PrometheusOptions): Promise<PrometheusHandle> {
@@ -192,7 +195,9 @@ async function startPrometheusContainer(options: PrometheusOptions): Promise<Pro
   const docker = require('./docker-infra') as typeof import('./docker-infra');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { GenericContainer, Wait } = require('testcontainers') as typeof import('testcontainers');
-  const { host, network } = await docker.engine();
+  const engine = await docker.engine();
+  const { host } = engine;
+  const network = engine.sharesLoopback ? 'host' : engine.network;
   const image = prometheusImage();
   const port = await freePort();
   const etc = '/etc/dumpstream-prometheus';

@@ -6,8 +6,8 @@
 # the run go on (the rest of the suites still say something). It never fails the run.
 #
 # On the Docker path (a Docker engine answers, or DUMPSTREAM_INFRA=docker; Docker Desktop) the
-# tests run Kafka, Redis, Prometheus and promtool from containers: only chromium (test/render,
-# skipped without it there) and a compose command are asked of the machine.
+# tests run Kafka, Redis, Prometheus, promtool and Chromium (test/render) from containers: only a
+# compose command is asked of the machine.
 #
 #   DUMPSTREAM_TEST_SETUP=check   only check, install nothing
 #   DUMPSTREAM_TEST_SETUP=skip    do nothing at all
@@ -47,11 +47,10 @@ missing=()
 need() { # name, check (a command without |), Debian packages, the suites that need it, fail|skip
   if ! eval "$2"; then missing+=("$1|$2|$3|$4|${5:-fail}"); fi
 }
-if docker_path; then
-  need chromium chromium_ok chromium 'test/render (HTML/SVG pictures in headless Chromium; no container route)' skip
-else
+# on the Docker path Chromium runs from an image of Debian's package (test/render/chromium.ts), and
+# promtool and prometheus from the Prometheus image
+if ! docker_path; then
   need chromium chromium_ok chromium 'test/render (HTML/SVG pictures in headless Chromium)'
-  # on the Docker path promtool and prometheus run from the Prometheus image
   need prometheus prometheus_ok prometheus 'test/deploy/prometheus-config (promtool), test/e2e/prometheus (a real prometheus)'
 fi
 need docker-compose compose_ok docker-compose 'test/deploy/compose (`docker compose config`; no engine needed)'

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { DEFAULT_STORM_SETTINGS } from '@dumpstream/fleet';
-import { isConfigError, loadConfig, parseDurationMs } from './config';
+import { consumerTimeouts, isConfigError, loadConfig, parseDurationMs } from './config';
 import { createLog, redact } from './log';
 
 describe('loadConfig', () => {
@@ -103,5 +103,12 @@ describe('logs', () => {
     expect(text).not.toContain('abc');
     expect(JSON.parse(text)).toMatchObject({ level: 'info', service: 'test', msg: 'connecting to redis://:***@redis:6379', password: '***' });
     expect(redact(new Error('bad at redis://a:b@c'))).toEqual({ name: 'Error', message: 'bad at redis://a:***@c' });
+  });
+});
+
+describe('consumerTimeouts', () => {
+  it('heartbeats ten times a session, and never lets a fetch wait past a third of it', () => {
+    expect(consumerTimeouts({ sessionTimeoutMs: 3_000 })).toEqual({ sessionTimeout: 3_000, heartbeatInterval: 300, rebalanceTimeout: 10_000, maxWaitTimeInMs: 1_000 });
+    expect(consumerTimeouts({ sessionTimeoutMs: 45_000 })).toEqual({ sessionTimeout: 45_000, heartbeatInterval: 4_500, rebalanceTimeout: 135_000, maxWaitTimeInMs: 5_000 });
   });
 });

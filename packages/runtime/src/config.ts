@@ -305,8 +305,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: { kafka?: boolean; red
  * noticed after the session timeout; heartbeats go ten times as often so that a live worker on a
  * busy machine is never taken for dead (kafkajs sends them between messages, and the services call
  * heartbeat() while they wait). Rebalances wait at most a few sessions for slow members.
+ *
+ * A fetch waits at most a third of the session for data: kafkajs heartbeats only between fetches
+ * (runner.js), and with its default wait (5 s) above a short session (3 s) the two members of a
+ * group evicted each other at every rebalance, for minutes (generation 151 of the parse group, on
+ * the Kafka 3.9 container of test/faults/redis-flush, twice in two runs; gone with this wait).
  */
-export function consumerTimeouts(config: Pick<Config, 'sessionTimeoutMs'>): { sessionTimeout: number; heartbeatInterval: number; rebalanceTimeout: number } {
+export function consumerTimeouts(config: Pick<Config, 'sessionTimeoutMs'>): { sessionTimeout: number; heartbeatInterval: number; rebalanceTimeout: number; maxWaitTimeInMs: number } {
   const session = config.sessionTimeoutMs;
-  return { sessionTimeout: session, heartbeatInterval: Math.max(100, Math.floor(session / 10)), rebalanceTimeout: Math.max(10_000, session * 3) };
+  return {
+    sessionTimeout: session,
+    heartbeatInterval: Math.max(100, Math.floor(session / 10)),
+    rebalanceTimeout: Math.max(10_000, session * 3),
+    maxWaitTimeInMs: Math.min(5000, Math.max(100, Math.floor(session / 3))),
+  };
 }
