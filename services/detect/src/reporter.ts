@@ -83,7 +83,7 @@ export async function buildOutcome(store: DumpStore, lease: ReportLease, expectW
   const frameCount = reportFrameCount(dump);
   const built = buildReport(
     {
-      source: manifest?.source ?? '(unknown: the upload never finished)',
+      source: manifest?.source ?? (expectWhole ? '(unknown: lost from Redis before the report)' : '(unknown: the upload never finished)'),
     // Without a manifest the content hash is unknown; the upload id stands in for it.
       dumpId: manifest?.dumpId ?? lease.uploadId,
       bytes: manifest?.bytes ?? 0,
