@@ -376,9 +376,10 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
    * The request is durable (all replicas) before the completing message's offset is committed; a
    * crash before that redelivers the message, whose merge completes the upload again.
    */
-  const requestReport = async (lease: ReportLease): Promise<void> => {
+  const requestReport = async (lease: ReportLease): Promise<number | null> => {
     try {
-      await plain.send({ topic: topics.facts.name, acks: -1, messages: [{ key: lease.uploadId, value: Buffer.from('report'), headers: { [REPORT_REQUEST_HEADER]: 'complete' satisfies ReportRequest } }] });
+      const [sent] = await plain.send({ topic: topics.facts.name, acks: -1, messages: [{ key: lease.uploadId, value: Buffer.from('report'), headers: { [REPORT_REQUEST_HEADER]: 'complete' satisfies ReportRequest } }] });
+      return sent?.partition ?? null;
     } finally {
       await store.release(lease);
     }
@@ -412,7 +413,18 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     else await commit(trigger);
   };
 
-  const handle = async (payload: EachMessagePayload, early?: Promise<Merged>): Promise<void> => {
+  /**
+   * What a batch of `facts` has asked for so far: the uploads whose `complete` request its merges
+   * sent to this very partition. Such a request is durable and comes after every message of the
+   * batch, so a later message of the same upload (a redelivery, a replay: its merge completes the
+   * upload again) needs no request of its own, and no wait for a lease either: whoever holds it
+   * (often this batch's own early merge of a later copy), the request reports the upload.
+   * Waiting there cost a lease poll (1 s) per duplicate message, and sent one request each: a
+   * replayed large dump held its partition for many minutes (test/faults/replay).
+   */
+  type BatchState = { requested: Set<string> };
+
+  const handle = async (payload: EachMessagePayload, early?: Promise<Merged>, batchState?: BatchState): Promise<void> => {
     const { topic, partition, message } = payload;
     const trigger: Trigger = { topic, partition, offset: message.offset };
     if (message.value === null) return commit(trigger);
@@ -420,6 +432,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     if (request !== null) return handleReportRequest(payload, trigger, request);
     const t0 = process.hrtime.bigint();
     let merged;
+    let uploadId: string | null = null; // of facts
     try {
       if (topic === topics.facts.name) {
         // The key says whose facts these are (`uploadId:seq`, as parse writes it), so the merge
@@ -428,6 +441,14 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           const f = decodeFacts(message.value!);
           return { uploadId: f.uploadId, seq: f.segment };
         })();
+        if (batchState?.requested.has(where.uploadId)) {
+          // Stored (the merge is HSETNX; a `claimed` one stores too); the request already sent reports it.
+          const again = await (early ?? mergeFacts(where.uploadId, where.seq, message.value!));
+          if (again.lease) await store.release(again.lease);
+          metrics.stageDuration.observe({ stage: 'merge' }, Number(process.hrtime.bigint() - t0) / 1e9);
+          return commit(trigger);
+        }
+        uploadId = where.uploadId;
         merged = await mergeSettled(() => mergeFacts(where.uploadId, where.seq, message.value!), payload, early);
       } else {
         const m = decodeDumpManifest(message.value);
@@ -446,7 +467,10 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
       throw e; // transient (Redis, Kafka): kafkajs retries the message with backoff
     }
     metrics.stageDuration.observe({ stage: 'merge' }, Number(process.hrtime.bigint() - t0) / 1e9);
-    if (merged.lease) await requestReport(merged.lease);
+    if (merged.lease) {
+      const to = await requestReport(merged.lease);
+      if (uploadId !== null && to === partition) batchState?.requested.add(uploadId);
+    }
     return commit(trigger);
   };
 
@@ -459,6 +483,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   const handleBatch = async ({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> => {
     const { topic, partition } = batch;
     const early = new Map<string, Promise<Merged>>();
+    const batchState: BatchState = { requested: new Set() };
     if (topic === topics.facts.name) {
       // Uploads asked for earlier in the batch: their later facts merge in their turn. Merged
       // early, the one that completed the upload would hold the lease the request's report waits
@@ -479,7 +504,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale()) break;
-        await handle({ topic, partition, message, heartbeat, pause }, early.get(message.offset));
+        await handle({ topic, partition, message, heartbeat, pause }, early.get(message.offset), batchState);
         // The next fetch starts after it (committing is ours: commitHandled, or the report's transaction).
         resolveOffset(message.offset);
         await heartbeat();
