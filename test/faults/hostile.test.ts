@@ -129,7 +129,7 @@ it('answers every hostile input with a clear error or a report, and keeps servin
   const slowHeaders = headerSlowloris(run.ingestUrl);
   const slowBody = bodySlowloris(run.ingestUrl);
   // The ordinary fleet, two at a time, all through the hostile inputs.
-  const submitting = run.submit(ordinary, 2);
+  const submitting = run.submit(ordinary, { concurrency: 2 });
 
   const rows: Record<string, unknown>[] = [];
   const extra = new Set<string>();

@@ -21,7 +21,9 @@ afterAll(async () => {
 it('loses and duplicates nothing when parse and detect workers are killed and restarted', async () => {
   run = await FaultRun.start({ scenario: 'kill-workers', env: FAULT_STORMS });
   const n = run.fleet.length;
-  const submitting = run.submit();
+  // Uploads spread over a minute: the kills below must fall while dumps are in flight,
+  // and an unpaced fleet of 40 can be through before the second kill on a quiet machine.
+  const submitting = run.submit(run.fleet, { spreadOverMs: 60_000 });
   // While dumps are still in flight: once the pipeline has made progress since the last restart,
   // after a random 1-6 s more, SIGKILL a parse and a detect worker (in a random order, a moment
   // apart) and start them again 0.5-3 s later (without waiting for them to be up: the next kill

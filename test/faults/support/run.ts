@@ -149,15 +149,21 @@ export class FaultRun {
   /**
    * Submits files `concurrency` at a time. A file whose upload fails for want of the service
    * (no answer, 429, 5xx) is sent again with backoff, as a careful client does; the uploadIds of
-   * failed attempts are kept (their segments may be in Kafka).
+   * failed attempts are kept (their segments may be in Kafka). `spreadOverMs` paces the uploads'
+   * starts evenly over at least that long, so that a scenario whose faults must fall while dumps
+   * are in flight has dumps in flight for that long however fast the pipeline is.
    */
-  async submit(files: FleetFile[] = this.fleet, concurrency = 4, maxAttempts = 12): Promise<Submitted[]> {
+  async submit(files: FleetFile[] = this.fleet, options: { concurrency?: number; maxAttempts?: number; spreadOverMs?: number } = {}): Promise<Submitted[]> {
+    const { concurrency = 4, maxAttempts = 12, spreadOverMs = 0 } = options;
+    const t0 = Date.now();
     let next = 0;
     const out: Submitted[] = new Array(files.length);
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (next < files.length) {
           const i = next++;
+          const notBefore = t0 + Math.floor((spreadOverMs * i) / files.length);
+          if (Date.now() < notBefore) await new Promise((r) => setTimeout(r, notBefore - Date.now()));
           const failedUploads: string[] = [];
           let attempts = 0;
           let result: SubmitResult;
