@@ -1,7 +1,12 @@
 import type { HeldFacts, HeldFactsStore, SegmentIdentities } from '@dumpstream/graph';
-import { decodeFacts, encodeFacts } from '@dumpstream/schemas';
 import type { Facts, TextRef } from '@dumpstream/transcript';
 import { decodeIdentities, encodeIdentities } from './identities';
+
+// avsc and the schemas take about 20 ms to load, a tenth of `analyze` on a small transcript, and
+// only a dump large enough to encode its facts needs them: required at its first encoding.
+type Schemas = typeof import('@dumpstream/schemas');
+let schemas: Schemas | null = null;
+const codec = (): Schemas => (schemas ??= require('@dumpstream/schemas') as Schemas);
 
 /** Processes, threads, stacks and command lines a dump holds as objects before the rest is encoded. */
 const DEFAULT_AS_OBJECTS = 50_000;
@@ -48,7 +53,7 @@ export class EncodedFacts implements HeldFactsStore {
       this.asObjects += n;
       return facts;
     }
-    const bytes = encodeFacts({ ...facts, uploadId: '' });
+    const bytes = codec().encodeFacts({ ...facts, uploadId: '' });
     const textRefs = new Float64Array(facts.stacks.length * 2);
     facts.stacks.forEach((s, i) => {
       textRefs[2 * i] = s.textRef !== undefined ? s.textRef.offset : NaN;
@@ -78,7 +83,7 @@ export class EncodedFacts implements HeldFactsStore {
 
   get(held: HeldFacts): Facts {
     if (!isEncoded(held)) return held as Facts;
-    const { uploadId: _, ...facts } = decodeFacts(Buffer.isBuffer(held.held) ? held.held : this.file!.getBytes(held.held));
+    const { uploadId: _, ...facts } = codec().decodeFacts(Buffer.isBuffer(held.held) ? held.held : this.file!.getBytes(held.held));
     const refs = held.textRefs instanceof Float64Array ? held.textRefs : float64s(this.file!.getBytes(held.textRefs));
     facts.stacks.forEach((s, i) => {
       const offset = refs[2 * i];
