@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { detectErrorReportingFault } from '@dumpstream/detect';
 import { DumpGraph } from '@dumpstream/graph';
 import { Segmenter } from '@dumpstream/transcript';
-import { reportInputJsonChunks, reportJsonChunks } from './json';
+import { reportInputJsonBytes, reportInputJsonChunks, reportJsonChunks } from './json';
 import { buildReport, type Report, type ReportInput } from './report';
 
 function inputOf(file: string): ReportInput {
@@ -53,6 +53,17 @@ describe('reportJsonChunks', () => {
       expect(bare.findings).toEqual(buildReport(input).findings);
     },
   );
+
+  it.each([1, 7, 100, 1 << 20])('writes the same JSON as UTF-8 bytes, in buffers of %i bytes or so', (chunkBytes) => {
+    const input = inputOf(path.join(fixtures, 'seed-error-reporting-fault.txt'));
+    // Characters of two, three and four bytes in UTF-8 (a surrogate pair), in an element and outside.
+    const named = { ...input, source: 'crash €-𝄞-é.txt', dump: { ...input.dump, processes: input.dump.processes.map((p, i) => (i === 1 ? { ...p, image: 'wér€𝄞.exe' } : p)) } };
+    const whole = JSON.stringify(buildReport(named));
+    expect(whole).toContain('wér€𝄞.exe');
+    const buffers = [...reportInputJsonBytes(named, chunkBytes)];
+    expect(Buffer.concat(buffers).equals(Buffer.from(whole))).toBe(true);
+    if (chunkBytes === 100) expect(buffers.length).toBeGreaterThan(10);
+  });
 
   it('leaves out what JSON.stringify leaves out, and writes empty lists as []', () => {
     const report = { ...reportOf(path.join(fixtures, 'seed-error-reporting-fault.txt')), processes: [], extra: undefined } as unknown as Report;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { closeSync, openSync, promises as fs, readSync } from 'node:fs';
 import { DEFAULT_MAX_FACTS } from '@dumpstream/graph';
-import { buildReport, REPORT_UNPARSED_SAMPLE, htmlPage, renderHtmlFailure, renderHtmlSection, renderText, reportInputJsonChunks, svgBlock, svgDocument } from '@dumpstream/report';
+import { buildReport, REPORT_UNPARSED_SAMPLE, htmlPage, renderHtmlFailure, renderHtmlSection, renderText, reportInputJsonBytes, svgBlock, svgDocument } from '@dumpstream/report';
 import { analyzeDump, InputError, isInputError } from '../analyze';
 import { ProgressBar } from '../progress';
 import { EXIT, UsageError, type Io } from './common';
@@ -101,7 +101,7 @@ export async function analyzeCommand(argv: string[], io: Io): Promise<number> {
         // Only JSON lists every frame; the other formats draw the findings' exception stacks.
         if (args.format === 'json') {
           // In pieces, waiting for the reader, each process's frames built as it is written.
-          for (const piece of reportInputJsonChunks(dump.input)) if (!io.stdout.write(piece)) await once(io.stdout, 'drain');
+          for (const piece of reportInputJsonBytes(dump.input)) if (!io.stdout.write(piece)) await once(io.stdout, 'drain');
           io.stdout.write('\n');
         } else {
           // These renderings read no thread: the report lists processes without them.
