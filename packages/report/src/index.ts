@@ -2,7 +2,7 @@
 export { buildReport, reportFrameTexts, REPORT_SCHEMA, REPORT_UNPARSED_SAMPLE } from './report';
 export type { ReportOptions } from './report';
 export type { Report, ReportInput, ReportFrame, ReportFrameTexts, FrameTextPart, ReportThread, ReportProcess, ReportStack, ReportFinding } from './report';
-export { reportJsonChunks, reportInputJsonChunks, reportInputJsonBytes } from './json';
+export { reportJsonChunks, reportInputJsonBytes } from './json';
 export { renderText } from './text';
 export type { TextOptions } from './text';
 export { renderHtml, renderHtmlPage, renderHtmlSection, renderHtmlFailure, htmlPage } from './html';

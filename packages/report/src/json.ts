@@ -13,18 +13,12 @@ export function* reportJsonChunks(report: Report, chunkChars = 1 << 20): Generat
 }
 
 /**
- * The JSON of `buildReport(input)` in pieces, exactly, building each process's and stack's frames
- * only as it is written: memory holds one process's frames at a time, never the dump's.
- */
-export function* reportInputJsonChunks(input: ReportInput, chunkChars = 1 << 20): Generator<string> {
-  yield* joined(inputPieces(input), chunkChars);
-}
-
-/**
- * The same JSON as reportInputJsonChunks, as UTF-8 bytes in buffers of about `chunkBytes`: each
- * piece is encoded straight into the buffer. Joined into strings first, the pieces made a string
- * of many parts that writing had to flatten and then encode: a fifth of `analyze --format json`
- * on a frame-heavy dump. Each buffer is new (a stream may hold it after write returns).
+ * The JSON of `buildReport(input)`, exactly, as UTF-8 bytes in buffers of about `chunkBytes`,
+ * building each process's and stack's frames only as it is written: memory holds one process's
+ * frames at a time, never the dump's. Each piece is encoded straight into the buffer: joined into
+ * strings first, the pieces made strings of many parts that writing had to flatten and then
+ * encode, a fifth of `analyze --format json` on a frame-heavy dump. Each buffer is new (a stream
+ * may hold it after write returns).
  */
 export function* reportInputJsonBytes(input: ReportInput, chunkBytes = 1 << 20): Generator<Buffer> {
   let buf = Buffer.allocUnsafe(chunkBytes);
