@@ -15,6 +15,7 @@ import { decodeReport } from '@dumpstream/schemas';
 import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
 import { prepareUpload } from '../support/upload';
+import { watchTopic } from '../support/watch';
 
 jest.setTimeout(120_000);
 
@@ -37,18 +38,12 @@ it('reports an upload whose facts came three times once, asking for its report o
 
   const requests: string[] = [];
   const reports: Report[] = [];
-  const factsWatch = kafka.consumer({ groupId: `${prefix}-facts-watch` });
-  const reportsWatch = kafka.consumer({ groupId: `${prefix}-reports-watch` });
-  consumers.push(factsWatch, reportsWatch);
-  for (const c of consumers) await c.connect();
-  await factsWatch.subscribe({ topic: topics.facts.name, fromBeginning: true });
-  await reportsWatch.subscribe({ topic: topics.reports.name, fromBeginning: true });
-  await factsWatch.run({
-    eachMessage: async ({ message }) => {
+  consumers.push(
+    await watchTopic(kafka, `${prefix}-facts-watch`, topics.facts.name, ({ message }) => {
       if (message.headers?.[REPORT_REQUEST_HEADER] !== undefined) requests.push(String(message.headers[REPORT_REQUEST_HEADER]));
-    },
-  });
-  await reportsWatch.run({ eachMessage: async ({ message }) => void reports.push(decodeReport(message.value!)) });
+    }),
+    await watchTopic(kafka, `${prefix}-reports-watch`, topics.reports.name, ({ message }) => void reports.push(decodeReport(message.value!))),
+  );
 
   // The whole upload is on Kafka before detect starts, its facts three times over on their
   // partition (as parse puts them): detect's first fetch holds the copies in one batch.

@@ -15,6 +15,7 @@ import { decodeReport } from '@dumpstream/schemas';
 import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
 import { prepareUpload } from '../support/upload';
+import { watchTopic } from '../support/watch';
 
 jest.setTimeout(120_000);
 
@@ -43,16 +44,12 @@ it('puts an upload’s facts and its report request on one partition, and report
   // What lands on `facts`, as a plain consumer sees it.
   const onFacts: { partition: number; key: string; request: boolean }[] = [];
   const reports: Report[] = [];
-  const factsWatch = kafka.consumer({ groupId: `${prefix}-facts-watch` });
-  const reportsWatch = kafka.consumer({ groupId: `${prefix}-reports-watch` });
-  consumers.push(factsWatch, reportsWatch);
-  for (const c of consumers) await c.connect();
-  await factsWatch.subscribe({ topic: topics.facts.name, fromBeginning: true });
-  await reportsWatch.subscribe({ topic: topics.reports.name, fromBeginning: true });
-  await factsWatch.run({
-    eachMessage: async ({ partition, message }) => void onFacts.push({ partition, key: message.key!.toString(), request: message.headers?.[REPORT_REQUEST_HEADER] !== undefined }),
-  });
-  await reportsWatch.run({ eachMessage: async ({ message }) => void reports.push(decodeReport(message.value!)) });
+  consumers.push(
+    await watchTopic(kafka, `${prefix}-facts-watch`, topics.facts.name, ({ partition, message }) =>
+      void onFacts.push({ partition, key: message.key!.toString(), request: message.headers?.[REPORT_REQUEST_HEADER] !== undefined }),
+    ),
+    await watchTopic(kafka, `${prefix}-reports-watch`, topics.reports.name, ({ message }) => void reports.push(decodeReport(message.value!))),
+  );
 
   const registry = new Registry();
   parse = await startParse(config, { log: silentLog, registry: new Registry() });

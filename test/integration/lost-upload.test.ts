@@ -14,6 +14,7 @@ import { silentLog } from '@dumpstream/runtime';
 import { decodeReport } from '@dumpstream/schemas';
 import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
+import { watchTopic } from '../support/watch';
 
 jest.setTimeout(60_000);
 
@@ -33,10 +34,7 @@ it('reports an upload lost from Redis after it was whole as incomplete, and drop
   await ensureTopics(createKafka({ brokers: config.kafka.brokers, clientId: 'lost-upload' }, silentLog), topics);
   const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: 'lost-upload-test', logLevel: logLevel.NOTHING });
   const reports: Report[] = [];
-  watcher = kafka.consumer({ groupId: `${prefix}-watch` });
-  await watcher.connect();
-  await watcher.subscribe({ topic: topics.reports.name, fromBeginning: true });
-  await watcher.run({ eachMessage: async ({ message }) => void reports.push(decodeReport(message.value!)) });
+  watcher = await watchTopic(kafka, `${prefix}-watch`, topics.reports.name, ({ message }) => void reports.push(decodeReport(message.value!)));
   detect = await startDetect(config, { log: silentLog });
 
   const [stale, lost] = [randomUUID(), randomUUID()];

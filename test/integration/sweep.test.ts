@@ -15,6 +15,7 @@ import { silentLog } from '@dumpstream/runtime';
 import { decodeReport } from '@dumpstream/schemas';
 import { testConfig } from '../support/config';
 import { uniquePrefix, waitFor } from '../support/ids';
+import { watchTopic } from '../support/watch';
 import { prepareUpload } from '../support/upload';
 
 jest.setTimeout(120_000);
@@ -37,10 +38,7 @@ it('waits for segments still queued for parse before it calls an upload stalled'
   await ensureTopics(createKafka({ brokers: config.kafka.brokers, clientId: 'sweep' }, silentLog), topics);
   const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: 'sweep-test', logLevel: logLevel.NOTHING });
   const reports: Report[] = [];
-  watcher = kafka.consumer({ groupId: `${prefix}-watch` });
-  await watcher.connect();
-  await watcher.subscribe({ topic: topics.reports.name, fromBeginning: true });
-  await watcher.run({ eachMessage: async ({ message }) => void reports.push(decodeReport(message.value!)) });
+  watcher = await watchTopic(kafka, `${prefix}-watch`, topics.reports.name, ({ message }) => void reports.push(decodeReport(message.value!)));
 
   const u = await prepareUpload(SEGMENT_LINES);
   expect(u.segments.length).toBeGreaterThan(2);

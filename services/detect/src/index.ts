@@ -422,7 +422,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
    * Waiting there cost a lease poll (1 s) per duplicate message, and sent one request each: a
    * replayed large dump held its partition for many minutes (test/faults/replay).
    */
-  type BatchState = { requested: Set<string> };
+  type BatchState = { requestSent: Set<string> };
 
   const handle = async (payload: EachMessagePayload, early?: Promise<Merged>, batchState?: BatchState): Promise<void> => {
     const { topic, partition, message } = payload;
@@ -441,15 +441,15 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
           const f = decodeFacts(message.value!);
           return { uploadId: f.uploadId, seq: f.segment };
         })();
-        if (batchState?.requested.has(where.uploadId)) {
+        if (batchState?.requestSent.has(where.uploadId)) {
           // Stored (the merge is HSETNX; a `claimed` one stores too); the request already sent reports it.
           const again = await (early ?? mergeFacts(where.uploadId, where.seq, message.value!));
           if (again.lease) await store.release(again.lease);
-          metrics.stageDuration.observe({ stage: 'merge' }, Number(process.hrtime.bigint() - t0) / 1e9);
-          return commit(trigger);
+          merged = { completion: again.completion, lease: null };
+        } else {
+          uploadId = where.uploadId;
+          merged = await mergeSettled(() => mergeFacts(where.uploadId, where.seq, message.value!), payload, early);
         }
-        uploadId = where.uploadId;
-        merged = await mergeSettled(() => mergeFacts(where.uploadId, where.seq, message.value!), payload, early);
       } else {
         const m = decodeDumpManifest(message.value);
         merged = await mergeSettled(() => store.recordManifest(m.uploadId, { segments: m.segments, dumpId: m.dumpId, source: m.source, host: m.host, lines: m.lines, bytes: m.bytes, receivedAt: m.receivedAt, status: m.status }), payload);
@@ -469,7 +469,7 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
     metrics.stageDuration.observe({ stage: 'merge' }, Number(process.hrtime.bigint() - t0) / 1e9);
     if (merged.lease) {
       const to = await requestReport(merged.lease);
-      if (uploadId !== null && to === partition) batchState?.requested.add(uploadId);
+      if (uploadId !== null && to === partition) batchState?.requestSent.add(uploadId);
     }
     return commit(trigger);
   };
@@ -483,19 +483,19 @@ export async function startDetect(config: Config, options: DetectOptions = {}): 
   const handleBatch = async ({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> => {
     const { topic, partition } = batch;
     const early = new Map<string, Promise<Merged>>();
-    const batchState: BatchState = { requested: new Set() };
+    const batchState: BatchState = { requestSent: new Set() };
     if (topic === topics.facts.name) {
-      // Uploads asked for earlier in the batch: their later facts merge in their turn. Merged
+      // Uploads with a request earlier in the batch: their later facts merge in their turn. Merged
       // early, the one that completed the upload would hold the lease the request's report waits
       // for, until it lapsed (a sweep request, then the upload's last facts).
-      const requested = new Set<string>();
+      const requestedEarlier = new Set<string>();
       for (const message of batch.messages) {
         if (reportRequestOf(message.headers) !== null) {
-          requested.add(message.key?.toString('latin1') ?? '');
+          requestedEarlier.add(message.key?.toString('latin1') ?? '');
           continue;
         }
         const where = message.value === null ? null : factsKey(message.key);
-        if (where === null || requested.has(where.uploadId)) continue;
+        if (where === null || requestedEarlier.has(where.uploadId)) continue;
         const p = mergeFacts(where.uploadId, where.seq, message.value!);
         p.catch(() => undefined); // its failure is seen when the message's turn comes
         early.set(message.offset, p);
