@@ -6,7 +6,7 @@
  * detect group reads both its topics again from the start. Every dump is still reported exactly
  * once, and the full replay publishes nothing.
  */
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
 import { checkRun, recordFigures } from './support/check';
 import { keptProblems } from './support/kept';
 import { FAULT_STORMS, stormProblems } from './support/storms';
@@ -22,9 +22,17 @@ afterAll(async () => {
   await run?.close();
 });
 
-/** Stops a group's workers gracefully (they leave the group), moves its offsets, starts them again. */
-async function withGroupStopped(workers: ServiceProcess[], move: () => Promise<void>): Promise<void> {
+/**
+ * Stops a group's workers gracefully (they leave the group), waits until the broker has the group
+ * empty (it may still be rebalancing a moment after the last one left, and then refuses to move
+ * its offsets), moves its offsets, starts them again.
+ */
+async function withGroupStopped(admin: Admin, groupId: string, workers: ServiceProcess[], move: () => Promise<void>): Promise<void> {
   await Promise.all(workers.map((w) => w.stop()));
+  await waitFor(`group ${groupId} empty`, async () => {
+    const [g] = (await admin.describeGroups([groupId])).groups;
+    return g === undefined || g.state === 'Empty' || g.state === 'Dead' ? true : undefined;
+  }, 60_000, 200);
   await move();
   await Promise.all(workers.map((w) => startAndWait(w)));
 }
@@ -63,14 +71,14 @@ it('reports every dump once when messages come twice', async () => {
 
   await run.waitForProgress(Math.ceil(0.5 * n));
   await run.fault('parse group reads segments partition 2 again from offset 0', () =>
-    withGroupStopped(run.parsers, async () => {
+    withGroupStopped(admin, `${run.prefix}.parse`, run.parsers, async () => {
       const high = (await admin.fetchTopicOffsets(t.segments.name)).find((p) => p.partition === 2)!.high;
       replayed += Number(high);
       await admin.setOffsets({ groupId: `${run.prefix}.parse`, topic: t.segments.name, partitions: [{ partition: 2, offset: '0' }] });
     }),
   );
   await run.fault('detect group reads facts partition 0 and manifests partition 0 again from offset 0', () =>
-    withGroupStopped(run.detectors, async () => {
+    withGroupStopped(admin, `${run.prefix}.detect`, run.detectors, async () => {
       replayed += Number((await admin.fetchTopicOffsets(t.facts.name)).find((p) => p.partition === 0)!.high);
       replayed += Number((await admin.fetchTopicOffsets(t.manifests.name)).find((p) => p.partition === 0)!.high);
       await admin.setOffsets({ groupId: `${run.prefix}.detect`, topic: t.facts.name, partitions: [{ partition: 0, offset: '0' }] });
@@ -84,7 +92,7 @@ it('reports every dump once when messages come twice', async () => {
   // Everything reported: the detect group reads all of facts and manifests again.
   const before = run.observer.reportCount;
   await run.fault('detect group reads all of facts and manifests again', () =>
-    withGroupStopped(run.detectors, async () => {
+    withGroupStopped(admin, `${run.prefix}.detect`, run.detectors, async () => {
       for (const topic of [t.facts.name, t.manifests.name]) {
         const offsets = await admin.fetchTopicOffsets(topic);
         replayed += offsets.reduce((m, p) => m + Number(p.high), 0);
