@@ -52,6 +52,32 @@ describe('DumpGraph', () => {
     }
   });
 
+  it('drops repeats the same when a listing printed again changes its order or a process', () => {
+    const block = (addr: string, pid: number, parent: number, handles: number, image: string) => [
+      `PROCESS fffffa80000${addr}`,
+      `    SessionId: 1  Cid: ${pid.toString(16)}    Peb: 7efdf000  ParentCid: ${parent.toString(16)}`,
+      `    DirBase: 1ab000  ObjectTable: fffff8a00000${addr}  HandleCount: ${handles}.`,
+      `    Image: ${image}`,
+      '',
+    ];
+    const a = block('01000', 0x100, 4, 10, 'app.exe');
+    const b = block('02000', 0x200, 0x100, 20, 'WerFault.exe');
+    const c = block('03000', 0x300, 0x200, 30, 'WerFault.exe');
+    const d = block('04000', 0x400, 0x300, 40, 'WerFault.exe');
+    const listing = (...blocks: string[][]) => ['0: kd> !process 0 0', ...blocks.flat()];
+    // The second listing lists c before b and gives b another handle count; the third is the first again.
+    const text = lines(...listing(a, b, c, d), ...listing(a, c, block('02000', 0x200, 0x100, 21, 'WerFault.exe'), d), ...listing(a, b, c, d));
+    const segs = segments(text, 3);
+    const whole = resolveFacts(segs);
+    expect(whole.processes.map((p) => p.pid)).toEqual([0x100, 0x200, 0x300, 0x400]);
+    const middleFirst = [...segs.slice(segs.length >> 1), ...segs.slice(0, segs.length >> 1)];
+    for (const order of [segs, [...segs].reverse(), middleFirst]) {
+      const g = new DumpGraph();
+      for (const f of order) g.merge(f);
+      expect(g.resolve()).toEqual(whole);
+    }
+  });
+
   it('gives the same graph whatever the order of merges, and when facts are merged twice', () => {
     const segs = segments(STORM);
     expect(segs.length).toBeGreaterThan(4);

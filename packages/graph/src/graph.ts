@@ -99,6 +99,8 @@ export class DumpGraph {
   private readonly counts = new Map<number, number>();
   /** The first held ProcessFact of each EPROCESS address (and source), slimmed: a later one equal to it adds nothing. */
   private readonly firstProcess = new Map<ProcessFact['source'], Map<string, FirstFact>>();
+  /** The first fact that compact found or held last: where it looks first for the next one (FirstFact.next). */
+  private lastFirst: FirstFact | undefined = undefined;
   /** The first segment left out, once the segments held passed maxFacts. */
   private cut: number | null = null;
   /** Resolved with release: the facts are gone. */
@@ -139,7 +141,13 @@ export class DumpGraph {
       this.segments.delete(last);
       this.counts.delete(last);
       this.cut = last;
-      for (const bySource of this.firstProcess.values()) for (const [key, first] of bySource) if (first.segment === last) bySource.delete(key);
+      for (const bySource of this.firstProcess.values()) {
+        for (const [key, first] of bySource) {
+          if (first.segment !== last) continue;
+          bySource.delete(key);
+          first.gone = true;
+        }
+      }
     }
   }
 
@@ -159,20 +167,38 @@ export class DumpGraph {
       const p = list[i];
       let drop = false;
       if (p.address !== undefined) {
-        // Each thread's `Owning Process` line makes a fact too: keyed apart from the block's.
-        let bySource = this.firstProcess.get(p.source);
-        if (bySource === undefined) this.firstProcess.set(p.source, (bySource = new Map()));
-        const first = bySource.get(p.address);
+        // A listing printed again lists the processes in the order it did before: the fact that
+        // followed the last one found is tried first, which costs a comparison where the map's
+        // look-up of a new string costs a hash of it (a tenth of a storm listing's time).
+        const guess = this.lastFirst?.next;
+        let first: FirstFact | undefined;
+        if (guess !== undefined && guess.address === p.address && guess.source === p.source && !guess.gone) first = guess;
+        else {
+          first = this.firstOf(p.source).get(p.address);
+          if (first !== undefined && this.lastFirst !== undefined) this.lastFirst.next = first;
+        }
         if (first === undefined || first.segment > facts.segment) {
           const slim = slimProcessFact(p, facts.segment);
-          bySource.set(slim.address!, slim);
+          // Each thread's `Owning Process` line makes a fact too: keyed apart from the block's.
+          this.firstOf(p.source).set(slim.address!, slim);
+          if (first !== undefined) first.gone = true;
+          if (this.lastFirst !== undefined) this.lastFirst.next = slim;
+          first = slim;
         } else drop = sameProcessFact(first, p);
+        this.lastFirst = first;
       }
       // The list is copied from the first fact dropped or changed (the ones before are as they were).
       if (kept === null && (drop || p.details !== undefined)) kept = list.slice(0, i);
       if (!drop && kept !== null) kept.push(p.details === undefined ? p : withoutDetails(p));
     }
     return kept === null ? facts : { ...facts, processes: kept };
+  }
+
+  /** The first facts held of one source, by address. */
+  private firstOf(source: ProcessFact['source']): Map<string, FirstFact> {
+    let bySource = this.firstProcess.get(source);
+    if (bySource === undefined) this.firstProcess.set(source, (bySource = new Map()));
+    return bySource;
   }
 
   /** Segments merged so far (including any left out past the fact limit). */
@@ -211,6 +237,7 @@ export class DumpGraph {
     if (release) {
       this.released = true;
       this.firstProcess.clear();
+      this.lastFirst = undefined;
       this.counts.clear();
     }
     // Read twice by resolveFacts, one segment at a time: held facts are decoded as they are read
@@ -263,8 +290,12 @@ function withoutDetails(p: ProcessFact): ProcessFact {
   return rest;
 }
 
-/** The first fact held of a process, slimmed (slimProcessFact), and its segment. */
-type FirstFact = ProcessFact & { segment: number };
+/**
+ * The first fact held of a process, slimmed (slimProcessFact), and its segment; `next`, the first
+ * fact found after it the last time it was found; `gone`, no longer held (replaced by an earlier
+ * segment's, or left out past the limit), so never a guess.
+ */
+type FirstFact = ProcessFact & { segment: number; next?: FirstFact; gone?: boolean };
 
 /**
  * What sameProcessFact compares of the first fact of a process, in strings of its own: a fact's
