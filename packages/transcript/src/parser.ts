@@ -782,8 +782,11 @@ function ownStrings(facts: Facts): void {
   for (const p of facts.processes) {
     // A process's address, PEB and object table are strings of their own already: the grammar
     // makes them from bytes (matchProcessHeader, scanProcessFields), the parser owns the others
-    // where it puts them in a fact. Copying them again cost as much as reading their lines.
-    if (p.image !== undefined) p.image = intern(p.image);
+    // where it puts them in a fact. Copying them again cost as much as reading their lines. The
+    // image is owned, not interned: most process facts of a listing printed again are dropped as
+    // soon as they are merged (DumpGraph.compact), and a look-up in the intern table for each cost
+    // a twentieth of a storm's time. A copy per process kept is a few megabytes at most.
+    if (p.image !== undefined) p.image = own(p.image);
     if (p.details !== undefined) {
       const owned: Record<string, string> = {};
       for (const k in p.details) owned[intern(k)] = own(p.details[k]);
