@@ -1,5 +1,5 @@
 import { initialContext, cloneContext, type DebuggerContext } from './context';
-import { cleanBatch, LineReader, type LineBatch } from './lines';
+import { cleanBatch, LineReader, lineAt, type LineBatch } from './lines';
 import { TranscriptParser } from './parser';
 import { segmentLimits, type Segment, type SegmentationSummary, type SegmenterOptions } from './segmenter';
 import { applySessionLine, matchSessionLine, type SessionLine } from './session';
@@ -70,11 +70,11 @@ export class SegmentCutter {
   }
 
   private batch(b: LineBatch): void {
-    const { lines, truncated } = cleanBatch(b);
+    const { truncated } = cleanBatch(b);
     let t = 0;
-    for (let i = 0; i < lines.length; i++) {
+    for (let i = 0; i < b.count; i++) {
       const lineNo = b.firstLine + i;
-      const line = lines[i];
+      const line = lineAt(b, i);
       const start = skipSpaces(line);
       const s = start < line.length ? matchSessionLine(line, start, this.session.mode, this.session.machine) : null;
       const n = this.segLines.length;

@@ -174,7 +174,9 @@ export function matchWrappedProcessAddress(line: string, start: number): string 
  * none of them. Malformed values are reported through `bad`. A field already set in `into` keeps
  * its value (a block printed twice, or a stray line): the first known value wins, as it does when
  * the graph merges facts (where null means not known), so that where a block was cut into
- * segments does not matter.
+ * segments does not matter. With a view, `line` is mirrored by it from `base` on, and the line
+ * ends at `end` in the view (by default where `line` does): `line` may then be a whole chunk of
+ * text and `start` the line's start in it, with `base` 0.
  */
 export function scanProcessFields(
   line: string,
@@ -184,6 +186,7 @@ export function scanProcessFields(
   view?: Uint8Array,
   base = 0,
   firstKey = -1,
+  end?: number,
 ): ProcessFields | null {
   const c = line.charCodeAt(start);
   // SessionId, Cid, DirBase, Image, HandleCount (Win2000 puts it first), Peb, ParentCid, PROCESS
@@ -195,7 +198,7 @@ export function scanProcessFields(
     b = lineBytes(line);
     base = 0;
   } else b = view;
-  const n = base + line.length;
+  const n = view === undefined || end === undefined ? base + line.length : end;
   let out: ProcessFields | null = null;
   let i = base + start;
   while (i < n) {
@@ -339,14 +342,14 @@ export function blockFieldAt(b: Uint8Array, at: number, n: number): number {
   return key === F_SESSION_ID || key === F_DIR_BASE || key === F_IMAGE || key === F_HANDLE_COUNT ? key : -1;
 }
 
-/** `line.slice(from - base).trim()`, found on the bytes when what bounds it is ASCII. */
+/** `line.slice(from - base, n - base).trim()`, found on the bytes when what bounds it is ASCII. */
 function trimmedRest(b: Uint8Array, from: number, n: number, line: string, base: number): string {
   let s = from;
   let e = n;
   while (s < e && isAsciiSpace(b[s])) s++;
   while (e > s && isAsciiSpace(b[e - 1])) e--;
   // Past ASCII, String.prototype.trim knows more white space (and lineBytes' 255 hides which).
-  if (s < e && (b[s] >= 128 || b[e - 1] >= 128)) return line.slice(from - base).trim();
+  if (s < e && (b[s] >= 128 || b[e - 1] >= 128)) return line.slice(from - base, n - base).trim();
   return line.slice(s - base, e - base);
 }
 

@@ -5,21 +5,44 @@ import { cleanLine, nextCharToClean, trimEnd } from './text';
 /** Lines longer than this are cut: a 200 MB line with no newline must not be held in memory. */
 export const MAX_LINE_LENGTH = 64 * 1024;
 
-/** A batch of decoded lines as they come off the stream; `firstLine` is 1-based. */
+/**
+ * A batch of decoded lines as they come off the stream; `firstLine` is 1-based. Most lines are
+ * ranges of the chunk's decoded `text` (`starts[i]` to `ends[i]`), so that a reader that can read
+ * a line on its bytes makes no string of it; the others (begun in an earlier chunk, cut at
+ * MAX_LINE_LENGTH, or changed by cleanLine) have `starts[i]` -1 and their string in `held[i]`.
+ * lineAt gives any line as a string.
+ */
 export interface LineBatch {
   firstLine: number;
-  lines: string[];
+  /** Number of lines in the batch. */
+  count: number;
+  /** The decoded chunk that the ranges index. */
+  text: string;
+  starts: number[];
+  ends: number[];
+  /** The lines that are no range of `text`, by index (sparse). */
+  held: string[];
   /** 1-based numbers of lines that were cut at MAX_LINE_LENGTH. */
   truncated: number[];
   /** 1-based numbers of the lines that need cleanLine (in order); the others need trimEnd only. */
   dirty: number[];
   /**
-   * The chunk the lines were decoded from, when its bytes mirror them (ASCII, so one byte a
-   * character), with each line's offset in it, or -1 for a line that it does not mirror (begun in
-   * an earlier chunk, or one cleanLine changes). A cleaned line is a prefix of what is mirrored.
+   * The chunk's bytes when they mirror `text` one for one (ASCII): a range line's bytes are then
+   * `bytes[starts[i]]` to `bytes[ends[i]]`.
    */
   bytes?: Uint8Array;
-  offsets?: number[];
+}
+
+/** Line `i` of a batch as a string. */
+export function lineAt(b: LineBatch, i: number): string {
+  const s = b.starts[i];
+  return s >= 0 ? b.text.slice(s, b.ends[i]) : b.held[i];
+}
+
+/** Length of line `i` of a batch, without making its string. */
+export function lineLength(b: LineBatch, i: number): number {
+  const s = b.starts[i];
+  return s >= 0 ? b.ends[i] - s : b.held[i].length;
 }
 
 const SURROGATE = /[\ud800-\udfff]/;
@@ -116,18 +139,14 @@ export class LineReader {
    * of which the text is the latin1 decoding.
    */
   private split(text: string, final: boolean, plain = false, mirror?: Uint8Array): LineBatch {
-    const batch: LineBatch = { firstLine: this.nextLine, lines: [], truncated: [], dirty: [] };
-    const offsets: number[] | null = mirror === undefined ? null : [];
-    if (offsets !== null) {
-      batch.bytes = mirror;
-      batch.offsets = offsets;
-    }
+    const batch: LineBatch = { firstLine: this.nextLine, count: 0, text, starts: [], ends: [], held: [], truncated: [], dirty: [] };
+    if (mirror !== undefined) batch.bytes = mirror;
     // Where the next character that cleanLine would change is: lines before it need trimEnd only.
     // A line carried over from the previous chunk keeps what it was found to hold (partialDirty).
     let dirtyAt = plain ? Infinity : nextCharToClean(text, 0);
     let pos = 0;
     const n = text.length;
-    const lines = batch.lines;
+    const { starts, ends } = batch;
     while (pos <= n) {
       const nl = text.indexOf('\n', pos);
       const end = nl < 0 ? n : nl;
@@ -140,23 +159,20 @@ export class LineReader {
         break;
       }
       if (this.partial.length === 0 && !this.skipping && nl - pos <= MAX_LINE_LENGTH) {
-        // The common case, a whole line in this chunk: one slice.
+        // The common case, a whole line in this chunk: a range of it.
         if (this.partialDirty) batch.dirty.push(this.nextLine);
-        if (offsets !== null) offsets.push(this.partialDirty ? -1 : pos);
-        lines.push(text.slice(pos, nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
+        starts.push(pos);
+        ends.push(nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+        batch.count++;
         this.partialDirty = false;
         this.nextLine++;
       } else {
         this.appendPartial(text, pos, nl);
         this.emit(batch);
-        if (offsets !== null) offsets.push(-1);
       }
       pos = nl + 1;
     }
-    if (final && (this.partial.length > 0 || this.skipping)) {
-      this.emit(batch);
-      if (offsets !== null) offsets.push(-1);
-    }
+    if (final && (this.partial.length > 0 || this.skipping)) this.emit(batch);
     return batch;
   }
 
@@ -178,7 +194,10 @@ export class LineReader {
     this.partialDirty = false;
     let line = this.partial;
     if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-    batch.lines.push(line);
+    batch.held[batch.count] = line;
+    batch.starts.push(-1);
+    batch.ends.push(-1);
+    batch.count++;
     this.partial = '';
     this.skipping = false;
     this.nextLine++;
@@ -215,16 +234,28 @@ export function sniffTranscript(head: Buffer): Sniff {
 
 /**
  * Makes a batch's lines the cleaned lines the parser reads, in place: cleanLine for the lines
- * LineReader marked dirty, the rest only trimmed at the end.
+ * LineReader marked dirty (which then become held strings), the rest only trimmed at the end
+ * (a range by moving its end).
  */
 export function cleanBatch(b: LineBatch): LineBatch {
-  const { lines, dirty, firstLine } = b;
+  const { starts, ends, held, dirty, firstLine, text } = b;
   let d = 0;
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = 0; i < b.count; i++) {
+    const s = starts[i];
     if (d < dirty.length && dirty[d] === firstLine + i) {
       d++;
-      lines[i] = cleanLine(lines[i]);
-    } else lines[i] = trimEnd(lines[i]);
+      held[i] = cleanLine(s >= 0 ? text.slice(s, ends[i]) : held[i]);
+      starts[i] = -1;
+      ends[i] = -1;
+    } else if (s >= 0) {
+      let e = ends[i];
+      while (e > s) {
+        const c = text.charCodeAt(e - 1);
+        if (c !== 32 && c !== 13 && c !== 9) break;
+        e--;
+      }
+      ends[i] = e;
+    } else held[i] = trimEnd(held[i]);
   }
   return b;
 }

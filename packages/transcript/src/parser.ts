@@ -168,40 +168,69 @@ export class TranscriptParser {
     this.read(text, lineNo);
   }
 
+  /**
+   * A line given as a range of its chunk's decoded text, with bytes that mirror the text (a
+   * LineBatch's text, range and bytes): the lines quickLine reads on their bytes (most of a process
+   * listing's and of a thread's) are read without a string of their own.
+   */
+  lineRange(chunk: string, from: number, to: number, lineNo: number, bytes: Uint8Array): void {
+    this.view = bytes;
+    this.viewBase = from;
+    this.lineNo = lineNo;
+    this.facts.lineCount++;
+    const start = this.quickLine(chunk, 0, from, to);
+    if (start >= 0) this.readRest(chunk.slice(from, to), start - from);
+  }
+
   private read(text: string, lineNo: number): void {
     this.lineNo = lineNo;
     this.facts.lineCount++;
-    const view = this.view;
-    const n = text.length;
-    let start: number;
-    if (view !== undefined) {
-      const o = this.viewBase;
-      let i = o;
-      while (i < o + n && (view[i] === 32 || view[i] === 9)) i++;
-      start = i - o;
-    } else start = skipSpaces(text);
-    if (start >= n) {
-      this.blank();
+    if (this.view !== undefined) {
+      const start = this.quickLine(text, this.viewBase, this.viewBase, this.viewBase + text.length);
+      if (start >= 0) this.readRest(text, start - this.viewBase);
       return;
+    }
+    const start = skipSpaces(text);
+    if (start >= text.length) this.blank();
+    else this.readRest(text, start);
+  }
+
+  /**
+   * The lines read on bytes alone, view[from] to view[to] (`src` is mirrored by the view from
+   * `srcBase` on: view[srcBase + k] is src[k]). Returns -1 when the line is read, else where its
+   * first non-blank byte is, for readRest.
+   */
+  private quickLine(src: string, srcBase: number, from: number, to: number): number {
+    const view = this.view!;
+    let i = from;
+    while (i < to && (view[i] === 32 || view[i] === 9)) i++;
+    if (i >= to) {
+      this.blank();
+      return -1;
     }
     // Most lines of a process listing: a field line of the open block, which no session line, stack
     // or other shape can be (see blockFieldAt), goes straight to the block.
-    if (view !== undefined && this.stack === null && this.thread === null && this.proc !== null && this.ctx.block !== null && this.wrappedProcessHeader === 0) {
-      const key = blockFieldAt(view, this.viewBase + start, this.viewBase + n);
+    if (this.stack === null && this.thread === null && this.proc !== null && this.ctx.block !== null && this.wrappedProcessHeader === 0) {
+      const key = blockFieldAt(view, i, to);
       if (key >= 0) {
-        this.processFields(text, start, key);
-        return;
+        this.processFields(src, i - srcBase, key, srcBase, to);
+        return -1;
       }
     }
     // Most lines under a kernel THREAD: its detail lines (`Not impersonating`, `Wait Start TickCount`,
     // …), which are no session line, stack line or fact (see QUICK_THREAD_DETAILS), read on bytes.
-    if (view !== undefined && this.thread !== null && this.stack === null && this.wrappedProcessHeader === 0 && this.ctx.command !== '!stacks') {
+    if (this.thread !== null && this.stack === null && this.wrappedProcessHeader === 0 && this.ctx.command !== '!stacks') {
       const t = this.ctx.thread;
-      if (t !== null && quickThreadDetail(view, this.viewBase + start, this.viewBase + n)) {
+      if (t !== null && quickThreadDetail(view, i, to)) {
         if (t.expect !== 'details') t.expect = 'details';
-        return;
+        return -1;
       }
     }
+    return i;
+  }
+
+  /** A line that is not blank, from its first non-blank character. */
+  private readRest(text: string, start: number): void {
     // Session lines first, wherever they appear: their meaning must not depend on what came before.
     const session = matchSessionLine(text, start, this.ctx.mode, this.ctx.machine, this.view, this.viewBase);
     if (session !== null) {
@@ -514,10 +543,11 @@ export class TranscriptParser {
 
   private readonly badNumber = (field: string): void => this.warn('bad-number', `unreadable ${field} value`);
 
-  private processFields(text: string, start: number, firstKey = -1): boolean {
+  /** `base` and `end` as scanProcessFields' (by default, the view mirrors the line from viewBase on). */
+  private processFields(text: string, start: number, firstKey = -1, base = this.viewBase, end?: number): boolean {
     const proc = this.proc;
     // Fields are written straight into the open process's fact.
-    const fields = scanProcessFields(text, start, this.badNumber, proc ?? undefined, this.view, this.viewBase, firstKey);
+    const fields = scanProcessFields(text, start, this.badNumber, proc ?? undefined, this.view, base, firstKey, end);
     if (fields === null || proc === null) return false;
     if (proc.pid !== undefined && this.ctx.block) this.ctx.block.pid = proc.pid;
     return true;

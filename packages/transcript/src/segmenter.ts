@@ -1,6 +1,6 @@
 import { initialContext, cloneContext, type DebuggerContext } from './context';
 import { MAX_UNPARSED_SAMPLE, type Facts } from './facts';
-import { cleanBatch, LineReader, type LineBatch } from './lines';
+import { cleanBatch, LineReader, lineAt, lineLength, type LineBatch } from './lines';
 import { TranscriptParser } from './parser';
 import { matchSessionLine } from './session';
 import { skipSpaces } from './text';
@@ -107,16 +107,23 @@ export class Segmenter {
   }
 
   private batch(b: LineBatch): void {
-    const { lines, truncated, bytes, offsets } = cleanBatch(b);
+    const { truncated, bytes, starts, ends, text } = cleanBatch(b);
+    // A line that is a range of bytes mirroring its text goes to the parser as that range, which
+    // makes its string only if it must (lineRange); a segment's lines kept whole need strings anyway.
+    const ranges = bytes !== undefined && !this.keepLines;
     let t = 0;
-    for (let i = 0; i < lines.length; i++) {
+    for (let i = 0; i < b.count; i++) {
       const lineNo = b.firstLine + i;
-      const line = lines[i];
       if (this.segLineCount >= this.maxLines || this.segChars >= this.maxChars) {
-        if (((this.segLineCount >= this.hardMaxLines || this.segChars >= this.hardMaxChars) && !this.parser.insideParameterList) || this.isBoundary(line)) this.cut(lineNo);
+        if (((this.segLineCount >= this.hardMaxLines || this.segChars >= this.hardMaxChars) && !this.parser.insideParameterList) || this.isBoundary(lineAt(b, i))) this.cut(lineNo);
       }
       this.segLineCount++;
-      this.segChars += line.length;
+      this.segChars += lineLength(b, i);
+      if (ranges && starts[i] >= 0) {
+        this.parser.lineRange(text, starts[i], ends[i], lineNo, bytes);
+        continue;
+      }
+      const line = lineAt(b, i);
       if (this.keepLines) this.segLines.push(line);
       if (t < truncated.length && truncated[t] === lineNo) {
         t++;
@@ -124,7 +131,7 @@ export class Segmenter {
         this.segTruncated.push(lineNo);
         this.parser.warn('truncated-line', truncatedText(line), lineNo);
       }
-      if (offsets !== undefined) this.parser.lineIn(line, lineNo, bytes!, offsets[i]);
+      if (bytes !== undefined && starts[i] >= 0) this.parser.lineIn(line, lineNo, bytes, starts[i]);
       else this.parser.line(line, lineNo);
     }
   }
