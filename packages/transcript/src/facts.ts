@@ -23,7 +23,12 @@ export interface Owner {
   peb?: string;
 }
 
-/** One field set seen for a process: a PROCESS block, or a line naming a process elsewhere. */
+/**
+ * One field set seen for a process: a PROCESS block, or a line naming a process elsewhere. The
+ * parser makes a PROCESS block's fact a BlockFact (parser.ts: room for its fields as they come),
+ * a plain object everywhere else; no reader may depend on the difference (compare facts as data:
+ * toEqual, or JSON).
+ */
 export interface ProcessFact {
   line: number;
   address?: string;
