@@ -7,19 +7,20 @@ export const MAX_LINE_LENGTH = 64 * 1024;
 
 /**
  * A batch of decoded lines as they come off the stream; `firstLine` is 1-based. Most lines are
- * ranges of the chunk's decoded `text` (`starts[i]` to `ends[i]`), so that a reader that can read
- * a line on its bytes makes no string of it; the others (begun in an earlier chunk, cut at
- * MAX_LINE_LENGTH, or changed by cleanLine) have `starts[i]` -1 and their string in `held[i]`.
- * lineAt gives any line as a string.
+ * ranges of the chunk's decoded `text` (`starts[i]` to `ends[i]`, trailing blanks and CR left
+ * out), so that a reader that can read a line on its bytes makes no string of it; the others
+ * (begun in an earlier chunk, cut at MAX_LINE_LENGTH, or changed by cleanLine) have `starts[i]`
+ * -1 and their string in `held[i]`. lineAt gives any line as a string. A batch is good until the
+ * next push or end: its ranges are arrays the reader fills again.
  */
 export interface LineBatch {
   firstLine: number;
-  /** Number of lines in the batch. */
+  /** Number of lines in the batch (the ranges' arrays may be longer). */
   count: number;
   /** The decoded chunk that the ranges index. */
   text: string;
-  starts: number[];
-  ends: number[];
+  starts: Int32Array;
+  ends: Int32Array;
   /** The lines that are no range of `text`, by index (sparse). */
   held: string[];
   /** 1-based numbers of lines that were cut at MAX_LINE_LENGTH. */
@@ -70,6 +71,9 @@ export class LineReader {
   private started = false;
   private bytes = 0;
   private utf16 = false;
+  /** The ranges' arrays that every batch fills again (LineBatch). */
+  private starts = new Int32Array(4096);
+  private ends = new Int32Array(4096);
 
   /** Total bytes fed so far. */
   get bytesRead(): number {
@@ -139,14 +143,13 @@ export class LineReader {
    * of which the text is the latin1 decoding.
    */
   private split(text: string, final: boolean, plain = false, mirror?: Uint8Array): LineBatch {
-    const batch: LineBatch = { firstLine: this.nextLine, count: 0, text, starts: [], ends: [], held: [], truncated: [], dirty: [] };
+    const batch: LineBatch = { firstLine: this.nextLine, count: 0, text, starts: this.starts, ends: this.ends, held: [], truncated: [], dirty: [] };
     if (mirror !== undefined) batch.bytes = mirror;
     // Where the next character that cleanLine would change is: lines before it need trimEnd only.
     // A line carried over from the previous chunk keeps what it was found to hold (partialDirty).
     let dirtyAt = plain ? Infinity : nextCharToClean(text, 0);
     let pos = 0;
     const n = text.length;
-    const { starts, ends } = batch;
     while (pos <= n) {
       const nl = text.indexOf('\n', pos);
       const end = nl < 0 ? n : nl;
@@ -159,10 +162,20 @@ export class LineReader {
         break;
       }
       if (this.partial.length === 0 && !this.skipping && nl - pos <= MAX_LINE_LENGTH) {
-        // The common case, a whole line in this chunk: a range of it.
+        // The common case, a whole line in this chunk: a range of it, trimmed as trimEnd would
+        // (a line cleanLine changes is cleaned whole, by cleanBatch).
+        let e = nl;
         if (this.partialDirty) batch.dirty.push(this.nextLine);
-        starts.push(pos);
-        ends.push(nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+        else {
+          while (e > pos) {
+            const c = text.charCodeAt(e - 1);
+            if (c !== 32 && c !== 13 && c !== 9) break;
+            e--;
+          }
+        }
+        if (batch.count === batch.starts.length) this.grow(batch);
+        batch.starts[batch.count] = pos;
+        batch.ends[batch.count] = this.partialDirty && e > pos && text.charCodeAt(e - 1) === 13 ? e - 1 : e;
         batch.count++;
         this.partialDirty = false;
         this.nextLine++;
@@ -174,6 +187,16 @@ export class LineReader {
     }
     if (final && (this.partial.length > 0 || this.skipping)) this.emit(batch);
     return batch;
+  }
+
+  /** Doubles the ranges' arrays, which later batches reuse. */
+  private grow(batch: LineBatch): void {
+    const starts = new Int32Array(batch.starts.length * 2);
+    const ends = new Int32Array(batch.ends.length * 2);
+    starts.set(batch.starts);
+    ends.set(batch.ends);
+    batch.starts = this.starts = starts;
+    batch.ends = this.ends = ends;
   }
 
   private appendPartial(text: string, from: number, to: number): void {
@@ -194,9 +217,10 @@ export class LineReader {
     this.partialDirty = false;
     let line = this.partial;
     if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-    batch.held[batch.count] = line;
-    batch.starts.push(-1);
-    batch.ends.push(-1);
+    if (batch.count === batch.starts.length) this.grow(batch);
+    batch.held[batch.count] = batch.dirty[batch.dirty.length - 1] === this.nextLine ? line : trimEnd(line);
+    batch.starts[batch.count] = -1;
+    batch.ends[batch.count] = -1;
     batch.count++;
     this.partial = '';
     this.skipping = false;
@@ -233,29 +257,17 @@ export function sniffTranscript(head: Buffer): Sniff {
 }
 
 /**
- * Makes a batch's lines the cleaned lines the parser reads, in place: cleanLine for the lines
- * LineReader marked dirty (which then become held strings), the rest only trimmed at the end
- * (a range by moving its end).
+ * Makes a batch's lines the cleaned lines the parser reads, in place: the lines LineReader marked
+ * dirty go through cleanLine and become held strings (the others came trimmed already).
  */
 export function cleanBatch(b: LineBatch): LineBatch {
   const { starts, ends, held, dirty, firstLine, text } = b;
-  let d = 0;
-  for (let i = 0; i < b.count; i++) {
+  for (const lineNo of dirty) {
+    const i = lineNo - firstLine;
     const s = starts[i];
-    if (d < dirty.length && dirty[d] === firstLine + i) {
-      d++;
-      held[i] = cleanLine(s >= 0 ? text.slice(s, ends[i]) : held[i]);
-      starts[i] = -1;
-      ends[i] = -1;
-    } else if (s >= 0) {
-      let e = ends[i];
-      while (e > s) {
-        const c = text.charCodeAt(e - 1);
-        if (c !== 32 && c !== 13 && c !== 9) break;
-        e--;
-      }
-      ends[i] = e;
-    } else held[i] = trimEnd(held[i]);
+    held[i] = cleanLine(s >= 0 ? text.slice(s, ends[i]) : held[i]);
+    starts[i] = -1;
+    ends[i] = -1;
   }
   return b;
 }
